@@ -1,0 +1,78 @@
+"""The contract between a connector and the sync runner.
+
+A connector turns a vendor API into pages of normalized records. The runner (deskpulse.sync)
+drives it stream by stream and commits each `Page` with its cursor in one transaction, so the
+cursor a page carries must be exactly the state from which reading resumes *after* that page.
+A connector never sleeps, retries or writes on its own account: the shared engine in
+`connectors.http` does requests, retries and pacing; the store does the writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+from pydantic import BaseModel
+
+from store.models import NormalizedRecord
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One committed unit: the records of one response (or a few) and where to resume after it."""
+
+    records: list[NormalizedRecord]
+    cursor: dict[str, Any] | None
+    requests: int = 1  # HTTP requests spent on this page, retries included
+    total: int | None = None  # items the vendor says the stream holds, when it says (for ETAs)
+    done: bool = False  # True on the last page of a pass (end_of_stream)
+
+
+class Source(Protocol):
+    """An open, authenticated connection to one configured account."""
+
+    name: str
+    requests: int  # every HTTP request made so far, retries included
+
+    def read(
+        self, stream: str, cursor: dict[str, Any] | None, *, since: datetime
+    ) -> Iterator[Page]:
+        """Yield pages of `stream` from `cursor` (or from `since` when there is no cursor)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A vendor, declared: its settings model, its streams in dependency order, how to open it.
+
+    `streams` lists stream names in the order a sync must read them (people and groups before
+    the tickets and events that refer to them). `open` builds the authenticated httpx client;
+    tests pass `transport=httpx.MockTransport(...)` and a recording `sleep`.
+    """
+
+    kind: str
+    settings: type[BaseModel]
+    streams: tuple[str, ...]
+    open: Callable[..., Source] = field(repr=False)
+    account: Callable[[Any], str | None] = field(default=lambda settings: None, repr=False)
+
+
+def open_source(
+    connector: Connector,
+    name: str,
+    settings: BaseModel,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+) -> Source:
+    """Open `connector` for the source called `name` (the name appears in every message)."""
+    return connector.open(name, settings, transport=transport, sleep=sleep, clock=clock)

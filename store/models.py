@@ -1,0 +1,142 @@
+"""Normalized records: what every connector produces and every other part reads.
+
+Connectors validate vendor JSON once, into these models (pydantic at the border); the store
+writes them as rows and nothing downstream ever sees vendor dicts again, except in `raw`.
+Ids are text for every vendor (Intercom ids are strings, Zendesk's are integers), and every
+timestamp is an aware UTC datetime, written to SQLite as ISO-8601 `YYYY-MM-DDTHH:MM:SSZ`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Channel = Literal["email", "web", "chat", "phone", "social", "api", "messaging", "other"]
+EventKind = Literal[
+    "created", "message", "note", "status", "assignee", "group", "priority", "tags", "merge",
+    "rating", "deleted",
+]
+ActorRole = Literal["agent", "customer", "bot", "system"]
+PersonRole = Literal["agent", "customer", "bot", "admin"]
+RatingKind = Literal["csat", "nps", "ces"]
+
+
+def _id_text(value: Any) -> Any:
+    """Vendors send ids as numbers or strings; the store keeps text (Zendesk 123 == '123')."""
+    if isinstance(value, bool):
+        raise ValueError("an id cannot be a boolean")
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_id_text)]
+OptionalId = Annotated[str | None, BeforeValidator(_id_text)]
+
+
+def utc(value: datetime) -> datetime:
+    """Normalize any aware datetime to UTC; naive datetimes are refused (their zone is a guess)."""
+    if value.tzinfo is None:
+        raise ValueError("timestamp has no time zone")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def iso(value: datetime | None) -> str | None:
+    """The one text form of a timestamp in the SQLite file: `2026-11-22T10:15:00Z`."""
+    return None if value is None else utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Record(BaseModel):
+    """Base of every normalized record: strict about what we use, ignorant of what we don't."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _aware_utc(cls, value: Any) -> Any:
+        return utc(value) if isinstance(value, datetime) else value
+
+
+class Ticket(Record):
+    id: Id
+    subject: str | None = None
+    status: TicketStatus
+    vendor_status: str | None = None
+    priority: Priority | None = None
+    channel: Channel = "other"
+    type: str | None = None
+    requester_id: OptionalId = None
+    assignee_id: OptionalId = None
+    group_id: OptionalId = None
+    organization_id: OptionalId = None
+    tags: list[str] = []
+    created_at: datetime
+    updated_at: datetime
+    solved_at: datetime | None = None
+    closed_at: datetime | None = None
+    deleted: bool = False
+    raw: dict[str, Any] = {}
+
+
+class Event(Record):
+    """One thing that happened on a ticket: a message, a note, or a field change."""
+
+    id: Id
+    ticket_id: Id
+    at: datetime
+    kind: EventKind
+    actor_id: OptionalId = None
+    actor_role: ActorRole | None = None  # None: resolved from `people` by the KPI module
+    public: bool = False
+    channel: str | None = None
+    old_value: str | None = None
+    new_value: str | None = None
+    body: str | None = None
+
+
+class Person(Record):
+    id: Id
+    role: PersonRole
+    name: str | None = None
+    email: str | None = None
+    organization_id: OptionalId = None
+    time_zone: str | None = None
+    active: bool = True
+
+
+class Group(Record):
+    id: Id
+    name: str | None = None
+
+
+class Rating(Record):
+    id: Id
+    ticket_id: OptionalId = None
+    at: datetime
+    score: str
+    scale: str
+    positive: bool | None = None
+    comment: str | None = None
+    kind: RatingKind = "csat"
+
+
+class VendorMetrics(Record):
+    """The vendor's own computed figures for a ticket (the oracle `deskpulse verify` uses)."""
+
+    ticket_id: Id
+    metrics: dict[str, Any]
+
+
+class Rejected(Record):
+    """A vendor object that failed validation: kept as a dead letter, never silently dropped."""
+
+    error: str
+    payload: dict[str, Any] | list[Any] | str | None = None
+    at: datetime | None = None
+
+
+NormalizedRecord = Ticket | Event | Person | Group | Rating | VendorMetrics | Rejected

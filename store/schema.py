@@ -1,0 +1,173 @@
+"""The SQLite schema as an ordered list of forward-only migrations.
+
+One number, `PRAGMA user_version`, says which migrations a file has; each migration runs in
+one transaction together with its version bump, so a crash mid-migration leaves the file at
+the previous version. Never edit a released migration: append a new one.
+The tables are documented for readers in docs/schema.md (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+CORE_TABLES = """
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    account TEXT,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE tickets (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    subject TEXT,
+    status TEXT NOT NULL,
+    vendor_status TEXT,
+    priority TEXT,
+    channel TEXT NOT NULL,
+    type TEXT,
+    requester_id TEXT,
+    assignee_id TEXT,
+    group_id TEXT,
+    organization_id TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    solved_at TEXT,
+    closed_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    raw TEXT,
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX tickets_created ON tickets (source, created_at);
+CREATE TABLE events (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    actor_id TEXT,
+    actor_role TEXT,
+    public INTEGER NOT NULL DEFAULT 0,
+    channel TEXT,
+    old_value TEXT,
+    new_value TEXT,
+    body TEXT,
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX events_ticket ON events (source, ticket_id, at);
+CREATE INDEX events_actor ON events (source, actor_id);
+CREATE TABLE people (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    name TEXT,
+    email TEXT,
+    organization_id TEXT,
+    time_zone TEXT,
+    active INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (source, id)
+);
+CREATE TABLE groups (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT,
+    PRIMARY KEY (source, id)
+);
+CREATE TABLE ratings (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    ticket_id TEXT,
+    at TEXT NOT NULL,
+    score TEXT NOT NULL,
+    scale TEXT NOT NULL,
+    positive INTEGER,
+    comment TEXT,
+    kind TEXT NOT NULL DEFAULT 'csat',
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX ratings_ticket ON ratings (source, ticket_id);
+CREATE TABLE vendor_metrics (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    PRIMARY KEY (source, ticket_id)
+);
+CREATE TABLE sync_state (
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    cursor TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, stream)
+);
+CREATE TABLE sync_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    pages INTEGER NOT NULL DEFAULT 0,
+    records INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX sync_runs_source ON sync_runs (source, started_at);
+CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    at TEXT NOT NULL,
+    error TEXT NOT NULL,
+    payload TEXT
+);
+CREATE TABLE kpi_dirty (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    PRIMARY KEY (source, ticket_id)
+) WITHOUT ROWID;
+"""
+
+# Ordered, forward-only. Index i brings a file from user_version i to i + 1.
+MIGRATIONS: list[str] = [CORE_TABLES]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration the file lacks; return the resulting schema version."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        msg = (
+            f"database schema version {version} is newer than this deskpulse "
+            f"({len(MIGRATIONS)}); upgrade deskpulse"
+        )
+        raise RuntimeError(msg)
+    for number in range(version, len(MIGRATIONS)):
+        _apply(conn, MIGRATIONS[number], number + 1)
+    return len(MIGRATIONS)
+
+
+def _apply(conn: sqlite3.Connection, script: str, version: int) -> None:
+    # executescript() commits first and runs outside our transaction, so split statements
+    # and run them one by one inside BEGIN ... COMMIT together with the version bump.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
