@@ -124,7 +124,7 @@ class Store:
         return None if row is None or row[0] is None else json.loads(row[0])
 
     def reset_cursor(self, source: str, stream: str | None = None) -> None:
-        """Forget where a stream (or every stream of the source) stopped: the next read starts over."""
+        """Forget where a stream (or all of a source's streams) stopped: the next read starts over."""
         with self.db.atomic():
             if stream is None:
                 self.conn.execute("DELETE FROM sync_state WHERE source = ?", (source,))
@@ -234,7 +234,8 @@ class Store:
     def start_run(self, source: str, mode: str) -> int:
         with self.db.atomic():
             cur = self.conn.execute(
-                "INSERT INTO sync_runs (source, mode, started_at, status) VALUES (?, ?, ?, 'running')",
+                "INSERT INTO sync_runs (source, mode, started_at, status) "
+                "VALUES (?, ?, ?, 'running')",
                 (source, mode, _now_iso()),
             )
         return int(cur.lastrowid or 0)

@@ -28,7 +28,8 @@ RatingKind = Literal["csat", "nps", "ces"]
 def _id_text(value: Any) -> Any:
     """Vendors send ids as numbers or strings; the store keeps text (Zendesk 123 == '123')."""
     if isinstance(value, bool):
-        raise ValueError("an id cannot be a boolean")
+        msg = "an id cannot be a boolean"
+        raise ValueError(msg)
     if isinstance(value, int):
         return str(value)
     return value
@@ -41,7 +42,8 @@ OptionalId = Annotated[str | None, BeforeValidator(_id_text)]
 def utc(value: datetime) -> datetime:
     """Normalize any aware datetime to UTC; naive datetimes are refused (their zone is a guess)."""
     if value.tzinfo is None:
-        raise ValueError("timestamp has no time zone")
+        msg = "timestamp has no time zone"
+        raise ValueError(msg)
     return value.astimezone(UTC).replace(microsecond=0)
 
 
