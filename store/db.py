@@ -124,7 +124,7 @@ class Store:
         return None if row is None or row[0] is None else json.loads(row[0])
 
     def reset_cursor(self, source: str, stream: str | None = None) -> None:
-        """Forget where a stream (or all of a source's streams) stopped: the next read starts over."""
+        """Forget where a stream (or all streams of a source) stopped; it restarts."""
         with self.db.atomic():
             if stream is None:
                 self.conn.execute("DELETE FROM sync_state WHERE source = ?", (source,))
