@@ -1,0 +1,274 @@
+"""The `deskpulse` command line. Only this module (and the demo it starts) prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+import kpi
+from deskpulse.config import Config, ConfigError, SourceConfig, load_config
+from deskpulse.lock import LockedError, WriterLock
+from deskpulse.progress import SyncProgress
+from deskpulse.report import render_csv, render_json, render_table
+from deskpulse.status import all_status
+from deskpulse.sync import Runner, RunResult
+from store import Store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Keep a local SQLite copy of your help desk, with support KPIs.")
+console = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="deskpulse.toml (default: "
+                              "$DESKPULSE_CONFIG or ./deskpulse.toml)")]
+DatabaseOption = Annotated[
+    Path | None, typer.Option("--database", help="read this SQLite file instead of the "
+                              "config's (for kpi and status)")]
+BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _open_store(database: Path) -> Store:
+    store = Store.open(database)
+    kpi.install_views(store)
+    return store
+
+
+def _read_store(config_path: Path | None, database: Path | None) -> Store:
+    if database is not None:
+        if not database.exists():
+            msg = f"{database} does not exist"
+            raise _fail(msg)
+        return _open_store(database)
+    return _open_store(_config(config_path).database)
+
+
+def _parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"{option} {text!r} is not a date like 2024-01-31"
+        raise _fail(msg) from None
+
+
+def _summarize(result: RunResult) -> None:
+    line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records in "
+            f"{result.pages} pages, {result.requests} requests")
+    (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for demo.db")] = Path("deskpulse-demo"),
+    tickets: Annotated[int, typer.Option(min=10, help="size of the simulated account")] = 2000,
+    seed: Annotated[int, typer.Option(help="seed of the simulated account")] = 7,
+) -> None:
+    """Backfill + sync the built-in simulated help desk (offline) and print the KPI report."""
+    from deskpulse.demo import run_demo
+
+    result = run_demo(out, console, tickets=tickets, seed=seed,
+                      show_progress=console.is_terminal)
+    if result.backfill.status != "ok" or result.sync.status != "ok":
+        raise typer.Exit(1)
+
+
+@app.command()
+def backfill(
+    source: Annotated[str, typer.Argument(help="source name from the config")],
+    since: Annotated[str, typer.Option(help="first day to fetch, e.g. 2024-01-01")],
+    config: ConfigOption = None,
+) -> None:
+    """Fetch everything changed since a date; interrupt it and run it again to resume."""
+    cfg = _config(config)
+    day = _parse_day(since, "--since")
+    assert day is not None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    source_cfg = _source(cfg, source)
+    with _writer(cfg), SyncProgress(console, enabled=console.is_terminal) as progress:
+        store = _open_store(cfg.database)
+        try:
+            result = Runner(store, source_cfg, progress=progress).backfill(start)
+        finally:
+            store.close()
+    _summarize(result)
+    if result.status != "ok":
+        raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    sources: Annotated[list[str] | None, typer.Argument(help="source names (default: all)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """One incremental pass over each source."""
+    cfg = _config(config)
+    names = sources or list(cfg.sources)
+    if not names:
+        msg = f"no sources configured in {cfg.path}"
+        raise _fail(msg)
+    failed = False
+    with _writer(cfg):
+        store = _open_store(cfg.database)
+        try:
+            for name in names:
+                result = Runner(store, _source(cfg, name)).sync()
+                _summarize(result)
+                failed |= result.status != "ok"
+        finally:
+            store.close()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("kpi")
+def kpi_command(
+    by: Annotated[str | None, typer.Option(help="day|week|channel|group|agent|priority")] = None,
+    since: Annotated[str | None, typer.Option(help="first day, e.g. 2024-01-01")] = None,
+    until: Annotated[str | None, typer.Option(help="last day (inclusive)")] = None,
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Support KPIs from the local store: counts, FRT and resolution p50/p90, FCR, CSAT."""
+    if by is not None and by not in BY_CHOICES:
+        msg = f"--by must be one of {', '.join(BY_CHOICES)}"
+        raise _fail(msg)
+    if output not in ("table", "csv", "json"):
+        msg = "--format must be table, csv or json"
+        raise _fail(msg)
+    store = _read_store(config, database)
+    try:
+        rows = kpi.summary(store, source=source, since=_parse_day(since, "--since"),
+                           until=_parse_day(until, "--until"), by=by)
+    finally:
+        store.close()
+    if output == "csv":
+        sys.stdout.write(render_csv(rows))
+    elif output == "json":
+        sys.stdout.write(render_json(rows) + "\n")
+    else:
+        span = f"{since or 'start'} .. {until or 'now'}"
+        render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Cursors, last runs, lag and dead letters per source. Exit 1 if a source is failing."""
+    names = [] if database is not None else list(_config(config).sources)
+    store = _read_store(config, database)
+    try:
+        report = all_status(store, names, datetime.now(UTC))
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        for item in report:
+            _print_status(item)
+    if any(item["health"] == "failing" for item in report):
+        raise typer.Exit(1)
+
+
+def _print_status(item: dict) -> None:
+    color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
+    console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
+                  f"[/{color}]  last success {item['last_success'] or 'never'}"
+                  + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
+    console.print(f"  {item['tickets']:,} tickets, {item['events']:,} events, "
+                  f"{item['dead_letters']} dead letters, {item['kpi_pending']} tickets awaiting "
+                  f"KPI refresh, {item['requests_total']:,} requests in recent runs")
+    run = item["last_run"]
+    if run:
+        console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
+                      f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
+                      "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
+    for stream in item["streams"]:
+        console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
+
+
+@app.command()
+def simulate(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8080,
+    tickets: Annotated[int, typer.Option(min=1)] = 2000,
+    seed: Annotated[int, typer.Option()] = 7,
+    vendor: Annotated[str, typer.Option(help="zendesk")] = "zendesk",
+    token: Annotated[str, typer.Option(help="token clients must send")] = "simulated-token",
+    rate_limit: Annotated[int | None, typer.Option(help="requests per minute, then 429")] = None,
+) -> None:
+    """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
+    from datetime import timedelta
+
+    from deskpulse.simulator import ZendeskAPI, generate, make_server
+
+    if vendor != "zendesk":
+        msg = f"the simulator speaks zendesk for now, not {vendor!r}"
+        raise _fail(msg)
+    now = datetime.now(UTC).replace(microsecond=0)
+    desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
+    api = ZendeskAPI(desk, email="sim@deskpulse.example", token=token,
+                     rate_limit=(rate_limit, 60.0) if rate_limit else None)
+    server = make_server(api, host="127.0.0.1", port=port)
+    host, bound = server.server_address[:2]
+    console.print(f"Simulated Zendesk with {tickets:,} tickets on http://{host}:{bound}\n"
+                  f"  base_url = \"http://{host}:{bound}\"  email = \"sim@deskpulse.example\"  "
+                  f"token = the --token value\nCtrl-C stops it.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _source(cfg: Config, name: str) -> SourceConfig:
+    try:
+        return cfg.source(name)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _writer(cfg: Config) -> Iterator[None]:
+    """Hold the database's single-writer lock, or exit with the holder's pid."""
+    lock = WriterLock(cfg.database)
+    try:
+        lock.__enter__()
+    except LockedError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,190 @@
+"""deskpulse.toml: where the database lives and which help desks to sync.
+
+The file is found by `--config`, then `DESKPULSE_CONFIG`, then `./deskpulse.toml`; relative
+paths in it are relative to the file. Secrets are never written in it: a secret field holds an
+`${ENV_VAR}` reference, resolved when a source is opened, so the token exists only in the
+process environment and in memory (pydantic `SecretStr`), never in logs or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connectors import Connector, load
+
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_CONFIG = "deskpulse.toml"
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used as written; the message says what to change."""
+
+
+def parse_interval(text: str) -> timedelta:
+    """'30s', '5m', '1h', '1d' → timedelta."""
+    match = _INTERVAL.match(text)
+    if not match:
+        msg = f"interval {text!r} is not like '30s', '5m', '1h' or '1d'"
+        raise ValueError(msg)
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class KpiConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    report_tz: str = "UTC"
+
+
+class SourceConfig(BaseModel):
+    """One configured help-desk account. `options` are the connector's own settings, unresolved."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    name: str
+    kind: str
+    interval: timedelta = timedelta(minutes=5)
+    start_date: date | None = None
+    store_bodies: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> Any:
+        return parse_interval(value) if isinstance(value, str) else value
+
+    def since(self) -> datetime:
+        """Where a first sync starts: `start_date`, or the beginning of the account."""
+        day = self.start_date or date(1970, 1, 1)
+        return max(datetime(day.year, day.month, day.day, tzinfo=UTC), _EARLIEST)
+
+    def connector(self) -> Connector:
+        try:
+            return load(self.kind)
+        except LookupError as exc:
+            msg = f"source '{self.name}': {exc}"
+            raise ConfigError(msg) from exc
+
+    def settings(
+        self, connector: Connector | None = None, environ: dict[str, str] | None = None
+    ) -> BaseModel:
+        """The connector's validated settings, with `${ENV}` references resolved now."""
+        connector = connector or self.connector()
+        secret_fields = _secret_fields(connector.settings)
+        env = os.environ if environ is None else environ
+        resolved = {
+            key: _resolve(self.name, key, value, env, secret=key in secret_fields)
+            for key, value in self.options.items()
+        }
+        try:
+            return connector.settings.model_validate(resolved)
+        except ValidationError as exc:
+            msg = f"source '{self.name}' ({self.kind}): {_describe(exc)}"
+            raise ConfigError(msg) from None
+
+
+_EARLIEST = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: Path | None = None
+    database: Path = Path("deskpulse.db")
+    kpi: KpiConfig = KpiConfig()
+    sources: dict[str, SourceConfig] = {}
+
+    def source(self, name: str) -> SourceConfig:
+        if name not in self.sources:
+            known = ", ".join(sorted(self.sources)) or "none"
+            msg = f"no source named '{name}' in {self.path or 'the config'} (configured: {known})"
+            raise ConfigError(msg)
+        return self.sources[name]
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the config file (see module docstring for how it is found)."""
+    env = os.environ if environ is None else environ
+    chosen = Path(path or env.get("DESKPULSE_CONFIG") or DEFAULT_CONFIG)
+    if not chosen.exists():
+        msg = f"config file {chosen} not found (use --config or DESKPULSE_CONFIG)"
+        raise ConfigError(msg)
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{chosen}: not valid TOML: {exc}"
+        raise ConfigError(msg) from None
+    return config_from_dict(data, base_dir=chosen.resolve().parent, path=chosen)
+
+
+def config_from_dict(
+    data: dict[str, Any], *, base_dir: Path, path: Path | None = None
+) -> Config:
+    raw_sources = data.get("sources", {})
+    if not isinstance(raw_sources, dict):
+        msg = "[sources] must be a table of named sources, e.g. [sources.acme]"
+        raise ConfigError(msg)
+    sources = {name: _source(name, body) for name, body in raw_sources.items()}
+    database = Path(data.get("database", "deskpulse.db"))
+    if not database.is_absolute():
+        database = base_dir / database
+    try:
+        return Config(path=path, database=database, kpi=data.get("kpi", {}), sources=sources)
+    except ValidationError as exc:
+        msg = f"{path or 'config'}: {_describe(exc)}"
+        raise ConfigError(msg) from None
+
+
+def _source(name: str, body: Any) -> SourceConfig:
+    if not isinstance(body, dict) or "kind" not in body:
+        msg = f"source '{name}' needs a kind (zendesk, freshdesk or intercom)"
+        raise ConfigError(msg)
+    common = {key: body[key] for key in COMMON_KEYS if key in body}
+    options = {key: value for key, value in body.items() if key not in COMMON_KEYS}
+    try:
+        return SourceConfig(name=name, options=options, **common)
+    except ValidationError as exc:
+        msg = f"source '{name}': {_describe(exc)}"
+        raise ConfigError(msg) from None
+
+
+def _secret_fields(model: type[BaseModel]) -> set[str]:
+    return {
+        name for name, field in model.model_fields.items()
+        if field.annotation is SecretStr or "SecretStr" in str(field.annotation)
+    }
+
+
+def _resolve(source: str, key: str, value: Any, env: Any, *, secret: bool) -> Any:
+    if not isinstance(value, str):
+        return value
+    if secret and not ENV_REFERENCE.fullmatch(value.strip()):
+        msg = (
+            f"source '{source}': {key} must be an environment reference such as "
+            f'"${{{source.upper()}_{key.upper()}}}", not the secret itself'
+        )
+        raise ConfigError(msg)
+
+    def substitute(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable not in env:
+            msg = f"source '{source}': {key} refers to ${{{variable}}}, which is not set"
+            raise ConfigError(msg)
+        return str(env[variable])
+
+    return ENV_REFERENCE.sub(substitute, value)
+
+
+def _describe(exc: ValidationError) -> str:
+    """Field errors without the offending input values (they may be secrets)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "value"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,91 @@
+"""KPI output for people (a table) and for scripts (CSV, JSON). Only formatting lives here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    unit: str = ""  # "h" (seconds shown as hours), "%" (ratio shown as percent), "" (as is)
+
+
+KPI_COLUMNS: tuple[Column, ...] = (
+    Column("created", "created"),
+    Column("solved", "solved"),
+    Column("reopened", "reopened"),
+    Column("backlog", "backlog"),
+    Column("frt_p50_s", "FRT p50", "h"),
+    Column("frt_p90_s", "FRT p90", "h"),
+    Column("frt_mean_s", "FRT mean", "h"),
+    Column("frt_n", "FRT n"),
+    Column("full_resolution_p50_s", "resol. p50", "h"),
+    Column("full_resolution_p90_s", "resol. p90", "h"),
+    Column("one_touch_pct", "1-touch", "%"),
+    Column("fcr_pct", "FCR", "%"),
+    Column("reopen_pct", "reopen", "%"),
+    Column("csat_pct", "CSAT", "%"),
+    Column("csat_n", "CSAT n"),
+)
+
+
+def _cell(value: Any, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "h":
+        return f"{value / 3600:.1f}h"
+    if unit == "%":
+        return f"{value:.0f}%" if value > 1 else f"{value * 100:.0f}%"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def key_column(rows: Sequence[dict[str, Any]]) -> str | None:
+    """The grouping key of summary rows (period or dimension value), if any."""
+    known = {column.key for column in KPI_COLUMNS}
+    for key in rows[0] if rows else ():
+        if key not in known and not key.endswith(("_s", "_n", "_pct", "_mean")):
+            return key
+    return None
+
+
+def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -> None:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    group = key_column(rows)
+    columns = [c for c in KPI_COLUMNS if any(c.key in row for row in rows)]
+    if group:
+        table.add_column(group)
+    for column in columns:
+        table.add_column(column.title, justify="right")
+    for row in rows:
+        cells = [_cell(row.get(column.key), column.unit) for column in columns]
+        table.add_row(*([str(row.get(group) or "(none)")] if group else []), *cells)
+    console.print(table)
+    console.print("[dim]FRT and resolution in calendar hours; p50/p90 exact from per-ticket "
+                  "facts; '–' = no data in range (not zero).[/dim]")
+
+
+def render_csv(rows: Sequence[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    out = io.StringIO()
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def render_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), indent=2, default=str)

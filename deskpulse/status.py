@@ -1,0 +1,71 @@
+"""What `deskpulse status` reports: per source, where each stream stands and how runs went.
+
+Health rule (also the exit code of `deskpulse status`): a source is `failing` when its latest
+finished run failed, `never synced` when it has no successful run, else `ok`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from store import Store
+
+
+def _parse(ts: str | None) -> datetime | None:
+    return None if ts is None else datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def source_status(store: Store, name: str, now: datetime) -> dict[str, Any]:
+    conn = store.conn
+    kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (name,)).fetchone()
+    runs = [
+        dict(zip(("id", "mode", "started_at", "finished_at", "status", "pages", "records",
+                  "requests", "error"), row, strict=True))
+        for row in conn.execute(
+            "SELECT id, mode, started_at, finished_at, status, pages, records, requests, error "
+            "FROM sync_runs WHERE source = ? ORDER BY id DESC LIMIT 50", (name,))
+    ]
+    finished = [run for run in runs if run["status"] != "running"]
+    last_ok = next((run for run in finished if run["status"] == "ok"), None)
+    failures = 0
+    for run in finished:
+        if run["status"] == "ok":
+            break
+        failures += run["status"] == "failed"
+    last_success = _parse(last_ok["finished_at"]) if last_ok else None
+    health = "ok"
+    if finished and finished[0]["status"] == "failed":
+        health = "failing"
+    elif last_ok is None:
+        health = "never synced"
+    return {
+        "source": name,
+        "kind": kind[0] if kind else None,
+        "health": health,
+        "last_success": last_ok["finished_at"] if last_ok else None,
+        "lag_seconds": int((now - last_success).total_seconds()) if last_success else None,
+        "consecutive_failures": failures,
+        "last_run": runs[0] if runs else None,
+        "requests_total": sum(run["requests"] for run in runs),
+        "streams": [
+            {"stream": row[0], "cursor_saved_at": row[1]}
+            for row in conn.execute(
+                "SELECT stream, updated_at FROM sync_state WHERE source = ? ORDER BY stream",
+                (name,))
+        ],
+        "tickets": _count(store, "tickets", name),
+        "events": _count(store, "events", name),
+        "dead_letters": _count(store, "dead_letters", name),
+        "kpi_pending": _count(store, "kpi_dirty", name),
+    }
+
+
+def _count(store: Store, table: str, source: str) -> int:
+    return int(store.conn.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE source = ?", (source,)).fetchone()[0])
+
+
+def all_status(store: Store, names: list[str], now: datetime) -> list[dict[str, Any]]:
+    known = [row[0] for row in store.conn.execute("SELECT name FROM sources ORDER BY name")]
+    return [source_status(store, name, now) for name in dict.fromkeys([*names, *known])]

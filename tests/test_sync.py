@@ -1,0 +1,156 @@
+"""The runner's guarantees with a fake connector: atomic pages, resume, slots, stop, scrubbing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import BaseModel, SecretStr
+
+from connectors import Connector, Page, SourceError
+from deskpulse.config import SourceConfig
+from deskpulse.sync import Runner
+from store import Event, Store, Ticket
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TOKEN = "fake-token-9f8e7d"
+
+
+class FakeSettings(BaseModel):
+    token: SecretStr
+
+
+def make_pages() -> dict[str, list[list]]:
+    tickets = [
+        [Ticket(id=n, status="open", created_at=T0, updated_at=T0 + timedelta(minutes=n))
+         for n in range(page * 3, page * 3 + 3)]
+        for page in range(4)
+    ]
+    events = [[Event(id=f"e{n}", ticket_id=n, at=T0, kind="created", new_value="new")
+               for n in range(12)]]
+    return {"tickets": tickets, "events": events}
+
+
+class FakeSource:
+    def __init__(self, pages, log, fail_at=None, error=None):
+        self.name, self.requests = "acme", 0
+        self.pages, self.log, self.fail_at, self.error = pages, log, fail_at, error
+
+    def read(self, stream, cursor, *, since):
+        self.log.append((stream, cursor, since))
+        start = cursor["next"] if cursor else 0
+        pages = self.pages[stream]
+        for index in range(start, len(pages)):
+            if self.fail_at == (stream, index):
+                raise self.error or ConnectionResetError("connection reset by peer")
+            self.requests += 1
+            yield Page(pages[index], {"next": index + 1}, requests=1,
+                       done=index == len(pages) - 1)
+
+    def close(self):
+        pass
+
+
+def fake_connector(log, **behaviour) -> Connector:
+    def open_(name, settings, **kwargs):
+        return FakeSource(make_pages(), log, **behaviour)
+
+    return Connector(kind="fake", settings=FakeSettings, streams=("tickets", "events"),
+                     open=open_, account=lambda settings: "acme.example")
+
+
+def runner(store, log, **behaviour) -> Runner:
+    source = SourceConfig(name="acme", kind="fake", options={"token": "${FAKE_TOKEN}"},
+                          start_date="2026-01-01")
+    return Runner(store, source, connector=fake_connector(log, **behaviour),
+                  environ={"FAKE_TOKEN": TOKEN})
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "t.db")
+    yield s
+    s.close()
+
+
+def rows(store: Store, table: str) -> list[tuple]:
+    return sorted(store.conn.execute(f"SELECT * FROM {table}").fetchall())
+
+
+def test_sync_commits_every_page_and_logs_the_run(store):
+    log: list = []
+    result = runner(store, log).sync()
+    assert (result.status, result.pages, result.records, result.requests) == ("ok", 5, 24, 5)
+    assert len(rows(store, "tickets")) == 12
+    assert store.cursor("acme", "tickets") == {"next": 4}
+    assert log[0] == ("tickets", None, datetime(2026, 1, 1, tzinfo=UTC))
+    run = store.conn.execute("SELECT status, pages, records, requests FROM sync_runs").fetchone()
+    assert run == ("ok", 5, 24, 5)
+    assert store.dirty_tickets() == set(), "KPI refresh must consume every changed ticket"
+
+
+def test_a_crash_mid_stream_resumes_from_the_last_committed_page(tmp_path, store):
+    log: list = []
+    with pytest.raises(ConnectionResetError):
+        runner(store, log, fail_at=("tickets", 2)).sync()
+    assert store.cursor("acme", "tickets") == {"next": 2}
+    assert len(rows(store, "tickets")) == 6
+    failed = store.conn.execute("SELECT status, error FROM sync_runs").fetchone()
+    assert failed == ("failed", "ConnectionResetError: connection reset by peer")
+
+    log.clear()
+    assert runner(store, log).sync().status == "ok"
+    assert log[0][:2] == ("tickets", {"next": 2})
+
+    clean = Store.open(tmp_path / "clean.db")
+    runner(clean, []).sync()
+    for table in ("tickets", "events", "ticket_facts", "kpi_daily"):
+        assert rows(store, table) == rows(clean, table), table
+    clean.close()
+
+
+def test_a_source_error_fails_the_run_with_a_message_free_of_the_token(store):
+    error = SourceError(f"fake source 'acme': GET /x → 401 (sent token {TOKEN})")
+    result = runner(store, [], fail_at=("tickets", 0), error=error).sync()
+    assert result.status == "failed"
+    assert TOKEN not in (result.error or "")
+    stored = store.conn.execute("SELECT error FROM sync_runs").fetchone()[0]
+    assert TOKEN not in stored and "401" in stored
+
+
+def test_first_backfill_seeds_the_sync_cursor_and_drops_its_own_slot(store):
+    log: list = []
+    result = runner(store, log).backfill(datetime(2025, 6, 1, tzinfo=UTC))
+    assert result.status == "ok"
+    assert log[0] == ("tickets", None, datetime(2025, 6, 1, tzinfo=UTC))
+    assert store.cursor("acme", "tickets") == {"next": 4}
+    slots = [r[0] for r in store.conn.execute("SELECT stream FROM sync_state")]
+    assert sorted(slots) == ["events", "tickets"]
+
+
+def test_an_interrupted_backfill_resumes_in_its_own_slot(store):
+    runner(store, []).sync()  # the sync cursor exists and must not move
+    with pytest.raises(ConnectionResetError):
+        runner(store, [], fail_at=("tickets", 1)).backfill(datetime(2025, 6, 1, tzinfo=UTC))
+    assert store.cursor("acme", "tickets@backfill:2025-06-01") == {"next": 1}
+    log: list = []
+    runner(store, log).backfill(datetime(2025, 6, 1, tzinfo=UTC))
+    assert log[0][:2] == ("tickets", {"next": 1})
+    assert store.cursor("acme", "tickets@backfill:2025-06-01") is None
+    assert store.cursor("acme", "tickets") == {"next": 4}
+
+
+def test_a_stop_request_finishes_the_page_in_hand_and_stops(store):
+    run = runner(store, [])
+    seen = []
+
+    def progress(stream, page, result):
+        seen.append(stream)
+        run.stop.set()
+
+    run.progress = progress
+    result = run.sync()
+    assert result.status == "stopped"
+    assert seen == ["tickets"]
+    assert store.cursor("acme", "tickets") == {"next": 1}
+    assert len(rows(store, "tickets")) == 3
