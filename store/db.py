@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,31 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """A write transaction, taken with BEGIN IMMEDIATE (nested: a savepoint).
+
+        IMMEDIATE takes the write lock up front, so two writers in one process (the daemon
+        syncing several sources) queue on busy_timeout instead of failing with
+        SQLITE_BUSY_SNAPSHOT when a deferred read transaction tries to upgrade.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
     # -- sources, cursors -------------------------------------------------------------
 
     def ensure_source(self, name: str, kind: str, account: str | None) -> None:
-        with self.db.atomic():
+        with self.transaction():
             self.conn.execute(
                 "INSERT INTO sources (name, kind, account, added_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, account = excluded.account",
@@ -125,7 +147,7 @@ class Store:
 
     def reset_cursor(self, source: str, stream: str | None = None) -> None:
         """Forget where a stream (or all streams of a source) stopped; it restarts."""
-        with self.db.atomic():
+        with self.transaction():
             if stream is None:
                 self.conn.execute("DELETE FROM sync_state WHERE source = ?", (source,))
             else:
@@ -147,7 +169,7 @@ class Store:
     ) -> set[str]:
         """Write a page and its cursor atomically; return the ids of tickets it changed."""
         grouped = _group(records)
-        with self.db.atomic():
+        with self.transaction():
             changed = self._write_records(source, stream, grouped)
             self._mark_dirty(source, changed)
             self.conn.execute(
@@ -232,7 +254,7 @@ class Store:
     # -- runs ---------------------------------------------------------------------------
 
     def start_run(self, source: str, mode: str) -> int:
-        with self.db.atomic():
+        with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO sync_runs (source, mode, started_at, status) "
                 "VALUES (?, ?, ?, 'running')",
@@ -241,7 +263,7 @@ class Store:
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
-        with self.db.atomic():
+        with self.transaction():
             self.conn.execute(
                 "UPDATE sync_runs SET status = ?, error = ?, finished_at = ? WHERE id = ?",
                 (status, error, _now_iso(), run_id),

@@ -161,3 +161,27 @@ def test_runs_are_logged_with_counters(store):
         "SELECT status, pages, records, requests, finished_at IS NOT NULL FROM sync_runs"
     ).fetchone()
     assert row == ("ok", 1, 2, 3, 1)
+
+
+def test_two_writers_in_one_process_queue_instead_of_failing(tmp_path):
+    import threading
+
+    first, second = Store.open(tmp_path / "w.db"), Store.open(tmp_path / "w.db")
+    errors: list[BaseException] = []
+
+    def write(store: Store, offset: int) -> None:
+        try:
+            for n in range(40):
+                store.commit_page("acme", f"s{offset}", [ticket(offset * 1000 + n)], {"n": n})
+        except BaseException as exc:  # pragma: no cover - the failure we guard against
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, i)) for i, s in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert count(first, "tickets") == 80
+    first.close()
+    second.close()
