@@ -143,6 +143,27 @@ def sync(
         raise typer.Exit(1)
 
 
+@app.command()
+def daemon(
+    config: ConfigOption = None,
+    log_format: Annotated[str, typer.Option(help="text|json")] = "text",
+) -> None:
+    """Sync every source at its interval until SIGTERM/SIGINT (which finish the page in hand)."""
+    from deskpulse.daemon import Daemon
+    from deskpulse.logs import configure
+
+    if log_format not in ("text", "json"):
+        msg = "--log-format must be text or json"
+        raise _fail(msg)
+    configure(log_format)
+    cfg = _config(config)
+    if not cfg.sources:
+        msg = f"no sources configured in {cfg.path}"
+        raise _fail(msg)
+    with _writer(cfg):
+        Daemon(cfg).run()
+
+
 @app.command("kpi")
 def kpi_command(
     by: Annotated[str | None, typer.Option(help="day|week|channel|group|agent|priority")] = None,

@@ -112,7 +112,7 @@ class Runner:
         for page in source.read(stream, cursor, since=since):  # type: ignore[attr-defined]
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
-                run_id=run_id, requests=page.requests,
+                run_id=run_id, requests=page.requests, keep_bodies=self.source.store_bodies,
             )
             result.pages += 1
             result.records += len(page.records)

@@ -166,11 +166,16 @@ class Store:
         *,
         run_id: int | None = None,
         requests: int = 0,
+        keep_bodies: bool | None = None,
     ) -> set[str]:
-        """Write a page and its cursor atomically; return the ids of tickets it changed."""
+        """Write a page and its cursor atomically; return the ids of tickets it changed.
+
+        `keep_bodies=False` (a source's `store_bodies = false`) drops message text.
+        """
         grouped = _group(records)
+        keep = self.keep_bodies if keep_bodies is None else keep_bodies
         with self.transaction():
-            changed = self._write_records(source, stream, grouped)
+            changed = self._write_records(source, stream, grouped, keep)
             self._mark_dirty(source, changed)
             self.conn.execute(
                 "INSERT INTO sync_state (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
@@ -187,15 +192,14 @@ class Store:
         return changed
 
     def _write_records(
-        self, source: str, stream: str, grouped: dict[type, list[Any]]
+        self, source: str, stream: str, grouped: dict[type, list[Any]], keep_bodies: bool
     ) -> set[str]:
         changed: set[str] = set()
         if tickets := grouped.get(Ticket):
             self._upsert("tickets", [ticket_row(source, t) for t in tickets])
             changed.update(t.id for t in tickets)
         if events := grouped.get(Event):
-            keep = self.keep_bodies
-            self._upsert("events", [event_row(source, e, keep_body=keep) for e in events])
+            self._upsert("events", [event_row(source, e, keep_body=keep_bodies) for e in events])
             changed.update(e.ticket_id for e in events)
         if people := grouped.get(Person):
             changed.update(self._tickets_acted_on_by_changed_roles(source, people))
