@@ -1,0 +1,90 @@
+"""Connector errors, classified by what the runner does next.
+
+    SourceError                 anything that ends reading a source; the message is safe to log
+    ├── SourceConfigError       401/403, bad settings: stop this source until a human fixes it
+    ├── TransientError          429, 5xx, timeouts, resets, truncated bodies: retried, then fatal
+    ├── SkippableError          404 on a child of a deleted ticket: log it and go on
+    └── PageInvalid             a page that still cannot be parsed after retries: fail the run,
+                                leaving the committed cursor where it was
+
+Every message names the source, the vendor, the method and redacted path, the status and what
+to check. None carries a token, an Authorization header or a response body (bodies hold
+customer data): see `redact`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+
+class SourceError(Exception):
+    """Reading a source failed; `str(error)` is safe to show and store."""
+
+
+class SourceConfigError(SourceError):
+    """Credentials or settings are wrong; retrying will not help."""
+
+
+class TransientError(SourceError):
+    """Worth retrying after a wait; `retry_after` is the vendor's wish in seconds, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SkippableError(SourceError):
+    """One child object is gone (e.g. its ticket was deleted); the rest of the sync goes on."""
+
+
+class PageInvalid(SourceError):
+    """A response could not be parsed as the vendor documents it."""
+
+
+# status → (error class, what to tell the operator)
+STATUS_ACTIONS: dict[int, tuple[type[SourceError], str]] = {
+    400: (PageInvalid, "the request was refused as malformed; report this as a deskpulse bug"),
+    401: (SourceConfigError, "check the token and the email it belongs to"),
+    403: (SourceConfigError, "check that the token's user is an agent or admin with API access"),
+    404: (SkippableError, "the object no longer exists (deleted?)"),
+    409: (TransientError, "the vendor reported a conflict; retrying"),
+    422: (PageInvalid, "the vendor refused the parameters; check start_date and the cursor"),
+    429: (TransientError, "rate limited; waiting as the vendor asks"),
+    500: (TransientError, "vendor server error; retrying"),
+    502: (TransientError, "vendor gateway error; retrying"),
+    503: (TransientError, "vendor unavailable; retrying"),
+    504: (TransientError, "vendor gateway timeout; retrying"),
+}
+
+
+def redact(url: httpx.URL | str) -> str:
+    """The path of a URL, without userinfo, host secrets or query values."""
+    parts = urlsplit(str(url))
+    if not parts.query:
+        return parts.path or "/"
+    names = [item.split("=", 1)[0] for item in parts.query.split("&") if item]
+    return f"{parts.path}?{'&'.join(f'{name}=…' for name in names)}"
+
+
+def describe(source: str, vendor: str, request: httpx.Request) -> str:
+    return f"{vendor} source '{source}': {request.method} {redact(request.url)}"
+
+
+def error_for_status(
+    source: str, vendor: str, response: httpx.Response, retry_after: float | None
+) -> SourceError:
+    """The error a non-2xx response stands for, with a message fit for logs and sync_runs."""
+    status = response.status_code
+    kind, advice = STATUS_ACTIONS.get(
+        status,
+        (TransientError, "unexpected server error; retrying")
+        if status >= 500
+        else (PageInvalid, "unexpected response; report this as a deskpulse bug"),
+    )
+    phrase = response.reason_phrase or httpx.codes.get_reason_phrase(status)
+    message = f"{describe(source, vendor, response.request)} → {status} {phrase}. {advice}."
+    if kind is TransientError:
+        return TransientError(message, retry_after)
+    return kind(message)

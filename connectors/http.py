@@ -1,0 +1,169 @@
+"""The one HTTP engine every connector uses: client, retries, pacing, request counting.
+
+A connector says *what* to fetch; `Http.get_json` decides *when* (pacing from the vendor's
+rate-limit headers and an optional client-side cap), *how often* (tenacity: retry transient
+failures with jittered exponential backoff, or exactly as long as `Retry-After` asks) and
+turns every failure into a classified `SourceError` with a secret-free message.
+`sleep`, `clock` and the jitter's `rng` are parameters so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from connectors.errors import (
+    PageInvalid,
+    SourceConfigError,
+    TransientError,
+    describe,
+    error_for_status,
+)
+from connectors.pacing import MinInterval, budget_delay, retry_after
+from connectors.source import Clock, Sleep
+
+USER_AGENT = "deskpulse/0.1 (+https://pypi.org/project/deskpulse/)"
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 60.0
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_base_url(source: str, url: str, *, allow_insecure: bool) -> None:
+    """Plain http only to loopback (tests, the simulator) unless explicitly allowed."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https" or allow_insecure:
+        return
+    host = parsed.host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parsed.scheme != "http" or not loopback:
+        msg = (f"source '{source}': base_url {parsed.scheme}://{host} is not https; only "
+               "loopback addresses may use http unless allow_insecure_base_url = true")
+        raise SourceConfigError(msg)
+
+
+class Http:
+    """An authenticated client for one source, with the retry and pacing policy built in."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        vendor: str,
+        base_url: str,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        caps: Mapping[str, float | None] | None = None,
+        allow_insecure: bool = False,
+    ):
+        check_base_url(source, base_url, allow_insecure=allow_insecure)
+        self.source, self.vendor = source, vendor
+        self.sleep: Sleep = sleep or time.sleep
+        self.clock: Clock = clock or real_clock
+        self.rng = rng or random.Random()
+        self.requests = 0
+        self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
+        self._budget_wait = 0.0
+        self.client = httpx.Client(
+            base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            event_hooks={"request": [self._count]},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _count(self, request: httpx.Request) -> None:
+        self.requests += 1
+
+    def _now(self) -> float:
+        return self.clock().timestamp()
+
+    def request_json(
+        self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+        json_body: Any = None, cap: str | None = None,
+    ) -> tuple[Any, httpx.Response]:
+        """Send one logical request (retried as needed) and return its parsed JSON body."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            wait=self._wait, stop=stop_after_attempt(MAX_ATTEMPTS),
+            sleep=self.sleep, reraise=True,
+        )
+        try:
+            return retrying(self._attempt, method, url, params, json_body, cap)
+        except _BadBody as exc:
+            raise PageInvalid(str(exc)) from None
+
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None,
+                 *, cap: str | None = None) -> tuple[Any, httpx.Response]:
+        return self.request_json("GET", url, params=params, cap=cap)
+
+    def _attempt(self, method: str, url: str, params: Mapping[str, Any] | None,
+                 json_body: Any, cap: str | None) -> tuple[Any, httpx.Response]:
+        self._pace(cap)
+        request = self.client.build_request(method, url, params=params, json=json_body)
+        try:
+            response = self.client.send(request)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            message = f"{describe(self.source, self.vendor, request)} failed: {type(exc).__name__}"
+            raise TransientError(message) from None
+        now = self._now()
+        self._budget_wait = budget_delay(response.headers, now)
+        if not response.is_success:
+            raise error_for_status(self.source, self.vendor, response,
+                                   retry_after(response.headers, now))
+        try:
+            return json.loads(response.content), response
+        except ValueError:
+            message = (f"{describe(self.source, self.vendor, request)} → "
+                       f"{response.status_code}: the body is not complete JSON")
+            raise _BadBody(message) from None
+
+    def _pace(self, cap: str | None) -> None:
+        wait = self._budget_wait
+        limiter = self._caps.get(cap) if cap else None
+        if limiter is not None:
+            wait = max(wait, limiter.delay(self._now()))
+        if wait > 0:
+            self.sleep(wait)
+        self._budget_wait = 0.0
+        if limiter is not None:
+            limiter.mark(self._now())
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Retry-After when the vendor gives it, else full-jitter exponential backoff."""
+        exc = state.outcome.exception() if state.outcome else None
+        asked = getattr(exc, "retry_after", None)
+        if asked is not None:
+            return float(asked)
+        ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** state.attempt_number)
+        return self.rng.uniform(0, ceiling)
+
+
+class _BadBody(TransientError):
+    """A truncated or non-JSON body: retried like any transient fault, then PageInvalid."""
+
+
+def path_of(url: str) -> str:
+    """Vendors return absolute next-page URLs; keep path and query so they follow our base_url
+    (a proxy, the simulator) rather than the host the vendor names."""
+    parsed = httpx.URL(url)
+    return parsed.raw_path.decode("ascii") if parsed.is_absolute_url else url

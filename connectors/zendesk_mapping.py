@@ -1,0 +1,171 @@
+"""Zendesk JSON → normalized records. Pure functions; the streams live in `connectors.zendesk`.
+
+Field names and values: developer.zendesk.com/api-reference/ticketing/tickets/tickets/ and
+vendor-apis.md §1.4–1.5. The layout of incremental ticket-event children is documented only by
+example, so both layouts seen in the wild are read: field-named keys
+(`{"status": "open", "previous_value": "new", "event_type": "Change"}`) and the audit layout
+(`{"field_name": "status", "value": "open", "previous_value": "new", "type": "Change"}`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from store.models import (
+    Event,
+    Group,
+    NormalizedRecord,
+    Person,
+    Rating,
+    Rejected,
+    Ticket,
+    VendorMetrics,
+)
+
+STATUS = {"new": "new", "open": "open", "pending": "pending", "hold": "on_hold",
+          "solved": "solved", "closed": "closed"}
+CHANNEL = {"web": "web", "email": "email", "api": "api", "voice": "phone", "chat": "chat",
+           "twitter": "social", "facebook": "social", "any_channel": "social",
+           "instagram_dm": "social", "native_messaging": "messaging", "whatsapp": "messaging",
+           "sunshine_conversations_api": "messaging", "mobile_sdk": "messaging",
+           "web_widget": "web", "mobile": "messaging", "sms": "messaging"}
+ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
+SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
+FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group",
+              "priority": "priority", "tags": "tags"}
+
+
+def validated(build: Callable[[dict[str, Any]], list[NormalizedRecord]],
+              raw: Any) -> list[NormalizedRecord]:
+    """Records from one vendor object, or one Rejected record saying what was wrong."""
+    try:
+        if not isinstance(raw, dict):
+            msg = f"expected an object, got {type(raw).__name__}"
+            raise TypeError(msg)
+        return build(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} ({err['type']})"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        return [Rejected(error=problems, payload=raw)]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [Rejected(error=f"{type(exc).__name__}: {exc}", payload=raw)]
+
+
+def _status(value: Any) -> str | None:
+    return None if value is None else STATUS.get(str(value), str(value))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _channel(via: Any) -> str:
+    name = via.get("channel") if isinstance(via, dict) else via
+    return CHANNEL.get(str(name), "other")
+
+
+def ticket_records(
+    raw: dict[str, Any], metric_set: dict[str, Any] | None
+) -> list[NormalizedRecord]:
+    vendor_status = raw.get("status")
+    deleted = vendor_status == "deleted"
+    status = "closed" if deleted else _status(vendor_status)
+    ticket = Ticket(
+        id=raw["id"], subject=raw.get("subject"), status=status,
+        vendor_status=vendor_status if vendor_status != status else None,
+        priority=raw.get("priority"), channel=_channel(raw.get("via")), type=raw.get("type"),
+        requester_id=raw.get("requester_id"), assignee_id=raw.get("assignee_id"),
+        group_id=raw.get("group_id"), organization_id=raw.get("organization_id"),
+        tags=raw.get("tags") or [], created_at=raw["created_at"], updated_at=raw["updated_at"],
+        solved_at=(metric_set or {}).get("solved_at"), deleted=deleted, raw=raw,
+    )
+    records: list[NormalizedRecord] = [ticket]
+    if deleted:
+        records.append(Event(id=f"deleted-{ticket.id}", ticket_id=ticket.id,
+                             at=ticket.updated_at, kind="deleted"))
+    if metric_set is not None:
+        records.append(VendorMetrics(ticket_id=ticket.id, metrics=metric_set))
+    return records
+
+
+def person_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
+    role = ROLE.get(raw.get("role", ""), raw.get("role"))
+    active = bool(raw.get("active", True)) and not raw.get("suspended", False)
+    return [Person(id=raw["id"], role=role, name=raw.get("name"), email=raw.get("email"),
+                   organization_id=raw.get("organization_id"),
+                   time_zone=raw.get("iana_time_zone") or raw.get("time_zone"), active=active)]
+
+
+def group_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
+    return [] if raw.get("deleted") else [Group(id=raw["id"], name=raw.get("name"))]
+
+
+def rating_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
+    score = raw["score"]
+    positive = {"good": True, "bad": False}.get(score)
+    return [Rating(id=raw["id"], ticket_id=raw.get("ticket_id"),
+                   at=raw.get("updated_at") or raw["created_at"], score=score, scale="good_bad",
+                   positive=positive, comment=raw.get("comment"), kind="csat")]
+
+
+def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
+    """One incremental ticket-event audit → created/message/note/change events."""
+    ticket_id, actor = audit["ticket_id"], audit.get("updater_id")
+    at = audit.get("created_at") or datetime.fromtimestamp(audit["timestamp"], UTC)
+    via = _text(audit.get("via").get("channel") if isinstance(audit.get("via"), dict)
+                else audit.get("via"))
+    children = [c for c in audit.get("child_events") or [] if isinstance(c, dict)]
+    common = {"ticket_id": ticket_id, "channel": via}
+    records: list[NormalizedRecord] = []
+    creates = [c for c in children if _kind(c) == "Create"]
+    if creates:
+        initial = next((value for field, value, _old in map(_field_change, creates)
+                        if field == "status"), "new")
+        records.append(Event(id=audit["id"], at=at, kind="created", actor_id=actor,
+                             actor_role=_role(actor), new_value=_status(initial), **common))
+    for child in children:
+        if _kind(child) == "Comment":
+            author = child.get("author_id", actor)
+            public = bool(child.get("public"))
+            records.append(Event(
+                id=child["id"], at=child.get("created_at") or at,
+                kind="message" if public else "note", public=public, actor_id=author,
+                actor_role=_role(author), body=child.get("plain_body") or child.get("body"),
+                **common))
+        elif _kind(child) == "Change":
+            field, new, old = _field_change(child)
+            if field in FIELD_KIND:
+                convert = _status if field == "status" else _text
+                records.append(Event(
+                    id=child["id"], at=at, kind=FIELD_KIND[field], actor_id=actor,
+                    actor_role=_role(actor), old_value=convert(old), new_value=convert(new),
+                    **common))
+    return records
+
+
+def _kind(child: dict[str, Any]) -> str | None:
+    return child.get("event_type") or child.get("type")
+
+
+def _role(actor: Any) -> str | None:
+    return "system" if actor in (SYSTEM_USER, str(SYSTEM_USER)) else None
+
+
+def _field_change(child: dict[str, Any]) -> tuple[str | None, Any, Any]:
+    if "field_name" in child:
+        return child["field_name"], child.get("value"), child.get("previous_value")
+    for field in FIELD_KIND:
+        if field in child:
+            return field, child[field], child.get("previous_value")
+    return None, None, None
