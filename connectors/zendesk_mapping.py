@@ -134,6 +134,12 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                         if field == "status"), "new")
         records.append(Event(id=audit["id"], at=at, kind="created", actor_id=actor,
                              actor_role=_role(actor), new_value=_status(initial), **common))
+        for child in creates:  # initial assignee/group/priority: a change from nothing
+            field, value, _old = _field_change(child)
+            if field in FIELD_KIND and field != "status" and value not in (None, []):
+                records.append(Event(id=child["id"], at=at, kind=FIELD_KIND[field],
+                                     actor_id=actor, actor_role=_role(actor),
+                                     new_value=_text(value), **common))
     for child in children:
         if _kind(child) == "Comment":
             author = child.get("author_id", actor)
