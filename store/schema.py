@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from store.kpi_schema import KPI_TABLES
+
 CORE_TABLES = """
 CREATE TABLE sources (
     name TEXT PRIMARY KEY,
@@ -129,7 +131,7 @@ CREATE TABLE kpi_dirty (
 """
 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [CORE_TABLES]
+MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -151,7 +153,7 @@ def _apply(conn: sqlite3.Connection, script: str, version: int) -> None:
     # and run them one by one inside BEGIN ... COMMIT together with the version bump.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _statements(script):
+        for statement in statements(script):
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {int(version)}")
         conn.execute("COMMIT")
@@ -160,14 +162,15 @@ def _apply(conn: sqlite3.Connection, script: str, version: int) -> None:
         raise
 
 
-def _statements(script: str) -> list[str]:
-    statements, buffer = [], ""
+def statements(script: str) -> list[str]:
+    """The SQL statements of a script, split where SQLite itself sees a statement end."""
+    found, buffer = [], ""
     for line in script.splitlines(keepends=True):
         buffer += line
         if sqlite3.complete_statement(buffer):
             if buffer.strip():
-                statements.append(buffer.strip())
+                found.append(buffer.strip())
             buffer = ""
     if buffer.strip():
-        statements.append(buffer.strip())
-    return statements
+        found.append(buffer.strip())
+    return found

@@ -1,0 +1,197 @@
+"""A ticket's events → its KPI facts. Pure: no I/O, no clock, no vendor JSON.
+
+Rules are kpi-catalog.md §2 and §4 with Zendesk's definitions (the default rule set):
+the clock starts at creation; an agent reply (AR) is a public message or note by an agent;
+for a ticket an agent created, the opening public comment is not a reply; a solve is an entry
+into `solved`, or into `closed` without a prior `solved`; a reopen leaves {solved, closed};
+wait times add up status intervals that have ended (the running one is not counted, so facts
+never depend on "now"). Durations are integer seconds; `_bus` stays None until a business
+calendar is configured, never silently equal to calendar time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+SOLVED = frozenset({"solved", "closed"})
+REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
+AGENT_CREATED, CLOCK_SKEW = 1, 2
+_RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: str
+    at: datetime
+    kind: str
+    role: str | None  # resolved: agent | customer | bot | system | None (unknown)
+    actor_id: str | None = None
+    public: bool = False
+    new_value: str | None = None
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    id: str
+    at: datetime
+    score: str
+    positive: bool | None
+    kind: str = "csat"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime | None
+
+
+@dataclass
+class TicketFacts:
+    status: str
+    created_at: datetime
+    first_reply_at: datetime | None = None
+    frt: int | None = None
+    first_solved_at: datetime | None = None
+    last_solved_at: datetime | None = None
+    resolutions: int = 0
+    first_resolution: int | None = None
+    full_resolution: int | None = None
+    requester_wait: int = 0
+    agent_wait: int = 0
+    on_hold: int = 0
+    reopens: int = 0
+    replies: int = 0
+    public_agent_comments: int = 0
+    customer_msgs: int = 0
+    notes: int = 0
+    assignee_stations: int = 0
+    group_stations: int = 0
+    csat_offered: bool = False
+    csat_score: str | None = None
+    csat_positive: bool | None = None
+    rated_at: datetime | None = None
+    flags: int = 0
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def reassignments(self) -> int:
+        return max(self.assignee_stations - 1, 0)
+
+    def touch(self, replies: int) -> bool:
+        return self.status in SOLVED and (self.replies == replies if replies < 3
+                                          else self.replies >= 3)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ordered(events: list[EventRow]) -> list[EventRow]:
+    """Deterministic order: time, then created < customer message < agent message < changes
+    < status (a reply and a solve in one update: the reply first), then id."""
+    def rank(event: EventRow) -> int:
+        if event.kind == "message" and event.role == "customer":
+            return 1
+        return _RANK.get(event.kind, 3)
+    return sorted(events, key=lambda e: (e.at, rank(e), e.id))
+
+
+def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
+    """Whole seconds from start to end, clamped at 0; True when the clock ran backwards."""
+    delta = int((end - start).total_seconds())
+    return max(delta, 0), delta < 0
+
+
+def compute(created_at: datetime, events: list[EventRow],
+            ratings: list[RatingRow]) -> TicketFacts:
+    """Facts of one ticket from its events (any order) and ratings."""
+    events = ordered(events)
+    created = next((e for e in events if e.kind == "created"), None)
+    facts = TicketFacts(status=(created.new_value if created else None) or "new",
+                        created_at=created_at)
+    _replies(facts, events, created)
+    _statuses(facts, events)
+    _assignments(facts, events)
+    _csat(facts, ratings)
+    return facts
+
+
+def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | None) -> None:
+    agent_created = created is not None and created.role == "agent"
+    if agent_created:
+        facts.flags |= AGENT_CREATED
+    opening = next((e for e in events if e.kind in ("message", "note") and e.public), None)
+    for event in events:
+        if event.kind not in ("message", "note"):
+            continue
+        if not event.public:
+            facts.notes += 1
+        elif event.role == "customer" and event.kind == "message":
+            facts.customer_msgs += 1
+        elif event.role == "agent":
+            facts.public_agent_comments += 1
+            skip = (agent_created and event is opening and created is not None
+                    and event.actor_id == created.actor_id)
+            if skip:
+                continue
+            facts.replies += 1
+            if facts.first_reply_at is None:
+                facts.first_reply_at = event.at
+                facts.frt = _duration(facts, facts.created_at, event.at)
+
+
+def _duration(facts: TicketFacts, start: datetime, end: datetime) -> int:
+    seconds, skewed = _seconds(start, end)
+    if skewed:
+        facts.flags |= CLOCK_SKEW
+    return seconds
+
+
+def _statuses(facts: TicketFacts, events: list[EventRow]) -> None:
+    status, since = facts.status, facts.created_at
+    span_start: datetime | None = None if status in SOLVED else since
+    for event in events:
+        if event.kind != "status" or not event.new_value or event.new_value == status:
+            continue
+        new = event.new_value
+        ended = _duration(facts, since, event.at)
+        if status in REQUESTER_WAIT:
+            facts.requester_wait += ended
+        if status == "pending":
+            facts.agent_wait += ended
+        if status == "on_hold":
+            facts.on_hold += ended
+        if status in SOLVED and new not in SOLVED:
+            facts.reopens += 1
+            span_start = event.at
+        if new == "solved" or (new == "closed" and status != "solved"):
+            facts.resolutions += 1
+            facts.first_solved_at = facts.first_solved_at or event.at
+            facts.last_solved_at = event.at
+            if span_start is not None:
+                facts.spans.append(Span(span_start, event.at))
+                span_start = None
+        status, since = new, event.at
+    if span_start is not None:
+        facts.spans.append(Span(span_start, None))
+    facts.status = status
+    if facts.first_solved_at is not None:
+        facts.first_resolution = _duration(facts, facts.created_at, facts.first_solved_at)
+    if status in SOLVED and facts.last_solved_at is not None:
+        facts.full_resolution = _duration(facts, facts.created_at, facts.last_solved_at)
+
+
+def _assignments(facts: TicketFacts, events: list[EventRow]) -> None:
+    facts.assignee_stations = sum(1 for e in events if e.kind == "assignee" and e.new_value)
+    facts.group_stations = sum(1 for e in events if e.kind == "group" and e.new_value)
+
+
+def _csat(facts: TicketFacts, ratings: list[RatingRow]) -> None:
+    csat = sorted((r for r in ratings if r.kind == "csat"), key=lambda r: (r.at, r.id))
+    facts.csat_offered = bool(csat)
+    answered = [r for r in csat if r.positive is not None]
+    if answered:
+        latest = answered[-1]
+        facts.csat_score, facts.csat_positive, facts.rated_at = (
+            latest.score, latest.positive, latest.at)

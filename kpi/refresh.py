@@ -1,0 +1,196 @@
+"""The only KPI code that touches the database: facts for changed tickets, and the day
+buckets they touch.
+
+`refresh` takes the tickets listed in `kpi_dirty` (written in the same transaction as the
+page that changed them), recomputes their facts, then rebuilds exactly the `kpi_daily` days
+that their old or new facts are anchored on, all in one transaction. Cost grows with what
+changed, not with the store. `rebuild` is the same code over every ticket, so a full rebuild
+and any sequence of incremental refreshes give identical rows (integer sums, fixed order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from kpi.facts import EventRow, RatingRow, TicketFacts, compute
+from kpi.rollup import aggregate_days
+from store import Store
+from store.kpi_schema import ANCHOR_DAYS
+from store.schema import statements
+
+CHUNK = 500
+DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
+              ("agent", "assignee_id"), ("priority", "priority"))
+ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"}
+
+
+def _time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%d")
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def refresh(store: Store, *, source: str | None = None) -> int:
+    """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many."""
+    done = 0
+    with store.transaction():
+        sources = [source] if source else [row[0] for row in store.conn.execute(
+            "SELECT DISTINCT source FROM kpi_dirty")]
+        for name in sources:
+            ids = [row[0] for row in store.conn.execute(
+                "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
+            days: set[str] = set()
+            for chunk in _chunks(ids):
+                days |= _anchor_days(store, name, chunk)
+                _replace_facts(store, name, chunk)
+                days |= _anchor_days(store, name, chunk)
+                store.conn.execute(
+                    "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
+                    f"({_marks(len(chunk))})", (name, *chunk))
+            _rebuild_days(store, name, sorted(days))
+            done += len(ids)
+    return done
+
+
+def rebuild(store: Store, *, source: str | None = None) -> int:
+    """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
+    with store.transaction():
+        where, args = ("WHERE source = ?", (source,)) if source else ("", ())
+        for table in ("ticket_facts", "unsolved_spans", "kpi_daily"):
+            store.conn.execute(f"DELETE FROM {table} {where}", args)
+        store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
+                           f"SELECT source, id FROM tickets {where}", args)
+        return refresh(store, source=source)
+
+
+def install_views(store: Store) -> None:
+    """(Re)create the kpi_* views from kpi/views.sql."""
+    sql = resources.files("kpi").joinpath("views.sql").read_text(encoding="utf-8")
+    with store.transaction():
+        for (name,) in store.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
+        ).fetchall():
+            store.conn.execute(f"DROP VIEW {name}")
+        for statement in statements(sql):
+            store.conn.execute(statement)
+
+
+def _anchor_days(store: Store, source: str, ids: list[str]) -> set[str]:
+    marks, days = _marks(len(ids)), set()
+    for row in store.conn.execute(
+            f"SELECT {', '.join(ANCHOR_DAYS)} FROM ticket_facts "
+            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
+        days.update(day for day in row if day)
+    for row in store.conn.execute(
+            f"SELECT start_day, end_day FROM unsolved_spans "
+            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
+        days.update(day for day in row if day)
+    return days
+
+
+def _replace_facts(store: Store, source: str, ids: list[str]) -> None:
+    conn, marks = store.conn, _marks(len(ids))
+    for table in ("ticket_facts", "unsolved_spans"):
+        conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
+                     (source, *ids))
+    tickets = {row[0]: row for row in conn.execute(
+        "SELECT id, created_at, channel, priority, group_id, assignee_id FROM tickets "
+        f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
+    events, ratings = _events(store, source, ids), _ratings(store, source, ids)
+    fact_rows, span_rows = [], []
+    for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
+        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []))
+        fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee))
+        span_rows.extend(
+            (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
+             _day(span.end)) for seq, span in enumerate(facts.spans))
+    if fact_rows:
+        columns = list(fact_rows[0])
+        conn.executemany(
+            f"INSERT INTO ticket_facts ({', '.join(columns)}) VALUES ({_marks(len(columns))})",
+            [tuple(row.values()) for row in fact_rows])
+    conn.executemany("INSERT INTO unsolved_spans VALUES (?, ?, ?, ?, ?, ?, ?)", span_rows)
+
+
+def _events(store: Store, source: str, ids: list[str]) -> dict[str, list[EventRow]]:
+    found: dict[str, list[EventRow]] = defaultdict(list)
+    for tid, eid, at, kind, role, person_role, actor, public, new in store.conn.execute(
+            "SELECT e.ticket_id, e.id, e.at, e.kind, e.actor_role, p.role, e.actor_id, "
+            "e.public, e.new_value FROM events e LEFT JOIN people p "
+            "ON p.source = e.source AND p.id = e.actor_id "
+            f"WHERE e.source = ? AND e.ticket_id IN ({_marks(len(ids))})", (source, *ids)):
+        resolved = role or ROLE.get(person_role or "")
+        found[tid].append(EventRow(eid, _time(at), kind, resolved, actor, bool(public), new))
+    return found
+
+
+def _ratings(store: Store, source: str, ids: list[str]) -> dict[str, list[RatingRow]]:
+    found: dict[str, list[RatingRow]] = defaultdict(list)
+    for tid, rid, at, score, positive, kind in store.conn.execute(
+            "SELECT ticket_id, id, at, score, positive, kind FROM ratings "
+            f"WHERE source = ? AND ticket_id IN ({_marks(len(ids))})", (source, *ids)):
+        found[tid].append(RatingRow(rid, _time(at), score,
+                                    None if positive is None else bool(positive), kind))
+    return found
+
+
+def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str | None,
+              group: str | None, assignee: str | None) -> dict[str, Any]:
+    def flag(value: bool | None) -> int | None:
+        return None if value is None else int(value)
+
+    return {
+        "source": source, "ticket_id": tid, "status": f.status, "channel": channel,
+        "priority": priority, "group_id": group, "assignee_id": assignee,
+        "created_at": _iso(f.created_at), "created_day": _day(f.created_at),
+        "first_reply_at": _iso(f.first_reply_at), "first_reply_day": _day(f.first_reply_at),
+        "frt_cal": f.frt, "frt_bus": None,
+        "first_solved_at": _iso(f.first_solved_at), "first_solved_day": _day(f.first_solved_at),
+        "last_solved_at": _iso(f.last_solved_at), "last_solved_day": _day(f.last_solved_at),
+        "resolutions": f.resolutions, "first_resolution_cal": f.first_resolution,
+        "first_resolution_bus": None, "full_resolution_cal": f.full_resolution,
+        "full_resolution_bus": None, "requester_wait_cal": f.requester_wait,
+        "requester_wait_bus": None, "agent_wait_cal": f.agent_wait, "agent_wait_bus": None,
+        "on_hold_cal": f.on_hold, "on_hold_bus": None, "reopens": f.reopens,
+        "replies": f.replies, "public_agent_comments": f.public_agent_comments,
+        "customer_msgs": f.customer_msgs, "notes": f.notes,
+        "assignee_stations": f.assignee_stations, "group_stations": f.group_stations,
+        "reassignments": f.reassignments, "one_touch": int(f.touch(1)),
+        "two_touch": int(f.touch(2)), "multi_touch": int(f.touch(3)),
+        "zero_touch": int(f.touch(0)), "fcr": int(f.touch(1) and f.reopens == 0),
+        "csat_offered": int(f.csat_offered), "csat_score": f.csat_score,
+        "csat_positive": flag(f.csat_positive), "rated_at": _iso(f.rated_at),
+        "rated_day": _day(f.rated_at), "flags": f.flags,
+    }
+
+
+def _rebuild_days(store: Store, source: str, days: list[str]) -> None:
+    for chunk in _chunks(days):
+        marks = _marks(len(chunk))
+        store.conn.execute(f"DELETE FROM kpi_daily WHERE source = ? AND day IN ({marks})",
+                           (source, *chunk))
+        rows = aggregate_days(store.conn, source, chunk)
+        if rows:
+            columns = list(rows[0])
+            store.conn.executemany(
+                f"INSERT INTO kpi_daily ({', '.join(columns)}) "
+                f"VALUES ({_marks(len(columns))})", [tuple(r.values()) for r in rows])

@@ -1,0 +1,156 @@
+"""KPI figures for a date range, grouped by period or dimension (no formatting here).
+
+Counts and means come from the additive `kpi_daily` rollups; percentiles come exactly from
+`ticket_facts` over the indexed day range (never an average of daily medians); percentiles
+of nothing are None, not 0. Durations are seconds (`*_s`), rates are percentages (`*_pct`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from kpi.rollup import COUNTERS
+from store import Store
+
+PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
+DIMENSION_COLUMNS = {"channel": "channel", "group": "group_id", "agent": "assignee_id",
+                     "priority": "priority"}
+PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day"),
+                      ("first_resolution", "first_resolution_cal", "first_solved_day"),
+                      ("full_resolution", "full_resolution_cal", "last_solved_day"))
+
+
+def percentile(sorted_values: list[int], p: float) -> float | None:
+    """Linear interpolation between closest ranks (percentile_cont, numpy's default)."""
+    if not sorted_values:
+        return None
+    h = (len(sorted_values) - 1) * p
+    lo = math.floor(h)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (h - lo) * (sorted_values[hi] - sorted_values[lo])
+
+
+def _ratio(numerator: int, denominator: int, scale: float = 1.0) -> float | None:
+    return None if denominator == 0 else round(numerator * scale / denominator, 2)
+
+
+def _filters(source: str | None, since: date | None, until: date | None,
+             day_column: str = "day") -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    if source:
+        clauses.append("source = ?")
+        args.append(source)
+    if since:
+        clauses.append(f"{day_column} >= ?")
+        args.append(since.isoformat())
+    if until:
+        clauses.append(f"{day_column} <= ?")
+        args.append(until.isoformat())
+    return (" AND ".join(clauses) or "1"), args
+
+
+def _key_of(by: str | None, day: str | None, value: str | None) -> str:
+    if by == "day":
+        return day or ""
+    if by == "week":
+        monday = date.fromisoformat(day or "1970-01-05")
+        return (monday - timedelta(days=monday.weekday())).isoformat()
+    if by in DIMENSION_COLUMNS:
+        return value or ""
+    return "all"
+
+
+def summary(store: Store, *, source: str | None = None, since: date | None = None,
+            until: date | None = None, by: str | None = None) -> list[dict[str, Any]]:
+    """One row per period (by=day|week), per dimension value (channel|group|agent|priority),
+    or one row for the whole range (by=None)."""
+    dimension = by if by in DIMENSION_COLUMNS else "all"
+    totals = _counters(store, source, since, until, by, dimension)
+    backlog = _backlog(store, source, since, until, by, dimension, list(totals))
+    spreads = _percentiles(store, source, since, until, by)
+    rows = []
+    for key in sorted(totals):
+        c = totals[key]
+        row: dict[str, Any] = {} if by is None else {_key_name(by): key}
+        row |= {"created": c["created"], "solved": c["solved"],
+                "reopened": c["reopened_tickets"], "backlog": backlog.get(key)}
+        for metric, _column, _anchor in PERCENTILE_METRICS:
+            values = sorted(spreads.get(key, {}).get(metric, []))
+            row[f"{metric}_p50_s"] = percentile(values, 0.5)
+            row[f"{metric}_p90_s"] = percentile(values, 0.9)
+            row[f"{metric}_mean_s"] = round(sum(values) / len(values), 1) if values else None
+            row[f"{metric}_n"] = len(values)
+        row |= {
+            "requester_wait_mean_s": _ratio(c["requester_wait_sum"], c["solved"]),
+            "replies_per_solved": _ratio(c["replies_sum"], c["solved"]),
+            "one_touch_pct": _ratio(c["one_touch"], c["solved"], 100),
+            "fcr_pct": _ratio(c["fcr"], c["solved"] - c["zero_touch"], 100),
+            "reopen_pct": _ratio(c["reopened_tickets"], c["solved"], 100),
+            "csat_pct": _ratio(c["csat_positive"], c["csat_rated"], 100),
+            "csat_n": c["csat_rated"],
+        }
+        rows.append(row)
+    return rows
+
+
+def _key_name(by: str) -> str:
+    return "period" if by in PERIODS else by
+
+
+def _counters(store: Store, source: str | None, since: date | None, until: date | None,
+              by: str | None, dimension: str) -> dict[str, dict[str, int]]:
+    where, args = _filters(source, since, until)
+    sums = ", ".join(f"SUM({name})" for name in COUNTERS)
+    key = PERIODS.get(by or "", "value" if dimension != "all" else "'all'")
+    totals: dict[str, dict[str, int]] = {}
+    for row in store.conn.execute(
+            f"SELECT {key} AS k, {sums} FROM kpi_daily WHERE dimension = ? AND {where} "
+            "GROUP BY k", (dimension, *args)):
+        totals[row[0]] = dict(zip(COUNTERS, row[1:], strict=True))
+    return totals
+
+
+def _backlog(store: Store, source: str | None, since: date | None, until: date | None,
+             by: str | None, dimension: str, keys: list[str]) -> dict[str, int]:
+    """Tickets unsolved at the end of each period (or of the range, per dimension value)."""
+    where, args = _filters(source, None, until)
+    deltas = store.conn.execute(
+        f"SELECT day, value, SUM(backlog_delta) FROM kpi_daily WHERE dimension = ? AND {where} "
+        "GROUP BY day, value ORDER BY day", (dimension, *args)).fetchall()
+    if by in PERIODS:
+        running, result = 0, {}
+        for day, _value, delta in deltas:
+            running += delta
+            if since is None or day >= since.isoformat():
+                result[_key_of(by, day, None)] = running
+        return {key: result[key] for key in keys if key in result}
+    totals: dict[str, int] = defaultdict(int)
+    for _day, value, delta in deltas:
+        totals[_key_of(by, None, value)] += delta
+    return dict(totals)
+
+
+def _percentiles(store: Store, source: str | None, since: date | None, until: date | None,
+                 by: str | None) -> dict[str, dict[str, list[int]]]:
+    found: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
+    for metric, column, anchor in PERCENTILE_METRICS:
+        where, args = _filters(source, since, until, anchor)
+        for day, value, x in store.conn.execute(
+                f"SELECT {anchor}, {dim_column}, {column} FROM ticket_facts "
+                f"WHERE {where} AND {column} IS NOT NULL AND {anchor} IS NOT NULL", args):
+            found[_key_of(by, day, value)][metric].append(x)
+    return found
+
+
+def ticket_facts_for(store: Store, source: str, ticket_id: str) -> dict[str, Any] | None:
+    """One ticket's fact row as a dict (None when it has none, e.g. deleted)."""
+    cursor = store.conn.execute(
+        "SELECT * FROM ticket_facts WHERE source = ? AND ticket_id = ?", (source, ticket_id))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))

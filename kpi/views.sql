@@ -1,0 +1,72 @@
+-- The kpi_* views: the same figures as `deskpulse kpi`, for anyone with a SQLite client.
+-- Durations are seconds (calendar time). Rates are 0..1. NULL means "no data", never 0.
+
+-- One row per source and day: counts, averages, and the backlog at the end of the day.
+CREATE VIEW kpi_days AS
+SELECT source, day, created, solved, reopened_tickets AS reopened,
+       SUM(backlog_delta) OVER (PARTITION BY source ORDER BY day) AS backlog,
+       replied AS frt_n,
+       ROUND(frt_sum * 1.0 / NULLIF(replied, 0), 1) AS frt_mean_s,
+       ROUND(first_res_sum * 1.0 / NULLIF(solved, 0), 1) AS first_resolution_mean_s,
+       full_res_n AS full_resolution_n,
+       ROUND(full_res_sum * 1.0 / NULLIF(full_res_n, 0), 1) AS full_resolution_mean_s,
+       ROUND(requester_wait_sum * 1.0 / NULLIF(solved, 0), 1) AS requester_wait_mean_s,
+       ROUND(replies_sum * 1.0 / NULLIF(solved, 0), 3) AS replies_per_solved,
+       ROUND(one_touch * 1.0 / NULLIF(solved, 0), 4) AS one_touch_rate,
+       ROUND(fcr * 1.0 / NULLIF(solved - zero_touch, 0), 4) AS fcr_rate,
+       ROUND(reopened_tickets * 1.0 / NULLIF(solved, 0), 4) AS reopen_rate,
+       csat_rated AS csat_n,
+       ROUND(csat_positive * 1.0 / NULLIF(csat_rated, 0), 4) AS csat_rate
+FROM kpi_daily
+WHERE dimension = 'all';
+
+-- The same per dimension (channel, group, agent, priority) and value; backlog per value.
+CREATE VIEW kpi_days_by AS
+SELECT source, day, dimension, value, created, solved, reopened_tickets AS reopened,
+       SUM(backlog_delta) OVER (PARTITION BY source, dimension, value ORDER BY day) AS backlog,
+       replied AS frt_n,
+       ROUND(frt_sum * 1.0 / NULLIF(replied, 0), 1) AS frt_mean_s,
+       full_res_n AS full_resolution_n,
+       ROUND(full_res_sum * 1.0 / NULLIF(full_res_n, 0), 1) AS full_resolution_mean_s,
+       ROUND(one_touch * 1.0 / NULLIF(solved, 0), 4) AS one_touch_rate,
+       ROUND(fcr * 1.0 / NULLIF(solved - zero_touch, 0), 4) AS fcr_rate,
+       ROUND(reopened_tickets * 1.0 / NULLIF(solved, 0), 4) AS reopen_rate,
+       csat_rated AS csat_n,
+       ROUND(csat_positive * 1.0 / NULLIF(csat_rated, 0), 4) AS csat_rate
+FROM kpi_daily
+WHERE dimension != 'all';
+
+-- Exact p50/p90 per source, day and metric (frt by first-reply day, first_resolution by
+-- first-solve day, full_resolution by last-solve day), linear interpolation as
+-- percentile_cont, with n and mean beside them. Window functions only: no extension needed.
+CREATE VIEW kpi_percentiles_daily AS
+WITH v AS (
+    SELECT source, first_reply_day AS day, 'frt' AS metric, frt_cal AS x
+    FROM ticket_facts WHERE frt_cal IS NOT NULL
+    UNION ALL
+    SELECT source, first_solved_day, 'first_resolution', first_resolution_cal
+    FROM ticket_facts WHERE first_resolution_cal IS NOT NULL
+    UNION ALL
+    SELECT source, last_solved_day, 'full_resolution', full_resolution_cal
+    FROM ticket_facts WHERE full_resolution_cal IS NOT NULL
+),
+ranked AS (
+    SELECT source, day, metric, x,
+           ROW_NUMBER() OVER (PARTITION BY source, day, metric ORDER BY x) AS rn,
+           COUNT(*) OVER (PARTITION BY source, day, metric) AS n
+    FROM v
+),
+picked AS (
+    SELECT source, day, metric, MAX(n) AS n, AVG(x) AS mean,
+           (MAX(n) - 1) * 0.5 AS h50, (MAX(n) - 1) * 0.9 AS h90,
+           MAX(CASE WHEN rn = CAST((n - 1) * 0.5 AS INTEGER) + 1 THEN x END) AS lo50,
+           MAX(CASE WHEN rn = CAST((n - 1) * 0.5 AS INTEGER) + 2 THEN x END) AS hi50,
+           MAX(CASE WHEN rn = CAST((n - 1) * 0.9 AS INTEGER) + 1 THEN x END) AS lo90,
+           MAX(CASE WHEN rn = CAST((n - 1) * 0.9 AS INTEGER) + 2 THEN x END) AS hi90
+    FROM ranked
+    GROUP BY source, day, metric
+)
+SELECT source, day, metric, n, ROUND(mean, 1) AS mean_s,
+       lo50 + (h50 - CAST(h50 AS INTEGER)) * (COALESCE(hi50, lo50) - lo50) AS p50_s,
+       lo90 + (h90 - CAST(h90 AS INTEGER)) * (COALESCE(hi90, lo90) - lo90) AS p90_s
+FROM picked;

@@ -1,0 +1,105 @@
+"""DDL of the KPI tables (migration 2). The kpi package owns their content; the store owns
+the schema so there is one migration list. Documented in docs/schema.md."""
+
+from __future__ import annotations
+
+ANCHOR_DAYS = ("created_day", "first_reply_day", "first_solved_day", "last_solved_day",
+               "rated_day")
+
+KPI_TABLES = """
+CREATE TABLE ticket_facts (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    priority TEXT,
+    group_id TEXT,
+    assignee_id TEXT,
+    created_at TEXT NOT NULL,
+    created_day TEXT NOT NULL,
+    first_reply_at TEXT,
+    first_reply_day TEXT,
+    frt_cal INTEGER,
+    frt_bus INTEGER,
+    first_solved_at TEXT,
+    first_solved_day TEXT,
+    last_solved_at TEXT,
+    last_solved_day TEXT,
+    resolutions INTEGER NOT NULL,
+    first_resolution_cal INTEGER,
+    first_resolution_bus INTEGER,
+    full_resolution_cal INTEGER,
+    full_resolution_bus INTEGER,
+    requester_wait_cal INTEGER NOT NULL,
+    requester_wait_bus INTEGER,
+    agent_wait_cal INTEGER NOT NULL,
+    agent_wait_bus INTEGER,
+    on_hold_cal INTEGER NOT NULL,
+    on_hold_bus INTEGER,
+    reopens INTEGER NOT NULL,
+    replies INTEGER NOT NULL,
+    public_agent_comments INTEGER NOT NULL,
+    customer_msgs INTEGER NOT NULL,
+    notes INTEGER NOT NULL,
+    assignee_stations INTEGER NOT NULL,
+    group_stations INTEGER NOT NULL,
+    reassignments INTEGER NOT NULL,
+    one_touch INTEGER NOT NULL,
+    two_touch INTEGER NOT NULL,
+    multi_touch INTEGER NOT NULL,
+    zero_touch INTEGER NOT NULL,
+    fcr INTEGER NOT NULL,
+    csat_offered INTEGER NOT NULL,
+    csat_score TEXT,
+    csat_positive INTEGER,
+    rated_at TEXT,
+    rated_day TEXT,
+    flags INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, ticket_id)
+);
+CREATE INDEX ticket_facts_created_day ON ticket_facts (source, created_day);
+CREATE INDEX ticket_facts_first_reply_day ON ticket_facts (source, first_reply_day);
+CREATE INDEX ticket_facts_first_solved_day ON ticket_facts (source, first_solved_day);
+CREATE INDEX ticket_facts_last_solved_day ON ticket_facts (source, last_solved_day);
+CREATE INDEX ticket_facts_rated_day ON ticket_facts (source, rated_day);
+CREATE TABLE unsolved_spans (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT,
+    start_day TEXT NOT NULL,
+    end_day TEXT,
+    PRIMARY KEY (source, ticket_id, seq)
+);
+CREATE INDEX unsolved_spans_start ON unsolved_spans (source, start_day);
+CREATE INDEX unsolved_spans_end ON unsolved_spans (source, end_day);
+CREATE TABLE kpi_daily (
+    source TEXT NOT NULL,
+    day TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created INTEGER NOT NULL DEFAULT 0,
+    replied INTEGER NOT NULL DEFAULT 0,
+    frt_sum INTEGER NOT NULL DEFAULT 0,
+    solved INTEGER NOT NULL DEFAULT 0,
+    first_res_sum INTEGER NOT NULL DEFAULT 0,
+    full_res_n INTEGER NOT NULL DEFAULT 0,
+    full_res_sum INTEGER NOT NULL DEFAULT 0,
+    requester_wait_sum INTEGER NOT NULL DEFAULT 0,
+    agent_wait_sum INTEGER NOT NULL DEFAULT 0,
+    on_hold_sum INTEGER NOT NULL DEFAULT 0,
+    replies_sum INTEGER NOT NULL DEFAULT 0,
+    reopens_sum INTEGER NOT NULL DEFAULT 0,
+    reopened_tickets INTEGER NOT NULL DEFAULT 0,
+    one_touch INTEGER NOT NULL DEFAULT 0,
+    two_touch INTEGER NOT NULL DEFAULT 0,
+    multi_touch INTEGER NOT NULL DEFAULT 0,
+    zero_touch INTEGER NOT NULL DEFAULT 0,
+    fcr INTEGER NOT NULL DEFAULT 0,
+    csat_rated INTEGER NOT NULL DEFAULT 0,
+    csat_positive INTEGER NOT NULL DEFAULT 0,
+    backlog_delta INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, day, dimension, value)
+) WITHOUT ROWID;
+"""

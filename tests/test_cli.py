@@ -1,0 +1,168 @@
+"""The command line as a user runs it: simulate on one port, backfill/sync/kpi/status on it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from deskpulse.cli import app
+
+TOKEN = "cli-token-77aa31"
+cli = CliRunner()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--tickets", "250",
+         "--seed", "4", "--token", TOKEN],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert "Simulated Zendesk" in server.stdout.readline()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+
+
+def write_config(tmp_path: Path, base_url: str) -> Path:
+    config = tmp_path / "deskpulse.toml"
+    config.write_text(f"""
+database = "desk.db"
+[sources.sim]
+kind = "zendesk"
+subdomain = "sim"
+email = "sim@deskpulse.example"
+token = "${{SIM_TOKEN}}"
+base_url = "{base_url}"
+incremental_requests_per_minute = 100000
+""", encoding="utf-8")
+    return config
+
+
+def deskpulse(*args: str, token: str = TOKEN) -> subprocess.CompletedProcess:
+    env = os.environ | {"SIM_TOKEN": token}
+    return subprocess.run([sys.executable, "-m", "deskpulse", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def served(base_url: str, path: str, items: str, next_key: str) -> list[dict]:
+    found, url = [], path
+    with httpx.Client(base_url=base_url, auth=("sim@deskpulse.example/token", TOKEN)) as client:
+        while url:
+            body = client.get(url).json()
+            found.extend(body[items])
+            url = None if body.get("end_of_stream") else body.get(next_key)
+    return found
+
+
+def test_backfill_against_simulate_fetches_everything_exactly_once(tmp_path, simulator):
+    config = write_config(tmp_path, simulator)
+    done = deskpulse("backfill", "sim", "--since", "2000-01-01", "--config", str(config))
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "sim backfill: ok" in done.stdout
+
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "desk.db")
+    tickets = served(simulator, "/api/v2/incremental/tickets/cursor.json?start_time=1",
+                     "tickets", "after_url")
+    ids = db.execute("SELECT id FROM tickets").fetchall()
+    assert sorted(int(row[0]) for row in ids) == sorted({t["id"] for t in tickets})
+    audits = served(simulator, "/api/v2/incremental/ticket_events.json?start_time=1"
+                    "&include=comment_events", "ticket_events", "next_page")
+    comments = {child["id"] for audit in audits for child in audit["child_events"]
+                if child.get("event_type") == "Comment"}
+    stored = db.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM events "
+                        "WHERE kind IN ('message', 'note')").fetchone()
+    assert stored[0] == stored[1] == len(comments)
+    db.close()
+
+    status = deskpulse("status", "--json", "--config", str(config))
+    assert status.returncode == 0
+    report = json.loads(status.stdout)[0]
+    assert report["health"] == "ok" and report["tickets"] == len(ids)
+    assert report["requests_total"] > 0 and report["dead_letters"] == 0
+
+    again = deskpulse("sync", "--config", str(config))
+    assert again.returncode == 0, again.stderr
+    assert db_count(tmp_path / "desk.db", "tickets") == len(ids)
+
+    as_csv = deskpulse("kpi", "--by", "channel", "--format", "csv", "--config", str(config))
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert sum(int(row["created"]) for row in rows) == len(ids) - deleted(tmp_path / "desk.db")
+
+
+def test_a_wrong_token_fails_clearly_and_status_says_failing(tmp_path, simulator):
+    config = write_config(tmp_path, simulator)
+    bad = "wrong-token-0d0d0d"
+    result = deskpulse("sync", "sim", "--config", str(config), token=bad)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "401" in output and "sim" in output and bad not in output
+    status = deskpulse("status", "--json", "--config", str(config))
+    assert status.returncode == 1
+    assert json.loads(status.stdout)[0]["health"] == "failing"
+    assert bad not in (tmp_path / "desk.db").read_bytes().decode("latin-1")
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    from deskpulse.lock import WriterLock
+
+    config = write_config(tmp_path, "http://127.0.0.1:9")
+    with WriterLock(tmp_path / "desk.db"):
+        result = cli.invoke(app, ["sync", "--config", str(config)], env={"SIM_TOKEN": "x"})
+    assert result.exit_code == 2
+    assert "another deskpulse process" in result.output
+
+
+def test_demo_prints_a_kpi_report(tmp_path):
+    result = cli.invoke(app, ["demo", "--tickets", "150", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Backfill ok" in result.output and "Incremental sync ok" in result.output
+    assert "KPIs by week" in result.output
+    assert (tmp_path / "demo.db").exists()
+
+
+def test_kpi_json_and_bad_options(tmp_path):
+    cli.invoke(app, ["demo", "--tickets", "60", "--out", str(tmp_path)])
+    db = str(tmp_path / "demo.db")
+    result = cli.invoke(app, ["kpi", "--database", db, "--format", "json", "--by", "week"])
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    assert rows and all("frt_p50_s" in row for row in rows)
+    assert cli.invoke(app, ["kpi", "--database", db, "--by", "moon"]).exit_code == 2
+    assert cli.invoke(app, ["kpi", "--database", db, "--since", "yesterday"]).exit_code == 2
+
+
+def db_count(path: Path, table: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def deleted(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM tickets WHERE deleted = 1").fetchone()[0]

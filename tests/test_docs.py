@@ -1,0 +1,52 @@
+"""The SQLite file and the CLI are public APIs: their docs must name everything they expose."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import kpi
+from deskpulse.cli import app
+from store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DOC = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def documented_section(name: str) -> str:
+    """The text under the `### name` heading of docs/schema.md."""
+    match = re.search(rf"^### `{re.escape(name)}`\n(.*?)(?=^##)", SCHEMA_DOC + "\n##",
+                      re.S | re.M)
+    assert match, f"docs/schema.md has no section for {name}"
+    return match.group(1)
+
+
+def test_every_table_view_and_column_is_documented(tmp_path):
+    store = Store.open(tmp_path / "doc.db")
+    kpi.install_views(store)
+    objects = store.conn.execute(
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    for name, _type in objects:
+        section = documented_section(name)
+        for column in [row[1] for row in store.conn.execute(f"PRAGMA table_info('{name}')")]:
+            assert re.search(rf"\b{re.escape(column)}\b", section), (
+                f"column {name}.{column} is not documented in docs/schema.md"
+            )
+    store.close()
+
+
+def test_every_cli_command_is_in_the_readme():
+    commands = [command.name or command.callback.__name__ for command in app.registered_commands]
+    assert commands, "no commands registered"
+    for command in commands:
+        assert f"deskpulse {command}" in README, f"README does not describe `deskpulse {command}`"
+
+
+def test_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    blocks = re.findall(r"```sh\n(.*?)```", README.split("## Configuration")[0], re.S)
+    assert len(blocks) == 2
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert blocks[1].strip() in ci
