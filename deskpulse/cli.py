@@ -25,7 +25,8 @@ from store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Keep a local SQLite copy of your help desk, with support KPIs.")
-console = Console()
+# Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
+console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 ConfigOption = Annotated[

@@ -19,7 +19,7 @@ from rich.console import Console
 import kpi
 from deskpulse.config import SourceConfig
 from deskpulse.progress import SyncProgress
-from deskpulse.report import render_table
+from deskpulse.report import render_headline, render_table
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.sync import Runner, RunResult
 from store import Store
@@ -101,11 +101,10 @@ def _timed(console: Console, label: str, runner: Runner, run: object,
         result: RunResult = run(runner)  # type: ignore[operator]
     runner.progress = None
     seconds = time.perf_counter() - started
-    per_stream = ", ".join(f"{count:,} {stream}" for stream, count in result.streams.items())
+    per_stream = ", ".join(f"{stream} {count:,}" for stream, count in result.streams.items())
     console.print(f"[bold]{label}[/bold] {result.status}: {result.records:,} records "
                   f"({per_stream}) in {result.pages} pages, {result.requests} requests, "
-                  f"{seconds:.1f}s; KPI facts refreshed for {result.changed_tickets:,} "
-                  "changed ticket keys.")
+                  f"{seconds:.1f}s; KPI facts recomputed for {result.kpi_refreshed:,} tickets.")
     if result.error:
         console.print(f"[red]{result.error}[/red]")
     return result
@@ -114,7 +113,11 @@ def _timed(console: Console, label: str, runner: Runner, run: object,
 def _print_report(store: Store, console: Console, now: datetime) -> None:
     since = (now - timedelta(weeks=8)).date()
     console.print()
+    headline = kpi.summary(store, source=DEMO_SOURCE, since=since)
+    if headline:
+        render_headline(headline[0], console, f"Support KPIs since {since} (source "
+                        f"'{DEMO_SOURCE}')")
     rows = kpi.summary(store, source=DEMO_SOURCE, since=since, by="week")
-    render_table(rows, console, f"KPIs by week since {since} (source '{DEMO_SOURCE}')")
+    render_table(rows, console, f"KPIs by week since {since}")
     rows = kpi.summary(store, source=DEMO_SOURCE, since=since, by="channel")
     render_table(rows, console, "KPIs by channel, same period")

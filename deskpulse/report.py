@@ -23,19 +23,29 @@ class Column:
 KPI_COLUMNS: tuple[Column, ...] = (
     Column("created", "created"),
     Column("solved", "solved"),
-    Column("reopened", "reopened"),
     Column("backlog", "backlog"),
     Column("frt_p50_s", "FRT p50", "h"),
     Column("frt_p90_s", "FRT p90", "h"),
-    Column("frt_mean_s", "FRT mean", "h"),
-    Column("frt_n", "FRT n"),
-    Column("full_resolution_p50_s", "resol. p50", "h"),
-    Column("full_resolution_p90_s", "resol. p90", "h"),
+    Column("full_resolution_p50_s", "resol p50", "h"),
+    Column("full_resolution_p90_s", "resol p90", "h"),
     Column("one_touch_pct", "1-touch", "%"),
     Column("fcr_pct", "FCR", "%"),
     Column("reopen_pct", "reopen", "%"),
     Column("csat_pct", "CSAT", "%"),
-    Column("csat_n", "CSAT n"),
+)
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    ("Tickets created", "created", ""),
+    ("Tickets solved (first solve)", "solved", ""),
+    ("Backlog at the end", "backlog", ""),
+    ("First reply time", "frt", "h"),
+    ("First resolution time", "first_resolution", "h"),
+    ("Full resolution time", "full_resolution", "h"),
+    ("Requester wait (mean)", "requester_wait_mean_s", "h"),
+    ("Replies per solved ticket", "replies_per_solved", ""),
+    ("One-touch", "one_touch_pct", "%"),
+    ("First contact resolution", "fcr_pct", "%"),
+    ("Reopen rate", "reopen_pct", "%"),
+    ("CSAT", "csat_pct", "%"),
 )
 
 
@@ -45,7 +55,7 @@ def _cell(value: Any, unit: str) -> str:
     if unit == "h":
         return f"{value / 3600:.1f}h"
     if unit == "%":
-        return f"{value:.0f}%" if value > 1 else f"{value * 100:.0f}%"
+        return f"{value:.0f}%"
     if isinstance(value, float):
         return f"{value:.2f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
@@ -72,8 +82,25 @@ def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -
         cells = [_cell(row.get(column.key), column.unit) for column in columns]
         table.add_row(*([str(row.get(group) or "(none)")] if group else []), *cells)
     console.print(table)
-    console.print("[dim]FRT and resolution in calendar hours; p50/p90 exact from per-ticket "
-                  "facts; '–' = no data in range (not zero).[/dim]")
+    console.print("[dim]Times in calendar hours, p50/p90 exact from per-ticket facts; "
+                  "'–' = no data (not zero).[/dim]")
+
+
+def render_headline(row: dict[str, Any], console: Console, title: str) -> None:
+    """One period's KPIs, one per line, with p50 / p90 / mean / n for durations."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name, justify in (("KPI", "left"), ("value", "right"), ("p90", "right"),
+                          ("mean", "right"), ("n", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for label, key, unit in HEADLINE:
+        if f"{key}_p50_s" in row:
+            table.add_row(f"{label} (p50)", _cell(row[f"{key}_p50_s"], unit),
+                          _cell(row[f"{key}_p90_s"], unit), _cell(row[f"{key}_mean_s"], unit),
+                          _cell(row[f"{key}_n"], ""))
+        else:
+            extra = f"n={row['csat_n']}" if key == "csat_pct" else ""
+            table.add_row(label, _cell(row.get(key), unit), "", "", extra)
+    console.print(table)
 
 
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:

@@ -39,7 +39,8 @@ class RunResult:
     pages: int = 0
     records: int = 0
     requests: int = 0
-    changed_tickets: int = 0
+    changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
+    kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
     streams: dict[str, int] = field(default_factory=dict)
 
@@ -90,7 +91,7 @@ class Runner:
                     self._read_stream(source, stream, slot(stream), since, run_id, result)
             finally:
                 source.close()
-            kpi.refresh(self.store, source=name)
+            result.kpi_refreshed += kpi.refresh(self.store, source=name)
         except SourceError as exc:
             return self._finish(run_id, result, "failed", _scrub(str(exc), secrets))
         except BaseException as exc:
@@ -123,7 +124,7 @@ class Runner:
                 self.progress(stream, page, result)
             pages_since_refresh += 1
             if pages_since_refresh >= REFRESH_EVERY_PAGES:
-                kpi.refresh(self.store, source=self.source.name)
+                result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
                 pages_since_refresh = 0
             if page.done:
                 self._finish_slot(stream, slot, page)
