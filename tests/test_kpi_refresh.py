@@ -1,0 +1,119 @@
+"""Incremental KPI refresh equals a full rebuild, row for row, whatever the sync splits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kpi
+from store import Event, Person, Rating, Store, Ticket
+
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
+TABLES = ("ticket_facts", "unsolved_spans", "kpi_daily")
+
+
+@st.composite
+def histories(draw):
+    """Several tickets, each a random walk of messages, notes and status/assignee changes."""
+    records = [Person(id="a1", role="agent"), Person(id="a2", role="admin"),
+               Person(id="c1", role="customer"), Person(id="b1", role="bot")]
+    for number in range(draw(st.integers(1, 6))):
+        tid = f"t{number}"
+        start = T0 + timedelta(hours=draw(st.integers(0, 24 * 20)))
+        channel = draw(st.sampled_from(["email", "web", "chat"]))
+        deleted = draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
+        moment, state = start, "new"
+        events = [Event(id=f"{tid}-c", ticket_id=tid, at=start, kind="created",
+                        actor_id=draw(st.sampled_from(["c1", "a1"])), new_value="new")]
+        for step in range(draw(st.integers(0, 12))):
+            moment += timedelta(minutes=draw(st.integers(0, 60 * 30)))
+            kind = draw(st.sampled_from(["message", "note", "status", "assignee"]))
+            actor = draw(st.sampled_from(["c1", "a1", "a2", "b1", "ghost"]))
+            if kind == "status":
+                state = draw(st.sampled_from(STATUSES))
+            events.append(Event(
+                id=f"{tid}-{step}", ticket_id=tid, at=moment, kind=kind, actor_id=actor,
+                public=kind == "message" or draw(st.booleans()),
+                new_value=state if kind == "status" else (actor if kind == "assignee" else None)))
+        records.append(Ticket(id=tid, status="open", channel=channel, created_at=start,
+                              updated_at=moment, deleted=deleted, assignee_id="a1",
+                              priority=draw(st.sampled_from([None, "low", "high"]))))
+        records.extend(events)
+        if draw(st.booleans()):
+            records.append(Rating(id=f"{tid}-r", ticket_id=tid, at=moment, scale="good_bad",
+                                  score="good", positive=draw(st.sampled_from([True, False]))))
+    return records
+
+
+def rows(store: Store, table: str) -> list[tuple]:
+    return sorted(store.conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(records=histories(), data=st.data())
+def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_factory, records,
+                                                                      data):
+    store = Store.open(tmp_path_factory.mktemp("kpi") / "k.db")
+    shuffled = data.draw(st.permutations(records))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=6)))
+    pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
+    for number, page in enumerate(pages):
+        store.commit_page("acme", f"s{number % 3}", page, {"n": number})
+        kpi.refresh(store)
+    incremental = {table: rows(store, table) for table in TABLES}
+    kpi.rebuild(store)
+    for table in TABLES:
+        assert rows(store, table) == incremental[table], table
+    for row in store.conn.execute(
+            "SELECT frt_cal, first_resolution_cal, full_resolution_cal, requester_wait_cal, "
+            "agent_wait_cal, on_hold_cal FROM ticket_facts"):
+        assert all(value is None or value >= 0 for value in row)
+    backlog = store.conn.execute("SELECT COALESCE(SUM(backlog_delta), 0) FROM kpi_daily "
+                                 "WHERE dimension = 'all'").fetchone()[0]
+    open_spans = store.conn.execute(
+        "SELECT COUNT(*) FROM unsolved_spans WHERE end_at IS NULL").fetchone()[0]
+    assert backlog == open_spans
+    store.close()
+
+
+def test_refresh_touches_only_the_days_of_changed_tickets(tmp_path):
+    store = Store.open(tmp_path / "k.db")
+    base = [Person(id="a1", role="agent")]
+    for day in range(10):
+        start = T0 + timedelta(days=day)
+        base += [Ticket(id=f"t{day}", status="open", created_at=start, updated_at=start),
+                 Event(id=f"e{day}", ticket_id=f"t{day}", at=start, kind="created",
+                       new_value="new")]
+    store.commit_page("acme", "tickets", base, None)
+    assert kpi.refresh(store) == 10
+    before = {row[0]: row for row in store.conn.execute(
+        "SELECT day, * FROM kpi_daily WHERE dimension = 'all'")}
+    reply = Event(id="r3", ticket_id="t3", at=T0 + timedelta(days=3, hours=1), kind="message",
+                  actor_id="a1", public=True)
+    store.commit_page("acme", "ticket_events", [reply], None)
+    assert kpi.refresh(store) == 1
+    after = {row[0]: row for row in store.conn.execute(
+        "SELECT day, * FROM kpi_daily WHERE dimension = 'all'")}
+    changed = {day for day in after if after[day] != before.get(day)}
+    assert changed == {"2026-01-08"}
+    assert store.dirty_tickets() == set()
+    store.close()
+
+
+def test_a_deleted_ticket_loses_its_facts_and_its_buckets(tmp_path):
+    store = Store.open(tmp_path / "k.db")
+    ticket = Ticket(id="t1", status="open", created_at=T0, updated_at=T0)
+    store.commit_page("acme", "tickets", [ticket, Event(id="c", ticket_id="t1", at=T0,
+                                                        kind="created", new_value="new")], None)
+    kpi.refresh(store)
+    assert store.conn.execute("SELECT COUNT(*) FROM kpi_daily").fetchone()[0] > 0
+    gone = ticket.model_copy(update={"deleted": True})
+    store.commit_page("acme", "tickets", [gone], None)
+    kpi.refresh(store)
+    for table in TABLES:
+        assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    store.close()
