@@ -1,10 +1,11 @@
 -- The kpi_* views: the same figures as `deskpulse kpi`, for anyone with a SQLite client.
 -- Durations are seconds (calendar time). Rates are 0..1. NULL means "no data", never 0.
 
--- One row per source and day: counts, averages, and the backlog at the end of the day.
-CREATE VIEW kpi_days AS
-SELECT source, day, created, solved, reopened_tickets AS reopened,
-       SUM(backlog_delta) OVER (PARTITION BY source ORDER BY day) AS backlog,
+-- One row per source, day, dimension and value (dimension 'all' has value ''): counts,
+-- averages, and the backlog at the end of the day.
+CREATE VIEW kpi_days_by AS
+SELECT source, day, dimension, value, created, solved, reopened_tickets AS reopened,
+       SUM(backlog_delta) OVER (PARTITION BY source, dimension, value ORDER BY day) AS backlog,
        replied AS frt_n,
        ROUND(frt_sum * 1.0 / NULLIF(replied, 0), 1) AS frt_mean_s,
        ROUND(first_res_sum * 1.0 / NULLIF(solved, 0), 1) AS first_resolution_mean_s,
@@ -17,24 +18,16 @@ SELECT source, day, created, solved, reopened_tickets AS reopened,
        ROUND(reopened_tickets * 1.0 / NULLIF(solved, 0), 4) AS reopen_rate,
        csat_rated AS csat_n,
        ROUND(csat_positive * 1.0 / NULLIF(csat_rated, 0), 4) AS csat_rate
-FROM kpi_daily
-WHERE dimension = 'all';
+FROM kpi_daily;
 
--- The same per dimension (channel, group, agent, priority) and value; backlog per value.
-CREATE VIEW kpi_days_by AS
-SELECT source, day, dimension, value, created, solved, reopened_tickets AS reopened,
-       SUM(backlog_delta) OVER (PARTITION BY source, dimension, value ORDER BY day) AS backlog,
-       replied AS frt_n,
-       ROUND(frt_sum * 1.0 / NULLIF(replied, 0), 1) AS frt_mean_s,
-       full_res_n AS full_resolution_n,
-       ROUND(full_res_sum * 1.0 / NULLIF(full_res_n, 0), 1) AS full_resolution_mean_s,
-       ROUND(one_touch * 1.0 / NULLIF(solved, 0), 4) AS one_touch_rate,
-       ROUND(fcr * 1.0 / NULLIF(solved - zero_touch, 0), 4) AS fcr_rate,
-       ROUND(reopened_tickets * 1.0 / NULLIF(solved, 0), 4) AS reopen_rate,
-       csat_rated AS csat_n,
-       ROUND(csat_positive * 1.0 / NULLIF(csat_rated, 0), 4) AS csat_rate
-FROM kpi_daily
-WHERE dimension != 'all';
+-- The account as a whole: one row per source and day.
+CREATE VIEW kpi_days AS
+SELECT source, day, created, solved, reopened, backlog, frt_n, frt_mean_s,
+       first_resolution_mean_s, full_resolution_n, full_resolution_mean_s,
+       requester_wait_mean_s, replies_per_solved, one_touch_rate, fcr_rate, reopen_rate,
+       csat_n, csat_rate
+FROM kpi_days_by
+WHERE dimension = 'all';
 
 -- Exact p50/p90 per source, day and metric (frt by first-reply day, first_resolution by
 -- first-solve day, full_resolution by last-solve day), linear interpolation as
