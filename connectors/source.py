@@ -41,9 +41,15 @@ class Source(Protocol):
     requests: int  # every HTTP request made so far, retries included
 
     def read(
-        self, stream: str, cursor: dict[str, Any] | None, *, since: datetime
+        self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
+        until: datetime | None = None,
     ) -> Iterator[Page]:
-        """Yield pages of `stream` from `cursor` (or from `since` when there is no cursor)."""
+        """Yield pages of `stream` from `cursor` (or from `since` when there is no cursor),
+        ending with a `done` page at the end of the stream or once a page reaches `until`."""
+        ...
+
+    def estimate(self, since: datetime) -> dict[str, int | None]:
+        """Cheap size hints per stream (e.g. a count endpoint) for `backfill --dry-run`."""
         ...
 
     def close(self) -> None: ...

@@ -82,9 +82,18 @@ class ZendeskSource:
     def close(self) -> None:
         self.http.close()
 
-    def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime
-             ) -> Iterator[Page]:
-        return STREAMS[stream](self, cursor or {}, int(since.timestamp()))
+    def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
+             until: datetime | None = None) -> Iterator[Page]:
+        pages = STREAMS[stream](self, cursor or {}, int(since.timestamp()))
+        if until is None or stream in UNBOUNDED:
+            return pages
+        return _until(pages, int(until.timestamp()))
+
+    def estimate(self, since: datetime) -> dict[str, int | None]:
+        """Tickets in the account (Zendesk's approximate count: one request)."""
+        body = self._get("/api/v2/tickets/count.json", {})
+        count = (body.get("count") or {}).get("value") if isinstance(body, dict) else None
+        return {"tickets": count if isinstance(count, int) else None}
 
     def _get(self, path: str, params: dict[str, Any], cap: str | None = None) -> Any:
         return self.http.get_json(path, params, cap=cap)[0]
@@ -202,6 +211,28 @@ def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> I
             newest = max(newest, _unix(raw.get("updated_at")) or newest)
         state = {"start_time": since, **page.cursor} if page.cursor else {"start_time": newest}
         yield Page(page.records, state, page.requests, done=page.done)
+
+
+UNBOUNDED = frozenset({"users", "groups"})  # small and timeless: always read whole
+
+
+def _until(pages: Iterator[Page], until: int) -> Iterator[Page]:
+    """Stop after the page that reaches `until` (its position is a unix time or a record's)."""
+    for page in pages:
+        reached = _position(page) >= until
+        yield Page(page.records, page.cursor, page.requests, page.total,
+                   done=page.done or reached)
+        if page.done or reached:
+            return
+
+
+def _position(page: Page) -> int:
+    cursor = page.cursor or {}
+    if "start_time" in cursor and "after" not in cursor:
+        return int(cursor["start_time"])
+    stamps = [int(r.updated_at.timestamp()) for r in page.records if hasattr(r, "updated_at")]
+    stamps += [int(r.at.timestamp()) for r in page.records if hasattr(r, "at")]
+    return max(stamps, default=0)
 
 
 def _unix(text: Any) -> int | None:

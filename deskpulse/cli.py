@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -100,23 +100,60 @@ def demo(
 def backfill(
     source: Annotated[str, typer.Argument(help="source name from the config")],
     since: Annotated[str, typer.Option(help="first day to fetch, e.g. 2024-01-01")],
+    until: Annotated[str | None, typer.Option(help="last day to fetch (default: now)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and an "
+                                          "estimate; fetch and write nothing")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Fetch everything changed since a date; interrupt it and run it again to resume."""
     cfg = _config(config)
-    day = _parse_day(since, "--since")
-    assert day is not None
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    start = _day_start(_parse_day(since, "--since"))
+    end = _day_start(_parse_day(until, "--until"), next_day=True)
     source_cfg = _source(cfg, source)
-    with _writer(cfg), SyncProgress(console, enabled=console.is_terminal) as progress:
+    if dry_run:
         store = _open_store(cfg.database)
         try:
-            result = Runner(store, source_cfg, progress=progress).backfill(start)
+            _print_plan(Runner(store, source_cfg).plan(start, end))
+        finally:
+            store.close()
+        return
+    with _writer(cfg, f"backfill-{source}"), SyncProgress(
+            console, enabled=console.is_terminal) as progress:
+        store = _open_store(cfg.database)
+        try:
+            result = Runner(store, source_cfg, progress=progress).backfill(start, end)
         finally:
             store.close()
     _summarize(result)
     if result.status != "ok":
         raise typer.Exit(1)
+
+
+def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return moment + timedelta(days=1) if next_day else moment
+
+
+def _print_plan(plan: dict) -> None:
+    tickets = plan["estimate"].get("tickets")
+    rate = plan["requests_per_minute"]
+    console.print(f"[bold]{plan['source']}[/bold] ({plan['kind']}) backfill from "
+                  f"{plan['since']} to {plan['until'] or 'now'} — dry run, nothing written")
+    for stream in plan["streams"]:
+        resume = plan["resume_from"].get(stream)
+        console.print(f"  {stream}: " + ("resume from the saved cursor" if resume
+                                         else "start from the beginning of the range"))
+    if tickets is None:
+        console.print("  the vendor gave no ticket count: no estimate")
+        return
+    # Zendesk: 1,000 tickets a request; ticket events run ~10 audits a ticket, 1,000 a page.
+    requests = -(-tickets // 1000) * 11 + 4
+    line = f"  ~{tickets:,} tickets in the account → at most ~{requests:,} requests"
+    if rate:
+        line += f", ~{requests / rate:.0f} min at {rate:g} requests/min"
+    console.print(line + " (the range only narrows it)")
 
 
 @app.command()
@@ -161,7 +198,7 @@ def daemon(
     if not cfg.sources:
         msg = f"no sources configured in {cfg.path}"
         raise _fail(msg)
-    with _writer(cfg):
+    with _writer(cfg, "sync"):
         Daemon(cfg).run()
 
 
@@ -278,9 +315,9 @@ def _source(cfg: Config, name: str) -> SourceConfig:
 
 
 @contextmanager
-def _writer(cfg: Config) -> Iterator[None]:
-    """Hold the database's single-writer lock, or exit with the holder's pid."""
-    lock = WriterLock(cfg.database)
+def _writer(cfg: Config, job: str = "sync") -> Iterator[None]:
+    """Hold the lock of `job` on the database, or exit naming the holder's pid."""
+    lock = WriterLock(cfg.database, job)
     try:
         lock.__enter__()
     except LockedError as exc:

@@ -1,8 +1,11 @@
-"""One writer per database file.
+"""One writer per job and database file.
 
-An advisory `flock` on `<database>.lock`: the kernel drops it when the holding process dies,
-however it dies, so a crashed daemon or a killed backfill never leaves the file stuck.
-Readers (Datasette, pandas, DuckDB) never take it; WAL lets them read while we write.
+An advisory `flock` on `<database>.<job>.lock`: the kernel drops it when the holding process
+dies, however it dies, so a crashed daemon or a killed backfill never leaves the file stuck.
+`sync` and `daemon` share the job "sync" (they move the same cursors); each source's backfill
+is its own job, so a backfill can run beside the daemon — it reads into its own cursor slot,
+upserts are idempotent, and SQLite queues the two writers' short IMMEDIATE transactions.
+Readers (Datasette, pandas, DuckDB) never take a lock; WAL lets them read while we write.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ class LockedError(Exception):
 
 
 class WriterLock:
-    def __init__(self, database: str | Path):
-        self.path = Path(f"{database}.lock")
+    def __init__(self, database: str | Path, job: str = "sync"):
+        self.path = Path(f"{database}.{job}.lock")
+        self.database, self.job = Path(database), job
         self._fd: int | None = None
 
     def __enter__(self) -> WriterLock:
@@ -30,9 +34,8 @@ class WriterLock:
             holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             msg = (
-                f"another deskpulse process (pid {holder}) is writing to {self.path.stem}; "
-                "wait for it to finish or stop it (a daemon and a backfill cannot share a file "
-                "at once)"
+                f"another deskpulse process (pid {holder}) is already running the "
+                f"{self.job} job on {self.database}; wait for it to finish or stop it"
             )
             raise LockedError(msg) from None
         os.ftruncate(fd, 0)

@@ -17,11 +17,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import httpx
 
 import kpi
-from connectors import Connector, Page, SourceError, open_source
+from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import SourceConfig
 from store import Store
@@ -64,14 +65,36 @@ class Runner:
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
-        return self._run("sync", self.source.since(), slot=lambda stream: stream)
+        return self._run("sync", self.source.since(), None, slot=lambda stream: stream)
 
-    def backfill(self, since: datetime) -> RunResult:
-        """Read everything changed since `since`, resumably, without moving the sync cursors."""
-        tag = since.date().isoformat()
-        return self._run("backfill", since, slot=lambda stream: f"{stream}@backfill:{tag}")
+    def backfill(self, since: datetime, until: datetime | None = None) -> RunResult:
+        """Read everything changed since `since` (up to `until`), resumably, without moving
+        the sync cursors: a backfill has a cursor slot of its own, named by its range."""
+        tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
+        return self._run("backfill", since, until,
+                         slot=lambda stream: f"{stream}@backfill:{tag}")
 
-    def _run(self, mode: str, since: datetime, slot: Callable[[str], str]) -> RunResult:
+    def plan(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+        """What `backfill` would read, and a size estimate from the vendor (no writes)."""
+        connector = self.connector or self.source.connector()
+        settings = self.source.settings(connector, self.environ)
+        source = open_source(connector, self.source.name, settings, transport=self.transport,
+                             sleep=self.sleep, clock=self.clock)
+        try:
+            estimate = source.estimate(since)
+        finally:
+            source.close()
+        tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
+        resume = {stream: self.store.cursor(self.source.name, f"{stream}@backfill:{tag}")
+                  for stream in connector.streams}
+        return {"source": self.source.name, "kind": connector.kind, "streams":
+                list(connector.streams), "since": since.isoformat(),
+                "until": until.isoformat() if until else None, "resume_from": resume,
+                "estimate": estimate, "requests_per_minute":
+                getattr(settings, "incremental_requests_per_minute", None)}
+
+    def _run(self, mode: str, since: datetime, until: datetime | None,
+             slot: Callable[[str], str]) -> RunResult:
         connector = self.connector or self.source.connector()
         settings = self.source.settings(connector, self.environ)
         name = self.source.name
@@ -88,7 +111,8 @@ class Runner:
                 for stream in connector.streams:
                     if self.stop.is_set():
                         break
-                    self._read_stream(source, stream, slot(stream), since, run_id, result)
+                    self._read_stream(source, stream, slot(stream), since, until, run_id,
+                                      result)
             finally:
                 source.close()
             result.kpi_refreshed += kpi.refresh(self.store, source=name)
@@ -103,14 +127,14 @@ class Runner:
         return self._finish(run_id, result, status, None)
 
     def _read_stream(
-        self, source: object, stream: str, slot: str, since: datetime, run_id: int,
-        result: RunResult,
+        self, source: Source, stream: str, slot: str, since: datetime,
+        until: datetime | None, run_id: int, result: RunResult,
     ) -> None:
         cursor = self.store.cursor(self.source.name, slot)
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
         pages_since_refresh = 0
-        for page in source.read(stream, cursor, since=since):  # type: ignore[attr-defined]
+        for page in source.read(stream, cursor, since=since, until=until):
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
                 run_id=run_id, requests=page.requests, keep_bodies=self.source.store_bodies,
@@ -127,17 +151,19 @@ class Runner:
                 result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
                 pages_since_refresh = 0
             if page.done:
-                self._finish_slot(stream, slot, page)
+                self._finish_slot(stream, slot, page, seed_sync=until is None)
             if self.stop.is_set():
                 log.info("source %s stream %s: stop requested, page committed",
                          self.source.name, stream)
                 return
 
-    def _finish_slot(self, stream: str, slot: str, page: Page) -> None:
-        """A completed backfill slot hands its cursor to the sync slot if that has none."""
+    def _finish_slot(self, stream: str, slot: str, page: Page, *, seed_sync: bool) -> None:
+        """A completed open-ended backfill hands its cursor to the sync slot if that has none
+        (a bounded one stopped in the past, so its cursor is no place to sync from)."""
         if slot == stream:
             return
-        if self.store.cursor(self.source.name, stream) is None and page.cursor is not None:
+        sync_cursor = self.store.cursor(self.source.name, stream)
+        if seed_sync and sync_cursor is None and page.cursor is not None:
             self.store.commit_page(self.source.name, stream, [], page.cursor)
         self.store.reset_cursor(self.source.name, slot)
 

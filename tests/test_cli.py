@@ -166,3 +166,32 @@ def deleted(path: Path) -> int:
 
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM tickets WHERE deleted = 1").fetchone()[0]
+
+
+def test_dry_run_prints_a_plan_with_an_estimate_and_writes_nothing(tmp_path, simulator):
+    config = write_config(tmp_path, simulator)
+    plan = deskpulse("backfill", "sim", "--since", "2000-01-01", "--dry-run", "--config",
+                     str(config))
+    assert plan.returncode == 0, plan.stderr
+    assert "dry run" in plan.stdout and "~250 tickets" in plan.stdout
+    assert "tickets: start from the beginning of the range" in plan.stdout
+    assert db_count(tmp_path / "desk.db", "tickets") == 0
+
+
+def test_a_bounded_backfill_runs_beside_a_sync_and_leaves_the_sync_cursor_alone(tmp_path,
+                                                                               simulator):
+    from deskpulse.lock import WriterLock
+
+    config = write_config(tmp_path, simulator)
+    with WriterLock(tmp_path / "desk.db", "sync"):  # as if the daemon were running
+        done = deskpulse("backfill", "sim", "--since", "2000-01-01", "--until", "2100-01-01",
+                         "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        slots = [row[0] for row in db.execute("SELECT stream FROM sync_state")]
+    assert slots == []  # finished: its own slots are gone and no sync cursor was seeded
+    assert db_count(tmp_path / "desk.db", "tickets") > 0
+    runs = sqlite3.connect(tmp_path / "desk.db").execute("SELECT mode, status FROM sync_runs")
+    assert runs.fetchall() == [("backfill", "ok")]

@@ -36,7 +36,7 @@ class FakeSource:
         self.name, self.requests = "acme", 0
         self.pages, self.log, self.fail_at, self.error = pages, log, fail_at, error
 
-    def read(self, stream, cursor, *, since):
+    def read(self, stream, cursor, *, since, until=None):
         self.log.append((stream, cursor, since))
         start = cursor["next"] if cursor else 0
         pages = self.pages[stream]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from connectors import PageInvalid, load, open_source
@@ -161,3 +162,17 @@ def test_no_stream_makes_a_request_per_ticket(desk):
 def test_settings_need_a_subdomain_or_base_url():
     with pytest.raises(ValueError, match="subdomain"):
         ZendeskSettings(email="a@b.c", token="t")
+
+
+def test_until_ends_the_stream_at_the_first_page_that_reaches_it(desk):
+    desk.add("GET", TICKETS, fixture("zendesk/incremental_tickets/first_page"))
+    until = datetime(2026, 3, 3, tzinfo=UTC)  # page 1 already holds a ticket updated after it
+    pages = list(source(desk).read("tickets", None, since=SINCE, until=until))
+    assert len(pages) == 1 and pages[0].done
+    assert len(desk.log) == 1
+
+
+def test_estimate_asks_zendesk_for_the_ticket_count(desk):
+    count = {"count": {"value": 123456, "refreshed_at": "2026-03-02T09:00:00Z"}}
+    desk.add("GET", "/api/v2/tickets/count.json", httpx.Response(200, json=count))
+    assert source(desk).estimate(SINCE) == {"tickets": 123456}

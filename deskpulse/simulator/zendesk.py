@@ -59,6 +59,7 @@ class ZendeskAPI:
             "/api/v2/groups": self._groups,
             "/api/v2/satisfaction_ratings": self._ratings,
             "/api/v2/business_hours/schedules": lambda q, base: render.SCHEDULE,
+            "/api/v2/tickets/count.json": self._count_tickets,
         }
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -150,6 +151,11 @@ class ZendeskAPI:
             body["metric_sets"] = [render.metric_json(self.desk, t, base, self._agents)
                                    for t in tickets]
         return body | envelope
+
+    def _count_tickets(self, query: dict[str, str], base: str) -> dict[str, Any]:
+        self._index()
+        refreshed = render.iso(self.desk.now)
+        return {"count": {"value": len(self._by_generated), "refreshed_at": refreshed}}
 
     def _users(self, query: dict[str, str], base: str) -> dict[str, Any]:
         self._index()
