@@ -33,6 +33,9 @@ from connectors.source import Clock, Sleep
 USER_AGENT = "deskpulse/0.1 (+https://pypi.org/project/deskpulse/)"
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 60.0
+# A Retry-After date far ahead usually means our clock and the vendor's disagree; waiting
+# days for it would look like a hang, so no single wait exceeds this.
+MAX_RETRY_AFTER_SECONDS = 900.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
@@ -153,7 +156,7 @@ class Http:
         exc = state.outcome.exception() if state.outcome else None
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
-            return float(asked)
+            return min(float(asked), MAX_RETRY_AFTER_SECONDS)
         ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** state.attempt_number)
         return self.rng.uniform(0, ceiling)
 

@@ -161,10 +161,11 @@ class ZendeskSource:
 def _tickets_of(source: ZendeskSource, stream: str, path: str):
     def to_records(body: dict[str, Any]) -> list[NormalizedRecord]:
         rows = require(body, "tickets", source=source.name, stream=stream, endpoint=path)
-        metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or []
+        # keyed as text: a vendor may send the same id as 123 in one place, "123" in another
+        metrics = {str(m.get("ticket_id")): m for m in body.get("metric_sets") or []
                    if isinstance(m, dict)}
         return [r for raw in rows for r in validated(
-            lambda t: ticket_records(t, metrics.get(t.get("id"))), raw)]
+            lambda t: ticket_records(t, metrics.get(str(t.get("id")))), raw)]
     return to_records
 
 

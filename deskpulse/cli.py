@@ -281,11 +281,14 @@ def simulate(
     vendor: Annotated[str, typer.Option(help="zendesk")] = "zendesk",
     token: Annotated[str, typer.Option(help="token clients must send")] = "simulated-token",
     rate_limit: Annotated[int | None, typer.Option(help="requests per minute, then 429")] = None,
+    fault_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of requests "
+                                              "answered with a 429, 5xx, reset, timeout, "
+                                              "truncated or HTML body")] = 0.0,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
     from datetime import timedelta
 
-    from deskpulse.simulator import ZendeskAPI, generate, make_server
+    from deskpulse.simulator import Faults, ZendeskAPI, generate, make_server, with_faults
 
     if vendor != "zendesk":
         msg = f"the simulator speaks zendesk for now, not {vendor!r}"
@@ -294,7 +297,9 @@ def simulate(
     desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
     api = ZendeskAPI(desk, email="sim@deskpulse.example", token=token,
                      rate_limit=(rate_limit, 60.0) if rate_limit else None)
-    server = make_server(api, host="127.0.0.1", port=port)
+    handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) if fault_rate \
+        else api.handler
+    server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     console.print(f"Simulated Zendesk with {tickets:,} tickets on http://{host}:{bound}\n"
                   f"  base_url = \"http://{host}:{bound}\"  email = \"sim@deskpulse.example\"  "

@@ -12,6 +12,7 @@ incremental syncs continue from, except to seed it when the source has never syn
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -62,6 +63,7 @@ class Runner:
     stop: threading.Event = field(default_factory=threading.Event)
     environ: dict[str, str] | None = None
     connector: Connector | None = None  # default: the one registered for source.kind
+    _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -117,7 +119,9 @@ class Runner:
                 source.close()
             result.kpi_refreshed += kpi.refresh(self.store, source=name)
         except SourceError as exc:
-            return self._finish(run_id, result, "failed", _scrub(str(exc), secrets))
+            where = f" [stream {self._at[0]}, resuming from cursor {self._at[1]}]" \
+                if self._at else ""
+            return self._finish(run_id, result, "failed", _scrub(f"{exc}{where}", secrets))
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             error = _scrub(f"{type(exc).__name__}: {exc}", secrets)
@@ -131,6 +135,7 @@ class Runner:
         until: datetime | None, run_id: int, result: RunResult,
     ) -> None:
         cursor = self.store.cursor(self.source.name, slot)
+        self._at = (stream, json.dumps(cursor))
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
         pages_since_refresh = 0
@@ -150,6 +155,7 @@ class Runner:
             if pages_since_refresh >= REFRESH_EVERY_PAGES:
                 result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
                 pages_since_refresh = 0
+            self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
             if self.stop.is_set():

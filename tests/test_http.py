@@ -151,3 +151,11 @@ def test_plain_http_is_refused_except_for_loopback():
 def test_redact_keeps_the_path_and_drops_values_and_userinfo():
     url = "https://user:pw@acme.zendesk.com/api/v2/x.json?cursor=abc&token=t0k"
     assert redact(url) == "/api/v2/x.json?cursor=…&token=…"
+
+
+def test_a_retry_after_far_in_the_future_is_capped(desk):
+    desk.add("GET", PATH, httpx.Response(429, headers={"retry-after": "Mon, 01 Mar 2027 "
+                                                              "09:00:00 GMT"}), ok())
+    slept: list[float] = []
+    engine(desk, slept).get_json(PATH)
+    assert slept == [900.0]

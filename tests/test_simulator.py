@@ -158,7 +158,7 @@ def test_rate_limit_answers_429_with_retry_after_until_the_window_resets():
 
 def test_the_loopback_server_answers_and_its_next_urls_point_back_at_it():
     api = ZendeskAPI(small_desk(tickets=1500), email="sim@x.test", token="tok")
-    server = make_server(api)
+    server = make_server(api.handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -5,9 +5,10 @@ Used in-process as an httpx transport (tests, `deskpulse demo`) and on 127.0.0.1
 imports nothing from store, connectors or kpi, so it checks them rather than sharing their bugs.
 """
 
+from deskpulse.simulator.faults import Faults, with_faults
 from deskpulse.simulator.generator import generate
 from deskpulse.simulator.model import Desk
 from deskpulse.simulator.server import make_server
 from deskpulse.simulator.zendesk import ZendeskAPI
 
-__all__ = ["Desk", "ZendeskAPI", "generate", "make_server"]
+__all__ = ["Desk", "Faults", "ZendeskAPI", "generate", "make_server", "with_faults"]

@@ -14,9 +14,10 @@ import httpx
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def make_server(api: object, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """A server bound to `host:port` (port 0: any free port; see `server.server_address`)."""
-    handle: Handler = api.handler  # type: ignore[attr-defined]
+def make_server(handle: Handler, host: str = "127.0.0.1", port: int = 0
+                ) -> ThreadingHTTPServer:
+    """Serve `handle` (an API's `.handler`, maybe wrapped in faults) on `host:port`
+    (port 0: any free port; see `server.server_address`)."""
 
     class Bridge(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -27,7 +28,11 @@ def make_server(api: object, host: str = "127.0.0.1", port: int = 0) -> Threadin
             host_header = self.headers.get("host") or f"{host}:{self.server.server_address[1]}"
             request = httpx.Request(self.command, f"http://{host_header}{self.path}",
                                     headers=dict(self.headers.items()), content=body)
-            response = handle(request)
+            try:
+                response = handle(request)
+            except httpx.TransportError:  # an injected reset or timeout: drop the connection
+                self.close_connection = True
+                return
             payload = response.content
             self.send_response(response.status_code)
             for name, value in response.headers.items():
