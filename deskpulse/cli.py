@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -193,7 +194,8 @@ def daemon(
     if log_format not in ("text", "json"):
         msg = "--log-format must be text or json"
         raise _fail(msg)
-    configure(log_format)
+    level = os.environ.get("DESKPULSE_LOG_LEVEL", "INFO").upper()
+    configure(log_format, getattr(logging, level, logging.INFO))
     cfg = _config(config)
     if not cfg.sources:
         msg = f"no sources configured in {cfg.path}"
@@ -334,5 +336,9 @@ def _writer(cfg: Config, job: str = "sync") -> Iterator[None]:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from deskpulse.logs import configure
+
+    level = os.environ.get("DESKPULSE_LOG_LEVEL", "WARNING").upper()
+    configure(os.environ.get("DESKPULSE_LOG_FORMAT", "text"),
+              getattr(logging, level, logging.WARNING))
     app()

@@ -38,5 +38,5 @@ def configure(log_format: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in ("httpx", "httpcore", "apscheduler"):  # their chatter only when debugging
+        logging.getLogger(noisy).setLevel(level if level <= logging.DEBUG else logging.WARNING)
