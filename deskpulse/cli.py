@@ -276,6 +276,41 @@ def _print_status(item: dict) -> None:
 
 
 @app.command()
+def record(
+    source: Annotated[str, typer.Argument(help="source name from the config")],
+    out: Annotated[Path, typer.Option(help="folder for the recorded responses")],
+    pages: Annotated[int, typer.Option(min=1, help="pages per stream at most")] = 3,
+    config: ConfigOption = None,
+) -> None:
+    """Record a bounded sync of a real account as scrubbed fixtures (no tokens, emails,
+    names or message text); replay them with `deskpulse simulate --replay DIR`."""
+    import tempfile
+
+    import httpx
+
+    from deskpulse.record import RecordingTransport, Scrubber
+    from deskpulse.sync import secret_values
+
+    cfg = _config(config)
+    source_cfg = _source(cfg, source)
+    try:
+        scrubber = Scrubber(secret_values(source_cfg.settings()))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    transport = RecordingTransport(httpx.HTTPTransport(retries=0), out, scrubber)
+    with tempfile.TemporaryDirectory() as scratch:
+        store = _open_store(Path(scratch) / "record.db")
+        try:
+            result = Runner(store, source_cfg, transport=transport, max_pages=pages).sync()
+        finally:
+            store.close()
+    _summarize(result)
+    console.print(f"{transport.count} responses recorded in {out}")
+    if result.status not in ("ok", "stopped"):
+        raise typer.Exit(1)
+
+
+@app.command()
 def simulate(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8080,
     tickets: Annotated[int, typer.Option(min=1)] = 2000,
@@ -286,24 +321,31 @@ def simulate(
     fault_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of requests "
                                               "answered with a 429, 5xx, reset, timeout, "
                                               "truncated or HTML body")] = 0.0,
+    replay: Annotated[Path | None, typer.Option(help="serve responses recorded by "
+                                                "`deskpulse record` instead")] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from datetime import timedelta
-
     from deskpulse.simulator import Faults, ZendeskAPI, generate, make_server, with_faults
 
     if vendor != "zendesk":
         msg = f"the simulator speaks zendesk for now, not {vendor!r}"
         raise _fail(msg)
-    now = datetime.now(UTC).replace(microsecond=0)
-    desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
-    api = ZendeskAPI(desk, email="sim@deskpulse.example", token=token,
-                     rate_limit=(rate_limit, 60.0) if rate_limit else None)
-    handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) if fault_rate \
-        else api.handler
+    if replay is not None:
+        from deskpulse.simulator import ReplayAPI
+
+        handler = ReplayAPI(replay).handler
+        what = f"Replaying the responses recorded in {replay}"
+    else:
+        now = datetime.now(UTC).replace(microsecond=0)
+        desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
+        api = ZendeskAPI(desk, email="sim@deskpulse.example", token=token,
+                         rate_limit=(rate_limit, 60.0) if rate_limit else None)
+        handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \
+            if fault_rate else api.handler
+        what = f"Simulated Zendesk with {tickets:,} tickets"
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
-    console.print(f"Simulated Zendesk with {tickets:,} tickets on http://{host}:{bound}\n"
+    console.print(f"{what} on http://{host}:{bound}\n"
                   f"  base_url = \"http://{host}:{bound}\"  email = \"sim@deskpulse.example\"  "
                   f"token = the --token value\nCtrl-C stops it.")
     try:

@@ -63,6 +63,7 @@ class Runner:
     stop: threading.Event = field(default_factory=threading.Event)
     environ: dict[str, str] | None = None
     connector: Connector | None = None  # default: the one registered for source.kind
+    max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
@@ -103,7 +104,7 @@ class Runner:
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         result = RunResult(source=name, mode=mode)
         run_id = self.store.start_run(name, mode)
-        secrets = _secret_values(settings)
+        secrets = secret_values(settings)
         try:
             source = open_source(
                 connector, name, settings,
@@ -138,7 +139,7 @@ class Runner:
         self._at = (stream, json.dumps(cursor))
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
-        pages_since_refresh = 0
+        pages_since_refresh = pages_read = 0
         for page in source.read(stream, cursor, since=since, until=until):
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
@@ -152,6 +153,7 @@ class Runner:
             if self.progress:
                 self.progress(stream, page, result)
             pages_since_refresh += 1
+            pages_read += 1
             if pages_since_refresh >= REFRESH_EVERY_PAGES:
                 result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
                 pages_since_refresh = 0
@@ -161,6 +163,10 @@ class Runner:
             if self.stop.is_set():
                 log.info("source %s stream %s: stop requested, page committed",
                          self.source.name, stream)
+                return
+            if self.max_pages is not None and pages_read >= self.max_pages:
+                log.info("source %s stream %s: page limit %d reached", self.source.name,
+                         stream, self.max_pages)
                 return
 
     def _finish_slot(self, stream: str, slot: str, page: Page, *, seed_sync: bool) -> None:
@@ -183,7 +189,7 @@ class Runner:
         return result
 
 
-def _secret_values(settings: object) -> list[str]:
+def secret_values(settings: object) -> list[str]:
     """Every SecretStr value in the settings, to scrub from error text as a last defence."""
     values = []
     for name in getattr(type(settings), "model_fields", {}):

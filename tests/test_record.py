@@ -1,0 +1,74 @@
+"""`deskpulse record` scrubs a real account's responses; `simulate --replay` serves them back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from deskpulse.record import Scrubber
+from tests.test_processes import TOKEN, cli, start_simulator, stop, write_config
+
+
+def replay_server(folder: Path) -> tuple[str, subprocess.Popen]:
+    from tests.test_processes import free_port, sys
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--replay",
+         str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert "Replaying" in server.stdout.readline()
+    return f"http://127.0.0.1:{port}", server
+
+
+def record(config: Path, out: Path) -> None:
+    run = cli("record", "sim", "--out", str(out), "--pages", "2", "--config", str(config))
+    stdout, stderr = run.communicate(timeout=300)
+    assert run.returncode == 0, stderr
+    assert "responses recorded" in stdout
+
+
+def test_recorded_fixtures_are_scrubbed_and_replay_serves_the_same_exchange(tmp_path):
+    url, server = start_simulator(tickets=1500, seed=5)
+    try:
+        record(write_config(tmp_path / "a", url), tmp_path / "rec")
+    finally:
+        stop(server)
+    files = sorted((tmp_path / "rec").glob("*.json"))
+    assert len(files) >= 6
+    text = "\n".join(path.read_text(encoding="utf-8") for path in files)
+    assert TOKEN not in text and "authorization" not in text.lower()
+    assert "@deskpulse.example" not in text and "@example.test" not in text
+    assert "@desk.test" not in text and "Customer 1" not in text  # simulator names/emails
+    assert "please help" not in text and "characters removed" in text
+    first = json.loads(files[0].read_text(encoding="utf-8"))
+    assert set(first) == {"request", "status", "headers", "body"}
+
+    url, server = replay_server(tmp_path / "rec")
+    try:
+        record(write_config(tmp_path / "b", url), tmp_path / "again")
+    finally:
+        stop(server)
+    again = sorted((tmp_path / "again").glob("*.json"))
+
+    def exchange(path: Path) -> tuple:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        ids = [item.get("id") for key in ("tickets", "ticket_events", "users", "groups")
+               for item in doc["body"].get(key, [])]
+        return doc["request"]["path"], doc["request"]["query"], doc["status"], ids
+
+    assert [exchange(p) for p in again] == [exchange(p) for p in files]
+
+
+def test_scrubber_is_consistent_and_keeps_structure():
+    scrub = Scrubber(["s3cret"])
+    doc = {"name": "Ana Agent", "email": "ana@acme.example", "note": "token s3cret here",
+           "body": "customer text", "ids": [1, 2], "nested": {"name": "Ana Agent"},
+           "cc": ["ana@acme.example", "bo@acme.example"]}
+    clean = scrub.value(doc)
+    assert clean["name"] == clean["nested"]["name"] == "Person 1"
+    assert clean["email"] == clean["cc"][0] == "person1@example.invalid"
+    assert clean["cc"][1] == "person2@example.invalid"
+    assert clean["note"] == "token *** here"
+    assert clean["body"] == "[13 characters removed]"
+    assert clean["ids"] == [1, 2]
