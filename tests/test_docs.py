@@ -50,3 +50,39 @@ def test_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert len(blocks) == 2
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1].strip() in ci
+
+
+def test_the_datasette_metadata_is_built_from_the_schema_doc_and_covers_every_table(tmp_path):
+    import json
+    import runpy
+
+    build = runpy.run_path(str(ROOT / "docs" / "datasette" / "build.py"))["build"]
+    shipped = json.loads((ROOT / "docs" / "datasette" / "metadata.json").read_text())
+    assert shipped == build(), "run: python docs/datasette/build.py"
+    store = Store.open(tmp_path / "meta.db")
+    kpi.install_views(store)
+    names = {row[0] for row in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%'")}
+    store.close()
+    described = shipped["databases"]["deskpulse"]["tables"]
+    assert names <= set(described)
+    assert all(described[name]["description"] for name in names)
+
+
+def test_every_sql_example_in_reading_the_data_runs_on_a_demo_database(tmp_path):
+    import sqlite3
+
+    from rich.console import Console
+
+    from deskpulse.demo import run_demo
+
+    with open(tmp_path / "out.txt", "w") as out:
+        run_demo(tmp_path, Console(file=out), tickets=120, show_progress=False)
+    guide = (ROOT / "docs" / "reading-the-data.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 6
+    with sqlite3.connect(tmp_path / "demo.db") as db:
+        for sql in blocks:
+            rows = db.execute(sql).fetchall()
+            assert rows, f"no rows from:\n{sql}"
