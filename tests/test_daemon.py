@@ -92,3 +92,20 @@ def test_json_log_lines_carry_message_and_extra_fields():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "source acme stream tickets: reading"
     assert (line["level"], line["source"], line["stream"]) == ("info", "acme", "tickets")
+
+
+def test_the_schedule_on_a_fake_clock_fires_each_source_at_its_interval(tmp_path):
+    import random as stdlib_random
+
+    daemon = Daemon(config(tmp_path), scheduler=BackgroundScheduler(timezone=UTC))
+    daemon.schedule(now=NOW)
+    fast = daemon.scheduler.get_job("sync:fast")
+    stdlib_random.seed(7)  # APScheduler draws the jitter from the random module
+    fires, previous = [], NOW
+    for _ in range(5):
+        previous = fast.trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+        fires.append(previous)
+    gaps = [(b - a).total_seconds() for a, b in zip([NOW, *fires], fires, strict=False)]
+    assert all(54 <= gap <= 66 for gap in gaps[1:]), gaps  # 60 s ± the 6 s jitter
+    assert fast.misfire_grace_time == 60  # a run missed while asleep still runs once…
+    assert fast.coalesce  # …and several missed runs collapse into that one

@@ -72,6 +72,8 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
             "SELECT frt_cal, first_resolution_cal, full_resolution_cal, requester_wait_cal, "
             "agent_wait_cal, on_hold_cal FROM ticket_facts"):
         assert all(value is None or value >= 0 for value in row)
+        first, full = row[1], row[2]
+        assert full is None or (first is not None and full >= first)
     backlog = store.conn.execute("SELECT COALESCE(SUM(backlog_delta), 0) FROM kpi_daily "
                                  "WHERE dimension = 'all'").fetchone()[0]
     open_spans = store.conn.execute(
