@@ -237,6 +237,28 @@ def kpi_command(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="where to write the HTML file")] = Path(
+        "deskpulse-report.html"),
+    since: Annotated[str | None, typer.Option(help="first day (default: 8 weeks ago)")] = None,
+    until: Annotated[str | None, typer.Option(help="last day (default: today)")] = None,
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a self-contained HTML KPI report (tiles, charts, agent and group tables)."""
+    from deskpulse.htmlreport import write_report
+
+    store = _read_store(config, database)
+    try:
+        path = write_report(store, out, source=source, since=_parse_day(since, "--since"),
+                            until=_parse_day(until, "--until"))
+    finally:
+        store.close()
+    console.print(f"Report written to {path}")
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     config: ConfigOption = None,

@@ -18,6 +18,7 @@ from rich.console import Console
 
 import kpi
 from deskpulse.config import SourceConfig
+from deskpulse.htmlreport import write_report
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_headline, render_table
 from deskpulse.simulator import ZendeskAPI, generate
@@ -85,9 +86,12 @@ def run_demo(
         console.print(f"\nThe simulated desk moved on by a day: {len(changed):,} tickets changed.")
         sync = _timed(console, "Incremental sync", runner, lambda r: r.sync(), show_progress)
         _print_report(store, console, now)
+        report = write_report(store, out_dir / "report.html", source=DEMO_SOURCE,
+                              today=now.date())
     finally:
         store.close()
-    console.print(f"\nDatabase: [bold]{database}[/bold] — open it with sqlite3, Datasette, "
+    console.print(f"\nHTML report: [bold]{report}[/bold]")
+    console.print(f"Database: [bold]{database}[/bold] — open it with sqlite3, Datasette, "
                   "pandas or DuckDB; the kpi_* views hold the same figures.\n"
                   f"Try: deskpulse kpi --database {database} --by channel")
     return DemoResult(database, backfill, sync, len(changed))

@@ -1,0 +1,165 @@
+"""`deskpulse report`: one self-contained HTML page of KPIs, tiles, charts and tables.
+
+Every number comes from `kpi.summary` for the same filters, so the page, the CLI and the
+`kpi_*` views agree. A missing input is shown as missing ("no CSAT ratings in period",
+"no schedule configured"), never as a zero line. Inline CSS and SVG only: it opens offline.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import kpi
+from deskpulse.charts import bar_chart, empty_chart, line_chart
+from store import Store
+
+TILES = (  # label, summary key, unit, which direction is good
+    ("Tickets created", "created", "", None),
+    ("Tickets solved", "solved", "", "up"),
+    ("Backlog at end", "backlog", "", "down"),
+    ("First reply p50", "frt_p50_s", "h", "down"),
+    ("First reply p90", "frt_p90_s", "h", "down"),
+    ("Full resolution p50", "full_resolution_p50_s", "h", "down"),
+    ("Full resolution p90", "full_resolution_p90_s", "h", "down"),
+    ("First contact resolution", "fcr_pct", "%", "up"),
+    ("Reopen rate", "reopen_pct", "%", "down"),
+    ("CSAT", "csat_pct", "%", "up"),
+)
+CSS = """
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;
+color:#111}
+h1{margin:0 0 4px}.sub{color:#555;margin-bottom:16px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
+.tile{border:1px solid #ddd;border-radius:8px;padding:10px}.tile .v{font-size:22px;font-weight:600}
+.tile .d{font-size:12px;color:#555}.good{color:#15803d}.bad{color:#b91c1c}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:16px;
+margin:18px 0}
+svg.chart{width:100%;height:auto;border:1px solid #eee;border-radius:8px;background:#fff}
+.chart-title{font-weight:600;font-size:13px}.tick{font-size:10px;fill:#444}
+.grid{stroke:#eee}.missing{fill:#888;font-size:13px}
+table{border-collapse:collapse;margin:8px 0 20px}
+td,th{padding:4px 10px;border-bottom:1px solid #eee;text-align:right}
+td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:12px}
+"""
+
+
+def _fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "h":
+        return f"{value / 3600:.1f} h"
+    if unit == "%":
+        return f"{value:.0f}%"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.1f}"
+
+
+def _hours(value: float) -> str:
+    return f"{value / 3600:.1f} h"
+
+
+def _change(now: Any, before: Any, good: str | None, unit: str) -> str:
+    if now is None or before is None:
+        return '<span class="d">no earlier figure</span>'
+    delta = now - before
+    if delta == 0:
+        return '<span class="d">unchanged</span>'
+    tone = "" if good is None else ("good" if (delta > 0) == (good == "up") else "bad")
+    arrow = "▲" if delta > 0 else "▼"
+    size = f"{abs(delta):.0f} pts" if unit == "%" else _fmt(abs(delta), unit)
+    return f'<span class="d {tone}">{arrow} {size} vs previous</span>'
+
+
+def _tiles(current: dict[str, Any], previous: dict[str, Any]) -> str:
+    tiles = [
+        f'<div class="tile" data-kpi="{key}"><div>{escape(label)}</div>'
+        f'<div class="v">{_fmt(current.get(key), unit)}</div>'
+        f"{_change(current.get(key), previous.get(key), good, unit)}</div>"
+        for label, key, unit, good in TILES]
+    if current.get("csat_n") == 0:
+        tiles[-1] = ('<div class="tile" data-kpi="csat_pct"><div>CSAT</div>'
+                     '<div class="v">–</div><span class="d">no CSAT ratings in period</span></div>')
+    tiles.append('<div class="tile" data-kpi="sla"><div>SLA achievement</div><div class="v">–'
+                 '</div><span class="d">missing input: no SLA targets configured</span></div>')
+    return '<div class="tiles">' + "".join(tiles) + "</div>"
+
+
+def _charts(weekly: list[dict], daily: list[dict], channels: list[dict],
+            priorities: list[dict]) -> str:
+    weeks = [row["period"] for row in weekly]
+    charts = [
+        line_chart("created-solved", "Created vs solved per week", weeks,
+                   {"created": [r["created"] for r in weekly],
+                    "solved": [r["solved"] for r in weekly]}),
+        line_chart("backlog", "Backlog at the end of each day", [r["period"] for r in daily],
+                   {"backlog": [r["backlog"] for r in daily]}),
+        line_chart("frt", "First reply time per week (calendar)", weeks,
+                   {"p50": [r["frt_p50_s"] for r in weekly],
+                    "p90": [r["frt_p90_s"] for r in weekly]}, _hours),
+        line_chart("resolution", "Full resolution time per week (calendar)", weeks,
+                   {"p50": [r["full_resolution_p50_s"] for r in weekly],
+                    "p90": [r["full_resolution_p90_s"] for r in weekly]}, _hours),
+        empty_chart("business-hours", "Business-hours FRT and resolution",
+                    "no schedule configured"),
+        bar_chart("channels", "Tickets created by channel",
+                  [(r["channel"] or "(none)", r["created"]) for r in channels]),
+        bar_chart("priorities", "Tickets created by priority",
+                  [(r["priority"] or "(none)", r["created"]) for r in priorities]),
+    ]
+    if any(r["csat_n"] for r in weekly):
+        charts.append(line_chart("csat", "CSAT per week", weeks,
+                                 {"CSAT %": [r["csat_pct"] for r in weekly]},
+                                 lambda v: f"{v:.0f}%"))
+    else:
+        charts.append(empty_chart("csat", "CSAT per week", "no CSAT ratings in period"))
+    return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def _table(title: str, rows: list[dict], key: str, names: dict[str, str]) -> str:
+    head = (f"<tr><th>{escape(title)}</th><th>created</th><th>solved</th><th>FRT p50</th>"
+            "<th>replies/solved</th><th>CSAT</th></tr>")
+    body = "".join(
+        f"<tr><td>{escape(names.get(row[key] or '', row[key] or '(unassigned)'))}</td>"
+        f"<td>{row['created']:,}</td><td>{row['solved']:,}</td>"
+        f"<td>{_fmt(row['frt_p50_s'], 'h')}</td><td>{_fmt(row['replies_per_solved'], '')}</td>"
+        f"<td>{_fmt(row['csat_pct'], '%')}</td></tr>"
+        for row in sorted(rows, key=lambda r: -r["solved"]))
+    return f'<table data-table="{escape(key)}">{head}{body}</table>'
+
+
+def write_report(store: Store, out: Path, *, source: str | None = None,
+                 since: date | None = None, until: date | None = None,
+                 today: date | None = None) -> Path:
+    """Write the report for [since, until] (default: the 8 weeks up to today) to `out`."""
+    until = until or today or datetime.now(UTC).date()
+    since = since or until - timedelta(days=55)
+    before_until = since - timedelta(days=1)
+    before_since = before_until - (until - since)
+
+    def summary(**kwargs: Any) -> list[dict[str, Any]]:
+        return kpi.summary(store, source=source, **kwargs)
+
+    current = (summary(since=since, until=until) or [{}])[0]
+    previous = (summary(since=before_since, until=before_until) or [{}])[0]
+    people = dict(store.conn.execute("SELECT id, name FROM people"))
+    groups = dict(store.conn.execute("SELECT id, name FROM groups"))
+    span = {"since": since, "until": until}
+    page = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>deskpulse KPIs {since} – {until}</title><style>{CSS}</style></head><body>"
+        f"<h1>Support KPIs</h1><div class=sub>{since} – {until}"
+        f"{' · source ' + escape(source) if source else ''} · compared with {before_since} – "
+        f"{before_until}</div>"
+        + (_tiles(current, previous) if current else
+           '<p class="missing">no tickets in this period</p>')
+        + _charts(summary(by="week", **span), summary(by="day", **span),
+                  summary(by="channel", **span), summary(by="priority", **span))
+        + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people)
+        + "<h2>Groups</h2>" + _table("group", summary(by="group", **span), "group", groups)
+        + '<p class="note">Times are calendar hours (no business-hours schedule configured); '
+          "p50/p90 are exact, from per-ticket facts. Figures match <code>deskpulse kpi</code> "
+          "and the kpi_* views for the same period.</p></body></html>")
+    out.write_text(page, encoding="utf-8")
+    return out

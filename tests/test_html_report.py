@@ -1,0 +1,107 @@
+"""The HTML report: self-contained, the same numbers as kpi.summary, missing inputs shown as
+such, hostile names escaped — and rendered for real in headless Chromium when it is there."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+import kpi
+from deskpulse.demo import demo_source
+from deskpulse.htmlreport import write_report
+from deskpulse.simulator import ZendeskAPI, generate
+from deskpulse.sync import Runner
+from store import Person, Store
+
+NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
+CHARTS = ("created-solved", "backlog", "frt", "resolution", "business-hours", "channels",
+          "priorities", "csat")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    desk = generate(seed=31, tickets=900, start=NOW - timedelta(days=70), end=NOW)
+    api = ZendeskAPI(desk, email="demo@deskpulse.example", token="t")
+    s = Store.open(tmp_path_factory.mktemp("html") / "h.db")
+    kpi.install_views(s)
+    result = Runner(s, demo_source(), transport=httpx.MockTransport(api.handler),
+                    environ={"DESKPULSE_DEMO_TOKEN": "t"}).backfill(NOW - timedelta(days=71))
+    assert result.status == "ok"
+    agent = s.conn.execute("SELECT assignee_id FROM tickets WHERE assignee_id IS NOT NULL "
+                           "LIMIT 1").fetchone()[0]
+    s.commit_page("demo", "users", [Person(id=agent, role="agent",
+                                           name="<script>alert(1)</script>")], None)
+    yield s
+    s.close()
+
+
+def report(store: Store, tmp_path: Path, **kwargs) -> str:
+    path = write_report(store, tmp_path / "r.html", source="demo", today=NOW.date(), **kwargs)
+    return path.read_text(encoding="utf-8")
+
+
+def tile(page: str, key: str) -> str:
+    match = re.search(rf'data-kpi="{key}"><div>[^<]*</div><div class="v">([^<]*)<', page)
+    assert match, key
+    return match.group(1)
+
+
+def test_the_page_is_self_contained_and_has_every_chart(store, tmp_path):
+    page = report(store, tmp_path)
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<script" not in page.replace("&lt;script", "")
+    for chart in CHARTS:
+        assert f'data-chart="{chart}"' in page, chart
+
+
+def test_tiles_show_exactly_what_kpi_summary_gives(store, tmp_path):
+    page = report(store, tmp_path)
+    since, until = NOW.date() - timedelta(days=55), NOW.date()
+    [row] = kpi.summary(store, source="demo", since=since, until=until)
+    assert tile(page, "created") == f"{row['created']:,}"
+    assert tile(page, "solved") == f"{row['solved']:,}"
+    assert tile(page, "frt_p50_s") == f"{row['frt_p50_s'] / 3600:.1f} h"
+    assert tile(page, "full_resolution_p90_s") == f"{row['full_resolution_p90_s'] / 3600:.1f} h"
+    assert tile(page, "fcr_pct") == f"{row['fcr_pct']:.0f}%"
+
+
+def test_missing_inputs_are_named_not_drawn_as_zero(store, tmp_path):
+    page = report(store, tmp_path)
+    assert "no SLA targets configured" in page and "no schedule configured" in page
+    empty = report(store, tmp_path, since=date(2030, 1, 1), until=date(2030, 2, 1))
+    assert "no tickets in this period" in empty and "no CSAT ratings in period" in empty
+
+
+def test_hostile_names_are_escaped(store, tmp_path):
+    page = report(store, tmp_path)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (CI installs Debian's)")
+def test_headless_chromium_renders_every_chart(store, tmp_path):
+    page = write_report(store, tmp_path / "r.html", source="demo", today=NOW.date())
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True,
+                         text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for chart in CHARTS:
+        assert f'data-chart="{chart}"' in dom.stdout, chart
+    assert dom.stdout.count("<circle") > 20 and dom.stdout.count("<rect") > 5
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,2600",
+                    page.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000
