@@ -86,15 +86,18 @@ def _tiles(current: dict[str, Any], previous: dict[str, Any]) -> str:
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
 
-def _charts(weekly: list[dict], daily: list[dict], channels: list[dict],
+def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
             priorities: list[dict]) -> str:
     weeks = [row["period"] for row in weekly]
+    bands = [name for name in ages[0] if name != "day"] if ages else []
     charts = [
         line_chart("created-solved", "Created vs solved per week", weeks,
                    {"created": [r["created"] for r in weekly],
                     "solved": [r["solved"] for r in weekly]}),
-        line_chart("backlog", "Backlog at the end of each day", [r["period"] for r in daily],
-                   {"backlog": [r["backlog"] for r in daily]}),
+        line_chart("backlog", "Backlog at the end of each day, by age",
+                   [r["day"] for r in ages],
+                   {"all": [sum(r[b] for b in bands) for r in ages],
+                    **{band: [r[band] for r in ages] for band in bands}}),
         line_chart("frt", "First reply time per week (calendar)", weeks,
                    {"p50": [r["frt_p50_s"] for r in weekly],
                     "p90": [r["frt_p90_s"] for r in weekly]}, _hours),
@@ -103,6 +106,7 @@ def _charts(weekly: list[dict], daily: list[dict], channels: list[dict],
                     "p90": [r["full_resolution_p90_s"] for r in weekly]}, _hours),
         empty_chart("business-hours", "Business-hours FRT and resolution",
                     "no schedule configured"),
+        empty_chart("sla", "SLA achievement per metric", "missing input: no SLA targets"),
         bar_chart("channels", "Tickets created by channel",
                   [(r["channel"] or "(none)", r["created"]) for r in channels]),
         bar_chart("priorities", "Tickets created by priority",
@@ -154,7 +158,8 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         f"{before_until}</div>"
         + (_tiles(current, previous) if current else
            '<p class="missing">no tickets in this period</p>')
-        + _charts(summary(by="week", **span), summary(by="day", **span),
+        + _charts(summary(by="week", **span),
+                  kpi.backlog_by_age(store, source=source, since=since, until=until),
                   summary(by="channel", **span), summary(by="priority", **span))
         + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people)
         + "<h2>Groups</h2>" + _table("group", summary(by="group", **span), "group", groups)

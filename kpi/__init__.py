@@ -5,12 +5,13 @@
 
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import install_views, rebuild, refresh
-from kpi.report import percentile, summary, ticket_facts_for
+from kpi.report import backlog_by_age, percentile, summary, ticket_facts_for
 
 __all__ = [
     "EventRow",
     "RatingRow",
     "TicketFacts",
+    "backlog_by_age",
     "compute",
     "install_views",
     "percentile",

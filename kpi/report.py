@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kpi.rollup import COUNTERS
@@ -144,6 +144,41 @@ def _percentiles(store: Store, source: str | None, since: date | None, until: da
                 f"WHERE {where} AND {column} IS NOT NULL AND {anchor} IS NOT NULL", args):
             found[_key_of(by, day, value)][metric].append(x)
     return found
+
+
+AGE_BANDS = (("0-1d", 1), ("1-3d", 3), ("3-7d", 7), (">7d", None))
+
+
+def backlog_by_age(store: Store, *, source: str | None = None, since: date,
+                   until: date) -> list[dict[str, Any]]:
+    """Tickets unsolved at the end of each day, split by how long they had been unsolved.
+
+    The same convention as the backlog count: a span [start, end) is in the backlog at the
+    end of day D when it started before midnight after D and had not ended by then.
+    """
+    where, args = _filters(source, None, None)
+    spans = store.conn.execute(
+        f"SELECT start_at, end_at FROM unsolved_spans WHERE {where} AND start_day <= ? "
+        "AND (end_day IS NULL OR end_day > ?)", (*args, until.isoformat(), since.isoformat()))
+    starts_ends = [(_moment(a), _moment(b) if b else None) for a, b in spans]
+    rows = []
+    day = since
+    while day <= until:
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        counts = dict.fromkeys((name for name, _limit in AGE_BANDS), 0)
+        for start, end in starts_ends:
+            if start < midnight and (end is None or end >= midnight):
+                age_days = (midnight - start).total_seconds() / 86400
+                band = next(name for name, limit in AGE_BANDS
+                            if limit is None or age_days <= limit)
+                counts[band] += 1
+        rows.append({"day": day.isoformat(), **counts})
+        day += timedelta(days=1)
+    return rows
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def ticket_facts_for(store: Store, source: str, ticket_id: str) -> dict[str, Any] | None:

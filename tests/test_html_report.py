@@ -20,8 +20,8 @@ from deskpulse.sync import Runner
 from store import Person, Store
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
-CHARTS = ("created-solved", "backlog", "frt", "resolution", "business-hours", "channels",
-          "priorities", "csat")
+CHARTS = ("created-solved", "backlog", "frt", "resolution", "business-hours", "sla",
+          "channels", "priorities", "csat")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
@@ -105,3 +105,18 @@ def test_headless_chromium_renders_every_chart(store, tmp_path):
     subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,2600",
                     page.as_uri()], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000
+
+
+def test_backlog_age_bands_add_up_to_the_backlog_of_each_day(store):
+    since, until = date(2026, 3, 20), date(2026, 4, 20)
+    ages = kpi.backlog_by_age(store, source="demo", since=since, until=until)
+    days = {r["period"]: r["backlog"] for r in
+            kpi.summary(store, source="demo", by="day", since=date(2000, 1, 1), until=until)}
+    checked = 0
+    for row in ages:
+        if row["day"] in days:
+            assert sum(v for k, v in row.items() if k != "day") == days[row["day"]], row
+            checked += 1
+    assert checked > 20
+    used = {band for row in ages for band, count in row.items() if band != "day" and count}
+    assert {"0-1d", "1-3d"} <= used
