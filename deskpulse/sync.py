@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,7 +30,9 @@ from store import Store
 
 log = logging.getLogger(__name__)
 
-REFRESH_EVERY_PAGES = 20
+# KPIs are refreshed at the end of every run and, during a long one, at most this often:
+# refreshing per page would recompute a ticket each time another stream touches it.
+REFRESH_EVERY_SECONDS = 30.0
 
 
 @dataclass
@@ -139,7 +141,9 @@ class Runner:
         self._at = (stream, json.dumps(cursor))
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
-        pages_since_refresh = pages_read = 0
+        pages_read = 0
+        now = self.clock or _utcnow
+        last_refresh = now()
         for page in source.read(stream, cursor, since=since, until=until):
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
@@ -152,11 +156,10 @@ class Runner:
             result.streams[stream] = result.streams.get(stream, 0) + len(page.records)
             if self.progress:
                 self.progress(stream, page, result)
-            pages_since_refresh += 1
             pages_read += 1
-            if pages_since_refresh >= REFRESH_EVERY_PAGES:
+            if (now() - last_refresh).total_seconds() >= REFRESH_EVERY_SECONDS:
                 result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
-                pages_since_refresh = 0
+                last_refresh = now()
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
@@ -187,6 +190,10 @@ class Runner:
                 result.mode, status, result.pages, result.records, result.requests,
                 f": {error}" if error else "")
         return result
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def secret_values(settings: object) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -29,7 +29,7 @@ ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"
 
 
 def _time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # the store's "…Z" form; C-fast, unlike strptime
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -154,3 +154,17 @@ def test_a_stop_request_finishes_the_page_in_hand_and_stops(store):
     assert seen == ["tickets"]
     assert store.cursor("acme", "tickets") == {"next": 1}
     assert len(rows(store, "tickets")) == 3
+
+
+def test_a_long_run_refreshes_kpis_on_the_way_not_only_at_the_end(store):
+    ticks = iter(range(0, 10_000, 40))  # every look at the clock is 40 s later
+
+    def clock():
+        return T0 + timedelta(seconds=next(ticks))
+
+    run = runner(store, [])
+    run.clock = clock
+    result = run.sync()
+    assert result.status == "ok"
+    assert result.kpi_refreshed > 12  # the 12 tickets, some of them more than once
+    assert store.dirty_tickets() == set()

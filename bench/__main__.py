@@ -1,0 +1,39 @@
+"""`python -m bench [--tickets N] [--memory SMALL,LARGE] [--smoke]`: print deskpulse's figures.
+
+Every figure is measured in this run on this machine; nothing is a timed unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+from bench.efficiency import rate_limit_use, request_efficiency
+from bench.local import throughput_and_kpis
+from bench.memory import memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--memory", default="20000,100000",
+                        help="two account sizes for the memory figure")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
+    args = parser.parse_args()
+    tickets = 300 if args.smoke else args.tickets
+    small, large = (100, 400) if args.smoke else map(int, args.memory.split(","))
+    print(f"deskpulse benchmarks on {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}\n")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        print(request_efficiency(tickets, folder))
+        print(rate_limit_use(min(tickets, 2000), folder, window=0.5 if args.smoke else 2.0))
+        print(throughput_and_kpis(tickets, folder))
+    print(memory((small, large)))
+
+
+if __name__ == "__main__":
+    main()

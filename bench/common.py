@@ -1,0 +1,107 @@
+"""Shared set-up for the benchmarks: a simulated account, a backfill, precomputed pages.
+
+To measure deskpulse and not the simulator, `precompute` records every response of one
+backfill in memory; `Replay` then serves those bytes as fast as a dict lookup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+import kpi
+from deskpulse.demo import demo_source
+from deskpulse.simulator import ZendeskAPI, generate
+from deskpulse.simulator.model import Desk
+from deskpulse.sync import Runner, RunResult
+from store import Store
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+TOKEN = "bench-token"
+ENV = {"DESKPULSE_DEMO_TOKEN": TOKEN}
+
+
+def desk(tickets: int, seed: int = 1) -> Desk:
+    return generate(seed=seed, tickets=tickets, start=NOW - timedelta(days=365), end=NOW)
+
+
+def api(account: Desk, **kwargs: object) -> ZendeskAPI:
+    return ZendeskAPI(account, email="demo@deskpulse.example", token=TOKEN, **kwargs)
+
+
+def open_store(path: Path) -> Store:
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    store = Store.open(path)
+    kpi.install_views(store)
+    return store
+
+
+def backfill(store: Store, transport: httpx.BaseTransport, **runner: object) -> RunResult:
+    result = Runner(store, demo_source(), transport=transport, environ=ENV,
+                    **runner).backfill(NOW - timedelta(days=400))  # type: ignore[arg-type]
+    if result.status != "ok":
+        msg = f"backfill failed: {result.error}"
+        raise RuntimeError(msg)
+    return result
+
+
+class Recorder(httpx.BaseTransport):
+    def __init__(self, handler: httpx.MockTransport):
+        self.inner = handler
+        self.responses: dict[tuple[str, str], deque[tuple[int, bytes, dict]]] = \
+            defaultdict(deque)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        response.read()
+        key = (request.url.path, request.url.query.decode())
+        self.responses[key].append((response.status_code, response.content,
+                                    dict(response.headers)))
+        return response
+
+
+class Replay(httpx.BaseTransport):
+    """Serves recorded bytes; the pipeline under test is all that costs time."""
+
+    def __init__(self, recorded: dict[tuple[str, str], deque[tuple[int, bytes, dict]]]):
+        self.recorded = {key: list(values) for key, values in recorded.items()}
+        self.used: dict[tuple[str, str], int] = defaultdict(int)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.path, request.url.query.decode())
+        values = self.recorded[key]
+        status, content, headers = values[min(self.used[key], len(values) - 1)]
+        self.used[key] += 1
+        return httpx.Response(status, content=content, headers=headers)
+
+
+@dataclass
+class Prepared:
+    account: Desk
+    recorded: dict
+    requests: int
+    seconds: float
+
+
+def precompute(tickets: int, folder: Path, seed: int = 1) -> Prepared:
+    account = desk(tickets, seed)
+    recorder = Recorder(httpx.MockTransport(api(account).handler))
+    store = open_store(folder / "precompute.db")
+    started = time.perf_counter()
+    result = backfill(store, recorder)
+    store.close()
+    return Prepared(account, recorder.responses, result.requests,
+                    time.perf_counter() - started)
+
+
+def table(title: str, rows: list[tuple[str, str]]) -> str:
+    width = max(len(name) for name, _value in rows)
+    lines = [title, "-" * len(title)]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines) + "\n"
