@@ -30,7 +30,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         print(request_efficiency(tickets, folder))
-        print(rate_limit_use(min(tickets, 2000), folder, window=0.5 if args.smoke else 2.0))
+        print(rate_limit_use(min(tickets, 2000), folder, window=0.5 if args.smoke else 2.0,
+                             duration=1.0 if args.smoke else 12.0))
         print(throughput_and_kpis(tickets, folder))
     print(memory((small, large)))
 

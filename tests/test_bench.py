@@ -1,0 +1,17 @@
+"""The benchmarks are not tests; this only proves they still run (tiny sizes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_suite_runs_at_smoke_size():
+    done = subprocess.run([sys.executable, "-m", "bench", "--smoke"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in ("Request efficiency", "Rate-limit use", "Local pipeline", "Memory"):
+        assert heading in done.stdout
