@@ -16,12 +16,13 @@ from connectors.errors import (
     SourceError,
     TransientError,
 )
-from connectors.source import Connector, Page, Source, open_source
+from connectors.source import Connector, OracleMetric, Page, Source, open_source
 
 GROUP = "deskpulse.connectors"
 
 __all__ = [
     "Connector",
+    "OracleMetric",
     "Page",
     "PageInvalid",
     "SkippableError",

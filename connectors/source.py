@@ -56,6 +56,20 @@ class Source(Protocol):
 
 
 @dataclass(frozen=True)
+class OracleMetric:
+    """One of the vendor's own figures and the deskpulse fact it should equal.
+
+    `read` takes the stored vendor-metrics object and returns seconds (or a count), or None
+    when the vendor has no value; `tolerance` is in the same unit (Zendesk rounds to minutes).
+    """
+
+    name: str
+    fact: str
+    read: Callable[[dict[str, Any]], float | None]
+    tolerance: float = 0
+
+
+@dataclass(frozen=True)
 class Connector:
     """A vendor, declared: its settings model, its streams in dependency order, how to open it.
 
@@ -69,6 +83,7 @@ class Connector:
     streams: tuple[str, ...]
     open: Callable[..., Source] = field(repr=False)
     account: Callable[[Any], str | None] = field(default=lambda settings: None, repr=False)
+    oracle: tuple[OracleMetric, ...] = ()  # what `deskpulse verify` compares
 
 
 def open_source(

@@ -333,6 +333,42 @@ def record(
 
 
 @app.command()
+def verify(
+    source: Annotated[str, typer.Argument(help="source name")],
+    show: Annotated[int, typer.Option(help="disagreeing tickets to list per metric")] = 5,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Compare deskpulse's KPI facts with the vendor's own figures, ticket by ticket.
+    Exit 1 when any compared figure disagrees."""
+    from connectors import load
+    from deskpulse.verify import verify as run_verify
+
+    store = _read_store(config, database)
+    try:
+        kind = store.conn.execute("SELECT kind FROM sources WHERE name = ?", (source,))
+        row = kind.fetchone()
+        if row is None:
+            msg = f"no source named '{source}' in the database"
+            raise _fail(msg)
+        checks = run_verify(store, source, load(row[0]))
+    finally:
+        store.close()
+    failed = False
+    for check in checks:
+        if check.skipped and not check.compared:
+            console.print(f"{check.name}: not compared ({check.skipped})")
+            continue
+        share = 100 * check.agreed / check.compared if check.compared else 100.0
+        console.print(f"{check.name}: {check.agreed:,}/{check.compared:,} agree ({share:.1f}%)")
+        for ticket, ours, theirs, reason in check.disagreements[:show]:
+            console.print(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — {reason}")
+        failed |= bool(check.disagreements)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def simulate(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8080,
     tickets: Annotated[int, typer.Option(min=1)] = 2000,

@@ -195,3 +195,11 @@ def test_a_bounded_backfill_runs_beside_a_sync_and_leaves_the_sync_cursor_alone(
     assert db_count(tmp_path / "desk.db", "tickets") > 0
     runs = sqlite3.connect(tmp_path / "desk.db").execute("SELECT mode, status FROM sync_runs")
     assert runs.fetchall() == [("backfill", "ok")]
+
+
+def test_verify_on_the_demo_database_agrees_on_everything(tmp_path):
+    cli.invoke(app, ["demo", "--tickets", "80", "--out", str(tmp_path)])
+    result = cli.invoke(app, ["verify", "demo", "--database", str(tmp_path / "demo.db")])
+    assert result.exit_code == 0, result.output
+    assert "reply_time_in_minutes:" in result.output and "(100.0%)" in result.output
+    assert "not compared (no business schedule configured)" in result.output

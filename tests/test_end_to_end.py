@@ -193,3 +193,25 @@ def api_audits(api: ZendeskAPI) -> list[dict]:
 def tickets_created(api: ZendeskAPI) -> set:
     return {audit["ticket_id"] for audit in api_audits(api)
             if any(child.get("event_type") == "Create" for child in audit["child_events"])}
+
+
+def test_verify_reports_full_agreement_and_names_a_tampered_ticket(synced):
+    from connectors import load
+    from deskpulse.verify import verify
+
+    _desk, _api, store, _result = synced
+    checks = {c.name: c for c in verify(store, "demo", load("zendesk"))}
+    assert all(not c.disagreements for c in checks.values())
+    assert checks["reply_time_in_minutes"].compared > 250
+    assert checks["reply_time_in_minutes (business)"].skipped == "no business schedule configured"
+    ticket = store.conn.execute("SELECT ticket_id FROM ticket_facts WHERE frt_cal IS NOT NULL "
+                                "LIMIT 1").fetchone()[0]
+    store.conn.execute("UPDATE ticket_facts SET frt_cal = frt_cal + 600 WHERE ticket_id = ?",
+                       (ticket,))
+    try:
+        tampered = {c.name: c for c in verify(store, "demo", load("zendesk"))}
+        [(which, _ours, _theirs, reason)] = tampered["reply_time_in_minutes"].disagreements
+        assert which == ticket and 540 <= float(reason.split()[-1]) <= 660
+    finally:
+        store.conn.execute("UPDATE ticket_facts SET frt_cal = frt_cal - 600 "
+                           "WHERE ticket_id = ?", (ticket,))
