@@ -23,6 +23,7 @@ from store.kpi_schema import ANCHOR_DAYS
 from store.schema import statements
 
 CHUNK = 500
+DAY_CHUNK = 7  # days re-aggregated at once: memory follows a week's tickets, not the store's
 DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
               ("agent", "assignee_id"), ("priority", "priority"))
 ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"}
@@ -40,9 +41,9 @@ def _day(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%d")
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+def _chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _marks(count: int) -> str:
@@ -184,7 +185,7 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
 
 
 def _rebuild_days(store: Store, source: str, days: list[str]) -> None:
-    for chunk in _chunks(days):
+    for chunk in _chunks(days, DAY_CHUNK):
         marks = _marks(len(chunk))
         store.conn.execute(f"DELETE FROM kpi_daily WHERE source = ? AND day IN ({marks})",
                            (source, *chunk))
