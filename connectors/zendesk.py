@@ -285,6 +285,9 @@ ORACLE = tuple(
         ("reply_time_in_minutes (business)", "frt_bus"),
         ("first_resolution_time_in_minutes (business)", "first_resolution_bus"),
         ("full_resolution_time_in_minutes (business)", "full_resolution_bus"),
+        ("agent_wait_time_in_minutes (business)", "agent_wait_bus"),
+        ("requester_wait_time_in_minutes (business)", "requester_wait_bus"),
+        ("on_hold_time_in_minutes (business)", "on_hold_bus"),
     )
 ) + tuple(OracleMetric(name, name, _count(name)) for name in (
     "reopens", "replies", "assignee_stations", "group_stations"))

@@ -22,6 +22,7 @@ from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_json, render_table
 from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
+from kpi import Schedule
 from store import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -122,7 +123,8 @@ def backfill(
             console, enabled=console.is_terminal) as progress:
         store = _open_store(cfg.database)
         try:
-            result = Runner(store, source_cfg, progress=progress).backfill(start, end)
+            result = Runner(store, source_cfg, progress=progress,
+                            schedule=_schedule(cfg)).backfill(start, end)
         finally:
             store.close()
     _summarize(result)
@@ -173,7 +175,7 @@ def sync(
         store = _open_store(cfg.database)
         try:
             for name in names:
-                result = Runner(store, _source(cfg, name)).sync()
+                result = Runner(store, _source(cfg, name), schedule=_schedule(cfg)).sync()
                 _summarize(result)
                 failed |= result.status != "ok"
         finally:
@@ -412,6 +414,13 @@ def simulate(
         pass
     finally:
         server.server_close()
+
+
+def _schedule(cfg: Config) -> Schedule | None:
+    try:
+        return cfg.business_schedule()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _source(cfg: Config, name: str) -> SourceConfig:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connectors import Connector, load
+from kpi import Schedule
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "deskpulse.toml"
@@ -99,6 +100,18 @@ class Config(BaseModel):
     database: Path = Path("deskpulse.db")
     kpi: KpiConfig = KpiConfig()
     sources: dict[str, SourceConfig] = {}
+    schedule: list[dict[str, Any]] = []
+
+    def business_schedule(self) -> Schedule | None:
+        """The `[[schedule]]` marked default (or the only one); None: no business time."""
+        if not self.schedule:
+            return None
+        chosen = next((s for s in self.schedule if s.get("default")), self.schedule[0])
+        try:
+            return Schedule.from_config(chosen)
+        except (KeyError, ValueError) as exc:
+            msg = f"{self.path or 'config'}: [[schedule]] {chosen.get('id', '')}: {exc}"
+            raise ConfigError(msg) from None
 
     def source(self, name: str) -> SourceConfig:
         if name not in self.sources:
@@ -135,7 +148,8 @@ def config_from_dict(
     if not database.is_absolute():
         database = base_dir / database
     try:
-        return Config(path=path, database=database, kpi=data.get("kpi", {}), sources=sources)
+        return Config(path=path, database=database, kpi=data.get("kpi", {}), sources=sources,
+                      schedule=data.get("schedule", []))
     except ValidationError as exc:
         msg = f"{path or 'config'}: {_describe(exc)}"
         raise ConfigError(msg) from None

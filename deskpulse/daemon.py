@@ -106,7 +106,8 @@ class Daemon:
         store = Store.open(self.config.database)
         try:
             kpi.install_views(store)
-            runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop))
+            runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
+                            schedule=self.config.business_schedule())
             return runner.sync()
         finally:
             store.close()

@@ -23,10 +23,16 @@ from deskpulse.progress import SyncProgress
 from deskpulse.report import render_headline, render_table
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.sync import Runner, RunResult
+from kpi import Schedule
 from store import Store
 
 DEMO_SOURCE = "demo"
 DEMO_EMAIL = "demo@deskpulse.example"
+# The simulated account's support hours (it serves them at /api/v2/business_hours/schedules).
+DEMO_SCHEDULE = Schedule.from_config({
+    "tz": "America/New_York",
+    "hours": {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+})
 
 
 @dataclass
@@ -78,7 +84,7 @@ def run_demo(
     store = Store.open(database)
     kpi.install_views(store)
     runner = Runner(store, demo_source(), transport=httpx.MockTransport(api.handler),
-                    environ={"DESKPULSE_DEMO_TOKEN": token})
+                    environ={"DESKPULSE_DEMO_TOKEN": token}, schedule=DEMO_SCHEDULE)
     try:
         since = (now - timedelta(days=92)).replace(hour=0, minute=0, second=0)
         backfill = _timed(console, "Backfill", runner, lambda r: r.backfill(since), show_progress)

@@ -26,6 +26,7 @@ import kpi
 from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import SourceConfig
+from kpi import Schedule
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Runner:
     environ: dict[str, str] | None = None
     connector: Connector | None = None  # default: the one registered for source.kind
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
+    schedule: Schedule | None = None  # business hours for the `_bus` facts
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
@@ -105,6 +107,7 @@ class Runner:
         name = self.source.name
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         result = RunResult(source=name, mode=mode)
+        kpi.ensure_definitions(self.store, self.schedule)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -120,7 +123,7 @@ class Runner:
                                       result)
             finally:
                 source.close()
-            result.kpi_refreshed += kpi.refresh(self.store, source=name)
+            result.kpi_refreshed += kpi.refresh(self.store, source=name, schedule=self.schedule)
         except SourceError as exc:
             where = f" [stream {self._at[0]}, resuming from cursor {self._at[1]}]" \
                 if self._at else ""
@@ -158,7 +161,8 @@ class Runner:
                 self.progress(stream, page, result)
             pages_read += 1
             if (now() - last_refresh).total_seconds() >= REFRESH_EVERY_SECONDS:
-                result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name)
+                result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name,
+                                                   schedule=self.schedule)
                 last_refresh = now()
             self._at = (stream, json.dumps(page.cursor))
             if page.done:

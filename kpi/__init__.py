@@ -3,16 +3,19 @@
 `kpi` reads only the normalized tables (never vendor JSON) and does no HTTP.
 """
 
+from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
-from kpi.refresh import install_views, rebuild, refresh
+from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import backlog_by_age, percentile, summary, ticket_facts_for
 
 __all__ = [
     "EventRow",
     "RatingRow",
+    "Schedule",
     "TicketFacts",
     "backlog_by_age",
     "compute",
+    "ensure_definitions",
     "install_views",
     "percentile",
     "rebuild",

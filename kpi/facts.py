@@ -5,8 +5,8 @@ the clock starts at creation; an agent reply (AR) is a public message or note by
 for a ticket an agent created, the opening public comment is not a reply; a solve is an entry
 into `solved`, or into `closed` without a prior `solved`; a reopen leaves {solved, closed};
 wait times add up status intervals that have ended (the running one is not counted, so facts
-never depend on "now"). Durations are integer seconds; `_bus` stays None until a business
-calendar is configured, never silently equal to calendar time.
+never depend on "now"). Durations are integer seconds; `_bus` is business time under the
+configured schedule and stays None without one, never silently equal to calendar time.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from kpi.calendar import Schedule
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
@@ -74,6 +76,13 @@ class TicketFacts:
     rated_at: datetime | None = None
     flags: int = 0
     spans: list[Span] = field(default_factory=list)
+    # business seconds: None unless a schedule is known (never a copy of calendar time)
+    frt_bus: int | None = None
+    first_resolution_bus: int | None = None
+    full_resolution_bus: int | None = None
+    requester_wait_bus: int | None = None
+    agent_wait_bus: int | None = None
+    on_hold_bus: int | None = None
 
     @property
     def reassignments(self) -> int:
@@ -103,18 +112,42 @@ def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
     return max(delta, 0), delta < 0
 
 
-def compute(created_at: datetime, events: list[EventRow],
-            ratings: list[RatingRow]) -> TicketFacts:
-    """Facts of one ticket from its events (any order) and ratings."""
+def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRow],
+            schedule: Schedule | None = None) -> TicketFacts:
+    """Facts of one ticket from its events (any order), ratings and business schedule."""
     events = ordered(events)
     created = next((e for e in events if e.kind == "created"), None)
     facts = TicketFacts(status=(created.new_value if created else None) or "new",
                         created_at=created_at)
     _replies(facts, events, created)
-    _statuses(facts, events)
+    waits = _statuses(facts, events)
     _assignments(facts, events)
     _csat(facts, ratings)
+    if schedule is not None:
+        _business(facts, waits, schedule)
     return facts
+
+
+def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
+              schedule: Schedule) -> None:
+    """One schedule for the whole ticket (schedule history is not modelled yet)."""
+    start = facts.created_at
+
+    def span(end: datetime | None) -> int | None:
+        return None if end is None else schedule.seconds(start, end)
+
+    facts.frt_bus = span(facts.first_reply_at)
+    facts.first_resolution_bus = span(facts.first_solved_at)
+    facts.full_resolution_bus = span(facts.last_solved_at) if facts.full_resolution is not None \
+        else None
+    sums = {"requester": 0, "agent": 0, "hold": 0}
+    for status, a, b in waits:
+        seconds = schedule.seconds(a, b)
+        sums["requester"] += seconds if status in REQUESTER_WAIT else 0
+        sums["agent"] += seconds if status == "pending" else 0
+        sums["hold"] += seconds if status == "on_hold" else 0
+    facts.requester_wait_bus, facts.agent_wait_bus, facts.on_hold_bus = (
+        sums["requester"], sums["agent"], sums["hold"])
 
 
 def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | None) -> None:
@@ -148,14 +181,17 @@ def _duration(facts: TicketFacts, start: datetime, end: datetime) -> int:
     return seconds
 
 
-def _statuses(facts: TicketFacts, events: list[EventRow]) -> None:
+def _statuses(facts: TicketFacts, events: list[EventRow]) -> list[tuple[str, datetime, datetime]]:
+    """Walk the status changes; return the ended intervals as (status, start, end)."""
     status, since = facts.status, facts.created_at
+    intervals: list[tuple[str, datetime, datetime]] = []
     span_start: datetime | None = None if status in SOLVED else since
     for event in events:
         if event.kind != "status" or not event.new_value or event.new_value == status:
             continue
         new = event.new_value
         ended = _duration(facts, since, event.at)
+        intervals.append((status, since, max(since, event.at)))
         if status in REQUESTER_WAIT:
             facts.requester_wait += ended
         if status == "pending":
@@ -180,6 +216,7 @@ def _statuses(facts: TicketFacts, events: list[EventRow]) -> None:
         facts.first_resolution = _duration(facts, facts.created_at, facts.first_solved_at)
     if status in SOLVED and facts.last_solved_at is not None:
         facts.full_resolution = _duration(facts, facts.created_at, facts.last_solved_at)
+    return intervals
 
 
 def _assignments(facts: TicketFacts, events: list[EventRow]) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import aggregate_days
 from store import Store
@@ -50,8 +51,9 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def refresh(store: Store, *, source: str | None = None) -> int:
-    """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many."""
+def refresh(store: Store, *, source: str | None = None, schedule: Schedule | None = None) -> int:
+    """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
+    `schedule` gives business time (the `_bus` columns); without it they stay NULL."""
     done = 0
     with store.transaction():
         sources = [source] if source else [row[0] for row in store.conn.execute(
@@ -62,7 +64,7 @@ def refresh(store: Store, *, source: str | None = None) -> int:
             days: set[str] = set()
             for chunk in _chunks(ids):
                 days |= _anchor_days(store, name, chunk)
-                _replace_facts(store, name, chunk)
+                _replace_facts(store, name, chunk, schedule)
                 days |= _anchor_days(store, name, chunk)
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
@@ -72,7 +74,7 @@ def refresh(store: Store, *, source: str | None = None) -> int:
     return done
 
 
-def rebuild(store: Store, *, source: str | None = None) -> int:
+def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | None = None) -> int:
     """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
@@ -80,7 +82,24 @@ def rebuild(store: Store, *, source: str | None = None) -> int:
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
-        return refresh(store, source=source)
+        return refresh(store, source=source, schedule=schedule)
+
+
+def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
+    """Rebuild every fact when the definitions changed since they were computed (a schedule
+    added, edited or removed); return True when it rebuilt."""
+    fingerprint = schedule.fingerprint() if schedule else "no-schedule"
+    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
+    if row is not None and row[0] == fingerprint:
+        return False
+    has_facts = store.conn.execute("SELECT 1 FROM ticket_facts LIMIT 1").fetchone() is not None
+    if has_facts:
+        rebuild(store, schedule=schedule)
+    with store.transaction():
+        store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES ('definitions', ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           (fingerprint,))
+    return has_facts
 
 
 def install_views(store: Store) -> None:
@@ -108,7 +127,8 @@ def _anchor_days(store: Store, source: str, ids: list[str]) -> set[str]:
     return days
 
 
-def _replace_facts(store: Store, source: str, ids: list[str]) -> None:
+def _replace_facts(store: Store, source: str, ids: list[str],
+                   schedule: Schedule | None) -> None:
     conn, marks = store.conn, _marks(len(ids))
     for table in ("ticket_facts", "unsolved_spans"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
@@ -119,7 +139,7 @@ def _replace_facts(store: Store, source: str, ids: list[str]) -> None:
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
     fact_rows, span_rows = [], []
     for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
-        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []))
+        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee))
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
@@ -164,14 +184,15 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "priority": priority, "group_id": group, "assignee_id": assignee,
         "created_at": _iso(f.created_at), "created_day": _day(f.created_at),
         "first_reply_at": _iso(f.first_reply_at), "first_reply_day": _day(f.first_reply_at),
-        "frt_cal": f.frt, "frt_bus": None,
+        "frt_cal": f.frt, "frt_bus": f.frt_bus,
         "first_solved_at": _iso(f.first_solved_at), "first_solved_day": _day(f.first_solved_at),
         "last_solved_at": _iso(f.last_solved_at), "last_solved_day": _day(f.last_solved_at),
         "resolutions": f.resolutions, "first_resolution_cal": f.first_resolution,
-        "first_resolution_bus": None, "full_resolution_cal": f.full_resolution,
-        "full_resolution_bus": None, "requester_wait_cal": f.requester_wait,
-        "requester_wait_bus": None, "agent_wait_cal": f.agent_wait, "agent_wait_bus": None,
-        "on_hold_cal": f.on_hold, "on_hold_bus": None, "reopens": f.reopens,
+        "first_resolution_bus": f.first_resolution_bus,
+        "full_resolution_cal": f.full_resolution, "full_resolution_bus": f.full_resolution_bus,
+        "requester_wait_cal": f.requester_wait, "requester_wait_bus": f.requester_wait_bus,
+        "agent_wait_cal": f.agent_wait, "agent_wait_bus": f.agent_wait_bus,
+        "on_hold_cal": f.on_hold, "on_hold_bus": f.on_hold_bus, "reopens": f.reopens,
         "replies": f.replies, "public_agent_comments": f.public_agent_comments,
         "customer_msgs": f.customer_msgs, "notes": f.notes,
         "assignee_stations": f.assignee_stations, "group_stations": f.group_stations,

@@ -103,3 +103,12 @@ CREATE TABLE kpi_daily (
     PRIMARY KEY (source, day, dimension, value)
 ) WITHOUT ROWID;
 """
+
+# Migration 3: what the stored facts were computed with (a schedule fingerprint, …), so a
+# changed definition triggers a full rebuild by itself.
+KPI_META = """
+CREATE TABLE kpi_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from store.kpi_schema import KPI_TABLES
+from store.kpi_schema import KPI_META, KPI_TABLES
 
 CORE_TABLES = """
 CREATE TABLE sources (
@@ -131,7 +131,7 @@ CREATE TABLE kpi_dirty (
 """
 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES]
+MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
