@@ -1,11 +1,12 @@
 """The only KPI code that touches the database: facts for changed tickets, and the day
-buckets they touch.
+buckets they contribute to.
 
 `refresh` takes the tickets listed in `kpi_dirty` (written in the same transaction as the
-page that changed them), recomputes their facts, then rebuilds exactly the `kpi_daily` days
-that their old or new facts are anchored on, all in one transaction. Cost grows with what
-changed, not with the store. `rebuild` is the same code over every ticket, so a full rebuild
-and any sequence of incremental refreshes give identical rows (integer sums, fixed order).
+page that changed them), recomputes their facts, and moves each `kpi_daily` bucket by the
+difference between what their old and new facts contribute, all in one transaction. Cost
+grows with what changed, not with the store. `rebuild` is the same code over every ticket
+from empty tables, so a full rebuild and any sequence of incremental refreshes give
+identical rows (integer sums).
 """
 
 from __future__ import annotations
@@ -18,13 +19,11 @@ from typing import Any
 
 from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
-from kpi.rollup import aggregate_days
+from kpi.rollup import apply_delta, contributions_of
 from store import Store
-from store.kpi_schema import ANCHOR_DAYS
 from store.schema import statements
 
 CHUNK = 500
-DAY_CHUNK = 7  # days re-aggregated at once: memory follows a week's tickets, not the store's
 DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
               ("agent", "assignee_id"), ("priority", "priority"))
 ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"}
@@ -61,15 +60,13 @@ def refresh(store: Store, *, source: str | None = None, schedule: Schedule | Non
         for name in sources:
             ids = [row[0] for row in store.conn.execute(
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
-            days: set[str] = set()
             for chunk in _chunks(ids):
-                days |= _anchor_days(store, name, chunk)
+                old = contributions_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, schedule)
-                days |= _anchor_days(store, name, chunk)
+                apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
-            _rebuild_days(store, name, sorted(days))
             done += len(ids)
     return done
 
@@ -112,19 +109,6 @@ def install_views(store: Store) -> None:
             store.conn.execute(f"DROP VIEW {name}")
         for statement in statements(sql):
             store.conn.execute(statement)
-
-
-def _anchor_days(store: Store, source: str, ids: list[str]) -> set[str]:
-    marks, days = _marks(len(ids)), set()
-    for row in store.conn.execute(
-            f"SELECT {', '.join(ANCHOR_DAYS)} FROM ticket_facts "
-            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
-        days.update(day for day in row if day)
-    for row in store.conn.execute(
-            f"SELECT start_day, end_day FROM unsolved_spans "
-            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
-        days.update(day for day in row if day)
-    return days
 
 
 def _replace_facts(store: Store, source: str, ids: list[str],
@@ -203,16 +187,3 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "csat_positive": flag(f.csat_positive), "rated_at": _iso(f.rated_at),
         "rated_day": _day(f.rated_at), "flags": f.flags,
     }
-
-
-def _rebuild_days(store: Store, source: str, days: list[str]) -> None:
-    for chunk in _chunks(days, DAY_CHUNK):
-        marks = _marks(len(chunk))
-        store.conn.execute(f"DELETE FROM kpi_daily WHERE source = ? AND day IN ({marks})",
-                           (source, *chunk))
-        rows = aggregate_days(store.conn, source, chunk)
-        if rows:
-            columns = list(rows[0])
-            store.conn.executemany(
-                f"INSERT INTO kpi_daily ({', '.join(columns)}) "
-                f"VALUES ({_marks(len(columns))})", [tuple(r.values()) for r in rows])

@@ -1,4 +1,4 @@
-"""Additive day rollups (`kpi_daily`) from ticket facts, for a given set of days.
+"""Additive day rollups (`kpi_daily`), maintained by deltas from changed tickets' facts.
 
 Each count or sum is anchored on one day of the ticket (kpi-catalog §1 "anchor date"):
 created → `created_day`; first reply → `first_reply_day`; first solve (solved, resolution,
@@ -7,6 +7,8 @@ CSAT → `rated_day`. The backlog is a difference array over `unsolved_spans`: +
 span opens, −1 on the day it closes, so `SUM(backlog_delta)` up to day D is the number of
 tickets unsolved at the end of D. Dimensions: 'all' (value ''), 'channel', 'group', 'agent'
 (the current assignee) and 'priority', each the ticket's current value ('' when unset).
+A refresh subtracts what a changed ticket's old facts added and adds what its new facts add,
+so its cost follows the changed tickets, never the days they touch.
 """
 
 from __future__ import annotations
@@ -58,27 +60,49 @@ def _contributions(fact: dict[str, Any], day: str) -> dict[str, int]:
     return add
 
 
-def aggregate_days(conn: sqlite3.Connection, source: str, days: list[str]) -> list[dict[str, Any]]:
-    """Fresh kpi_daily rows for `days` (every dimension), in primary-key order."""
-    if not days:
-        return []
-    wanted = set(days)
-    facts = _facts_on(conn, source, days)
+def contributions_of(conn: sqlite3.Connection, source: str,
+                     ids: list[str]) -> dict[Key, dict[str, int]]:
+    """Everything the given tickets' current facts and spans add to kpi_daily."""
     totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    if not ids:
+        return totals
+    marks = ",".join("?" * len(ids))
+    facts = {row[0]: dict(zip(FACT_COLUMNS, row, strict=True)) for row in conn.execute(
+        f"SELECT {', '.join(FACT_COLUMNS)} FROM ticket_facts "
+        f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids))}
     for fact in facts.values():
-        for day in {fact[column] for column in ANCHOR_DAYS} & wanted:
+        for day in {fact[column] for column in ANCHOR_DAYS if fact[column]}:
             _add(totals, fact, day, _contributions(fact, day))
-    for tid, start_day, end_day in _spans_on(conn, source, days):
-        fact = facts.get(tid)
-        if fact is None:
-            continue
-        if start_day in wanted:
-            _add(totals, fact, start_day, {"backlog_delta": 1})
-        if end_day in wanted:
-            _add(totals, fact, end_day, {"backlog_delta": -1})
-    return [{"source": source, "day": day, "dimension": dim, "value": value, **counters}
-            for (day, dim, value), counters in sorted(totals.items())
-            if any(counters.values())]
+    for tid, start_day, end_day in conn.execute(
+            "SELECT ticket_id, start_day, end_day FROM unsolved_spans "
+            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
+        _add(totals, facts[tid], start_day, {"backlog_delta": 1})
+        if end_day:
+            _add(totals, facts[tid], end_day, {"backlog_delta": -1})
+    return totals
+
+
+def apply_delta(conn: sqlite3.Connection, source: str, old: dict[Key, dict[str, int]],
+                new: dict[Key, dict[str, int]]) -> None:
+    """kpi_daily += new − old for the touched buckets; buckets left all-zero are dropped, as a
+    full rebuild would never have written them. Integer sums make this exact."""
+    changes = []
+    for key in set(old) | set(new):
+        before, after = old.get(key, {}), new.get(key, {})
+        delta = [after.get(name, 0) - before.get(name, 0) for name in COUNTERS]
+        if any(delta):
+            changes.append((source, *key, *delta))
+    if not changes:
+        return
+    columns = ", ".join(COUNTERS)
+    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+    conn.executemany(
+        f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
+        f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
+        f"ON CONFLICT (source, day, dimension, value) DO UPDATE SET {updates}", changes)
+    zero = " AND ".join(f"{name} = 0" for name in COUNTERS)
+    conn.executemany(f"DELETE FROM kpi_daily WHERE source = ? AND day = ? AND dimension = ? "
+                     f"AND value = ? AND {zero}", [change[:4] for change in changes])
 
 
 def _add(totals: dict[Key, dict[str, int]], fact: dict[str, Any], day: str,
@@ -88,27 +112,3 @@ def _add(totals: dict[Key, dict[str, int]], fact: dict[str, Any], day: str,
         counters = totals[(day, dimension, value)]
         for name, amount in add.items():
             counters[name] += amount
-
-
-def _facts_on(conn: sqlite3.Connection, source: str, days: list[str]) -> dict[str, dict]:
-    marks = ",".join("?" * len(days))
-    found: dict[str, dict[str, Any]] = {}
-    queries = [f"SELECT {', '.join(FACT_COLUMNS)} FROM ticket_facts "
-               f"WHERE source = ? AND {column} IN ({marks})" for column in ANCHOR_DAYS]
-    queries.append(
-        f"SELECT {', '.join('f.' + c for c in FACT_COLUMNS)} FROM ticket_facts f "
-        "JOIN unsolved_spans s ON s.source = f.source AND s.ticket_id = f.ticket_id "
-        f"WHERE s.source = ? AND (s.start_day IN ({marks}) OR s.end_day IN ({marks}))")
-    for number, sql in enumerate(queries):
-        args = (source, *days) if number < len(ANCHOR_DAYS) else (source, *days, *days)
-        for row in conn.execute(sql, args):
-            found[row[0]] = dict(zip(FACT_COLUMNS, row, strict=True))
-    return found
-
-
-def _spans_on(conn: sqlite3.Connection, source: str, days: list[str]) -> list[tuple]:
-    marks = ",".join("?" * len(days))
-    return conn.execute(
-        "SELECT ticket_id, start_day, end_day FROM unsolved_spans WHERE source = ? "
-        f"AND (start_day IN ({marks}) OR end_day IN ({marks}))",
-        (source, *days, *days)).fetchall()

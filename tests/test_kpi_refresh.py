@@ -79,6 +79,12 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     open_spans = store.conn.execute(
         "SELECT COUNT(*) FROM unsolved_spans WHERE end_at IS NULL").fetchone()[0]
     assert backlog == open_spans
+    sums = store.conn.execute("SELECT COALESCE(SUM(created), 0), COALESCE(SUM(solved), 0), "
+                              "COALESCE(SUM(frt_sum), 0) FROM kpi_daily "
+                              "WHERE dimension = 'all'").fetchone()
+    direct = store.conn.execute("SELECT COUNT(*), COUNT(first_solved_at), "
+                                "COALESCE(SUM(frt_cal), 0) FROM ticket_facts").fetchone()
+    assert sums == direct  # rollups agree with the facts they summarize
     store.close()
 
 
