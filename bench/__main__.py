@@ -30,8 +30,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         print(request_efficiency(tickets, folder))
-        print(rate_limit_use(min(tickets, 2000), folder, window=0.5 if args.smoke else 2.0,
-                             duration=1.0 if args.smoke else 12.0))
+        if args.smoke:
+            print(rate_limit_use(300, folder, limit=40, window=0.5, duration=1.0))
+        else:
+            print(rate_limit_use(2000, folder))
         print(throughput_and_kpis(tickets, folder))
     print(memory((small, large)))
 

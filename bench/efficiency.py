@@ -59,10 +59,13 @@ def timedelta_for(changed: int):
     return timedelta(minutes=max(5, changed * 2))
 
 
-def rate_limit_use(tickets: int, folder: Path, limit: int = 40, window: float = 2.0,
-                   duration: float = 12.0) -> str:
+def rate_limit_use(tickets: int, folder: Path, limit: int = 30, window: float = 10.0,
+                   duration: float = 40.0) -> str:
     """The simulator enforces `limit` requests per `window` seconds on its real clock and
-    sends Zendesk's headers; deskpulse paces itself by them (no client-side cap)."""
+    sends Zendesk's headers; deskpulse paces itself by them (no client-side cap). The limit
+    is set below what the pipeline could do unthrottled, as real vendor limits are (Zendesk
+    exports: 10 a minute), so the figure measures pacing, not local speed. Windows of a few
+    seconds understate it: the reset header has whole-second granularity."""
     account = desk(tickets, seed=2)
     simulated = api(account, rate_limit=(limit, window))
     statuses: list[int] = []
