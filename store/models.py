@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -52,15 +52,15 @@ def iso(value: datetime | None) -> str | None:
     return None if value is None else utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Every timestamp field: parsed by pydantic, then normalized to whole-second UTC (a field
+# type rather than a validator on every field: this runs on each record of a backfill).
+UtcDatetime = Annotated[datetime, AfterValidator(utc)]
+
+
 class Record(BaseModel):
     """Base of every normalized record: strict about what we use, ignorant of what we don't."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _aware_utc(cls, value: Any) -> Any:
-        return utc(value) if isinstance(value, datetime) else value
 
 
 class Ticket(Record):
@@ -76,10 +76,10 @@ class Ticket(Record):
     group_id: OptionalId = None
     organization_id: OptionalId = None
     tags: list[str] = []
-    created_at: datetime
-    updated_at: datetime
-    solved_at: datetime | None = None
-    closed_at: datetime | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    solved_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
     deleted: bool = False
     raw: dict[str, Any] = {}
 
@@ -89,7 +89,7 @@ class Event(Record):
 
     id: Id
     ticket_id: Id
-    at: datetime
+    at: UtcDatetime
     kind: EventKind
     actor_id: OptionalId = None
     actor_role: ActorRole | None = None  # None: resolved from `people` by the KPI module
@@ -118,7 +118,7 @@ class Group(Record):
 class Rating(Record):
     id: Id
     ticket_id: OptionalId = None
-    at: datetime
+    at: UtcDatetime
     score: str
     scale: str
     positive: bool | None = None
@@ -138,7 +138,7 @@ class Rejected(Record):
 
     error: str
     payload: dict[str, Any] | list[Any] | str | None = None
-    at: datetime | None = None
+    at: UtcDatetime | None = None
 
 
 NormalizedRecord = Ticket | Event | Person | Group | Rating | VendorMetrics | Rejected
