@@ -14,6 +14,7 @@ from typing import Any
 
 import kpi
 from deskpulse.charts import bar_chart, empty_chart, line_chart
+from deskpulse.report import format_value
 from store import Store
 
 TILES = (  # label, summary key, unit, which direction is good
@@ -46,16 +47,6 @@ td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:12px}
 """
 
 
-def _fmt(value: Any, unit: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "h":
-        return f"{value / 3600:.1f} h"
-    if unit == "%":
-        return f"{value:.0f}%"
-    return f"{value:,}" if isinstance(value, int) else f"{value:.1f}"
-
-
 def _hours(value: float) -> str:
     return f"{value / 3600:.1f} h"
 
@@ -68,14 +59,14 @@ def _change(now: Any, before: Any, good: str | None, unit: str) -> str:
         return '<span class="d">unchanged</span>'
     tone = "" if good is None else ("good" if (delta > 0) == (good == "up") else "bad")
     arrow = "▲" if delta > 0 else "▼"
-    size = f"{abs(delta):.0f} pts" if unit == "%" else _fmt(abs(delta), unit)
+    size = f"{abs(delta):.0f} pts" if unit == "%" else format_value(abs(delta), unit)
     return f'<span class="d {tone}">{arrow} {size} vs previous</span>'
 
 
 def _tiles(current: dict[str, Any], previous: dict[str, Any]) -> str:
     tiles = [
         f'<div class="tile" data-kpi="{key}"><div>{escape(label)}</div>'
-        f'<div class="v">{_fmt(current.get(key), unit)}</div>'
+        f'<div class="v">{format_value(current.get(key), unit)}</div>'
         f"{_change(current.get(key), previous.get(key), good, unit)}</div>"
         for label, key, unit, good in TILES]
     if current.get("csat_n") == 0:
@@ -127,8 +118,9 @@ def _table(title: str, rows: list[dict], key: str, names: dict[str, str]) -> str
     body = "".join(
         f"<tr><td>{escape(names.get(row[key] or '', row[key] or '(unassigned)'))}</td>"
         f"<td>{row['created']:,}</td><td>{row['solved']:,}</td>"
-        f"<td>{_fmt(row['frt_p50_s'], 'h')}</td><td>{_fmt(row['replies_per_solved'], '')}</td>"
-        f"<td>{_fmt(row['csat_pct'], '%')}</td></tr>"
+        f"<td>{format_value(row['frt_p50_s'], 'h')}</td>"
+        f"<td>{format_value(row['replies_per_solved'], '')}</td>"
+        f"<td>{format_value(row['csat_pct'], '%')}</td></tr>"
         for row in sorted(rows, key=lambda r: -r["solved"]))
     return f'<table data-table="{escape(key)}">{head}{body}</table>'
 

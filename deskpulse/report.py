@@ -49,11 +49,12 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _cell(value: Any, unit: str) -> str:
+def format_value(value: Any, unit: str) -> str:
+    """One figure for people: hours from seconds, a percentage, a count; '–' for no data."""
     if value is None:
         return "–"
     if unit == "h":
-        return f"{value / 3600:.1f}h"
+        return f"{value / 3600:.1f} h"
     if unit == "%":
         return f"{value:.0f}%"
     if isinstance(value, float):
@@ -79,7 +80,7 @@ def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -
     for column in columns:
         table.add_column(column.title, justify="right")
     for row in rows:
-        cells = [_cell(row.get(column.key), column.unit) for column in columns]
+        cells = [format_value(row.get(column.key), column.unit) for column in columns]
         table.add_row(*([str(row.get(group) or "(none)")] if group else []), *cells)
     console.print(table)
     console.print("[dim]Times in calendar hours, p50/p90 exact from per-ticket facts; "
@@ -94,12 +95,13 @@ def render_headline(row: dict[str, Any], console: Console, title: str) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for label, key, unit in HEADLINE:
         if f"{key}_p50_s" in row:
-            table.add_row(f"{label} (p50)", _cell(row[f"{key}_p50_s"], unit),
-                          _cell(row[f"{key}_p90_s"], unit), _cell(row[f"{key}_mean_s"], unit),
-                          _cell(row[f"{key}_n"], ""))
+            table.add_row(f"{label} (p50)",
+                          *(format_value(row[f"{key}_{part}"], unit)
+                            for part in ("p50_s", "p90_s", "mean_s")),
+                          format_value(row[f"{key}_n"], ""))
         else:
             extra = f"n={row['csat_n']}" if key == "csat_pct" else ""
-            table.add_row(label, _cell(row.get(key), unit), "", "", extra)
+            table.add_row(label, format_value(row.get(key), unit), "", "", extra)
     console.print(table)
 
 

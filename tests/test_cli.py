@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,47 +15,16 @@ import pytest
 from typer.testing import CliRunner
 
 from deskpulse.cli import app
+from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
-TOKEN = "cli-token-77aa31"
 cli = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def simulator():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--tickets", "250",
-         "--seed", "4", "--token", TOKEN],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        assert "Simulated Zendesk" in server.stdout.readline()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        server.stdout.close()
-
-
-def write_config(tmp_path: Path, base_url: str) -> Path:
-    config = tmp_path / "deskpulse.toml"
-    config.write_text(f"""
-database = "desk.db"
-[sources.sim]
-kind = "zendesk"
-subdomain = "sim"
-email = "sim@deskpulse.example"
-token = "${{SIM_TOKEN}}"
-base_url = "{base_url}"
-incremental_requests_per_minute = 100000
-""", encoding="utf-8")
-    return config
+    url, server = start_simulator(tickets=250, seed=4, token=TOKEN)
+    yield url
+    stop(server)
 
 
 def deskpulse(*args: str, token: str = TOKEN) -> subprocess.CompletedProcess:

@@ -86,3 +86,16 @@ def test_every_sql_example_in_reading_the_data_runs_on_a_demo_database(tmp_path)
         for sql in blocks:
             rows = db.execute(sql).fetchall()
             assert rows, f"no rows from:\n{sql}"
+
+
+def test_the_readme_config_example_loads_as_written(tmp_path):
+    from deskpulse.config import load_config
+
+    [example] = re.findall(r"```toml\n(.*?)```", README, re.S)
+    path = tmp_path / "deskpulse.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load_config(path, environ={})
+    acme = config.source("acme")
+    assert (acme.kind, acme.options["subdomain"]) == ("zendesk", "acme")
+    schedule = config.business_schedule()
+    assert schedule is not None and len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4

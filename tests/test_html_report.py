@@ -9,15 +9,12 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 import kpi
-from deskpulse.demo import demo_source
 from deskpulse.htmlreport import write_report
-from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
 from store import Person, Store
+from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
 CHARTS = ("created-solved", "backlog", "frt", "resolution", "business-hours", "sla",
@@ -27,13 +24,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    desk = generate(seed=31, tickets=900, start=NOW - timedelta(days=70), end=NOW)
-    api = ZendeskAPI(desk, email="demo@deskpulse.example", token="t")
-    s = Store.open(tmp_path_factory.mktemp("html") / "h.db")
-    kpi.install_views(s)
-    result = Runner(s, demo_source(), transport=httpx.MockTransport(api.handler),
-                    environ={"DESKPULSE_DEMO_TOKEN": "t"}).backfill(NOW - timedelta(days=71))
-    assert result.status == "ok"
+    s = backfilled_store(tmp_path_factory.mktemp("html") / "h.db", tickets=900, seed=31,
+                         now=NOW, days=70)
     agent = s.conn.execute("SELECT assignee_id FROM tickets WHERE assignee_id IS NOT NULL "
                            "LIMIT 1").fetchone()[0]
     s.commit_page("demo", "users", [Person(id=agent, role="agent",

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import kpi
-from deskpulse.demo import demo_source
-from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store
+from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 
@@ -34,13 +30,8 @@ def test_percentile_of_nothing_is_none():
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    desk = generate(seed=21, tickets=400, start=NOW - timedelta(days=35), end=NOW)
-    api = ZendeskAPI(desk, email="demo@deskpulse.example", token="t")
-    s = Store.open(tmp_path_factory.mktemp("report") / "r.db")
-    kpi.install_views(s)
-    result = Runner(s, demo_source(), transport=httpx.MockTransport(api.handler),
-                    environ={"DESKPULSE_DEMO_TOKEN": "t"}).backfill(NOW - timedelta(days=40))
-    assert result.status == "ok"
+    s = backfilled_store(tmp_path_factory.mktemp("report") / "r.db", tickets=400, seed=21,
+                         now=NOW, days=35)
     yield s
     s.close()
 

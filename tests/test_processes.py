@@ -7,13 +7,10 @@ and a crash are only honest when they hit a real process.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,56 +24,10 @@ from deskpulse.demo import demo_source
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.sync import Runner
 from store import Store
+from tests.simdesk import TOKEN, cli, start_simulator, stop, write_config
 
-TOKEN = "proc-token-c0ffee"
 DATA_TABLES = ("tickets", "events", "people", "groups", "ratings", "vendor_metrics",
                "ticket_facts", "unsolved_spans", "kpi_daily")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_simulator(tickets: int, seed: int) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--tickets",
-         str(tickets), "--seed", str(seed), "--token", TOKEN],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert "Simulated Zendesk" in server.stdout.readline()
-    return f"http://127.0.0.1:{port}", server
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    process.wait(timeout=10)
-    if process.stdout:
-        process.stdout.close()
-
-
-def write_config(folder: Path, base_url: str, database: str = "desk.db") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "deskpulse.toml"
-    config.write_text(f"""
-database = "{database}"
-[sources.sim]
-kind = "zendesk"
-subdomain = "sim"
-email = "sim@deskpulse.example"
-token = "${{SIM_TOKEN}}"
-base_url = "{base_url}"
-incremental_requests_per_minute = 100000
-interval = "1h"
-""", encoding="utf-8")
-    return config
-
-
-def cli(*args: str, **popen) -> subprocess.Popen:
-    env = os.environ | {"SIM_TOKEN": TOKEN}
-    return subprocess.Popen([sys.executable, "-m", "deskpulse", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def table(path: Path, name: str) -> list[tuple]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from deskpulse.record import Scrubber
-from tests.test_processes import TOKEN, cli, start_simulator, stop, write_config
+from tests.simdesk import TOKEN, cli, free_port, start_simulator, stop, write_config
 
 
 def replay_server(folder: Path) -> tuple[str, subprocess.Popen]:
-    from tests.test_processes import free_port, sys
-
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--replay",

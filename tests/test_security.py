@@ -14,8 +14,8 @@ import pytest
 
 from connectors.http import Http
 from store import Event, Group, Person, Rating, Store, Ticket
-from tests.test_processes import TOKEN as SERVED_TOKEN
-from tests.test_processes import start_simulator, stop, write_config
+from tests.simdesk import TOKEN as SERVED_TOKEN
+from tests.simdesk import start_simulator, stop, write_config
 
 FAKE_TOKEN = "dp-FAKE-TOKEN-7f3a9c1e5b"  # recognisable, so a grep finds any leak
 
