@@ -112,17 +112,24 @@ def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
     return '<div class="charts">' + "".join(charts) + "</div>"
 
 
-def _table(title: str, rows: list[dict], key: str, names: dict[str, str]) -> str:
-    head = (f"<tr><th>{escape(title)}</th><th>created</th><th>solved</th><th>FRT p50</th>"
-            "<th>replies/solved</th><th>CSAT</th></tr>")
-    body = "".join(
-        f"<tr><td>{escape(names.get(row[key] or '', row[key] or '(unassigned)'))}</td>"
-        f"<td>{row['created']:,}</td><td>{row['solved']:,}</td>"
-        f"<td>{format_value(row['frt_p50_s'], 'h')}</td>"
-        f"<td>{format_value(row['replies_per_solved'], '')}</td>"
-        f"<td>{format_value(row['csat_pct'], '%')}</td></tr>"
-        for row in sorted(rows, key=lambda r: -r["solved"]))
-    return f'<table data-table="{escape(key)}">{head}{body}</table>'
+def _table(title: str, rows: list[dict], key: str, names: dict[str, str],
+           activity: dict[str, dict[str, int]] | None = None) -> str:
+    """Solved, FRT and CSAT by the ticket's assignee/group; for agents also what they did
+    themselves in the period (handled tickets, replies), from their own events."""
+    extra = "<th>handled</th><th>replies</th>" if activity is not None else ""
+    head = (f"<tr><th>{escape(title)}</th><th>created</th><th>solved</th>{extra}"
+            "<th>FRT p50</th><th>CSAT</th></tr>")
+    body = []
+    for row in sorted(rows, key=lambda r: -r["solved"]):
+        own = (activity or {}).get(row[key] or "", {})
+        cells = (f"<td>{own.get('handled', 0):,}</td><td>{own.get('replies', 0):,}</td>"
+                 if activity is not None else "")
+        body.append(
+            f"<tr><td>{escape(names.get(row[key] or '', row[key] or '(unassigned)'))}</td>"
+            f"<td>{row['created']:,}</td><td>{row['solved']:,}</td>{cells}"
+            f"<td>{format_value(row['frt_p50_s'], 'h')}</td>"
+            f"<td>{format_value(row['csat_pct'], '%')}</td></tr>")
+    return f'<table data-table="{escape(key)}">{head}{"".join(body)}</table>'
 
 
 def write_report(store: Store, out: Path, *, source: str | None = None,
@@ -153,7 +160,8 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         + _charts(summary(by="week", **span),
                   kpi.backlog_by_age(store, source=source, since=since, until=until),
                   summary(by="channel", **span), summary(by="priority", **span))
-        + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people)
+        + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people,
+                                     kpi.agent_activity(store, source=source, **span))
         + "<h2>Groups</h2>" + _table("group", summary(by="group", **span), "group", groups)
         + '<p class="note">Times are calendar hours (no business-hours schedule configured); '
           "p50/p90 are exact, from per-ticket facts. Figures match <code>deskpulse kpi</code> "

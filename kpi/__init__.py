@@ -6,13 +6,14 @@
 from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
-from kpi.report import backlog_by_age, percentile, summary, ticket_facts_for
+from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
 
 __all__ = [
     "EventRow",
     "RatingRow",
     "Schedule",
     "TicketFacts",
+    "agent_activity",
     "backlog_by_age",
     "compute",
     "ensure_definitions",

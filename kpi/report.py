@@ -146,6 +146,31 @@ def _percentiles(store: Store, source: str | None, since: date | None, until: da
     return found
 
 
+def agent_activity(store: Store, *, source: str | None = None, since: date | None = None,
+                   until: date | None = None) -> dict[str, dict[str, int]]:
+    """Per agent, from events in the range: `handled` = distinct tickets the agent touched
+    (any update: reply, note, field change), `replies` = public replies (messages or notes).
+    Roles as in the facts: the event's own, else the person's (admins count as agents)."""
+    clauses, args = ["t.deleted = 0"], []
+    if source:
+        clauses.append("e.source = ?")
+        args.append(source)
+    if since:
+        clauses.append("e.at >= ?")
+        args.append(since.isoformat())
+    if until:
+        clauses.append("e.at < ?")
+        args.append((until + timedelta(days=1)).isoformat())
+    rows = store.conn.execute(
+        "SELECT e.actor_id, COUNT(DISTINCT e.ticket_id), "
+        "SUM(e.public = 1 AND e.kind IN ('message', 'note')) "
+        "FROM events e JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id "
+        "LEFT JOIN people p ON p.source = e.source AND p.id = e.actor_id "
+        "WHERE COALESCE(e.actor_role, CASE p.role WHEN 'admin' THEN 'agent' ELSE p.role END)"
+        f" = 'agent' AND {' AND '.join(clauses)} GROUP BY e.actor_id", args)
+    return {actor: {"handled": handled, "replies": replies} for actor, handled, replies in rows}
+
+
 AGE_BANDS = (("0-1d", 1), ("1-3d", 3), ("3-7d", 7), (">7d", None))
 
 

@@ -112,3 +112,21 @@ def test_backlog_age_bands_add_up_to_the_backlog_of_each_day(store):
     assert checked > 20
     used = {band for row in ages for band, count in row.items() if band != "day" and count}
     assert {"0-1d", "1-3d"} <= used
+
+
+def test_agent_rows_show_handled_tickets_and_replies_from_their_own_events(store, tmp_path):
+    since, until = NOW.date() - timedelta(days=55), NOW.date()
+    activity = kpi.agent_activity(store, source="demo", since=since, until=until)
+    agent, figures = max(activity.items(), key=lambda item: item[1]["replies"])
+    direct, replied_tickets = store.conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT e.ticket_id) FROM events e "
+        "JOIN people p ON p.id = e.actor_id "
+        "WHERE e.actor_id = ? AND p.role IN ('agent', 'admin') AND e.public = 1 "
+        "AND e.kind IN ('message', 'note') AND e.at >= ? AND e.at < ? AND e.ticket_id IN "
+        "(SELECT id FROM tickets WHERE deleted = 0)",
+        (agent, since.isoformat(), (until + timedelta(days=1)).isoformat())).fetchone()
+    assert figures["replies"] == direct > 0
+    assert figures["handled"] >= replied_tickets > 0  # notes and field changes count too
+    page = report(store, tmp_path)
+    assert "<th>handled</th><th>replies</th>" in page
+    assert f"<td>{figures['handled']:,}</td><td>{figures['replies']:,}</td>" in page
