@@ -25,7 +25,7 @@ import httpx
 import kpi
 from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
-from deskpulse.config import SourceConfig
+from deskpulse.config import ConfigError, SourceConfig
 from kpi import Schedule
 from store import Store
 
@@ -102,11 +102,16 @@ class Runner:
 
     def _run(self, mode: str, since: datetime, until: datetime | None,
              slot: Callable[[str], str]) -> RunResult:
-        connector = self.connector or self.source.connector()
-        settings = self.source.settings(connector, self.environ)
         name = self.source.name
-        self.store.ensure_source(name, connector.kind, connector.account(settings))
         result = RunResult(source=name, mode=mode)
+        self._at = None
+        try:
+            connector = self.connector or self.source.connector()
+            settings = self.source.settings(connector, self.environ)
+        except ConfigError as exc:  # e.g. a token variable not set: a failed run, not a crash
+            self.store.ensure_source(name, self.source.kind, None)
+            return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
+        self.store.ensure_source(name, connector.kind, connector.account(settings))
         kpi.ensure_definitions(self.store, self.schedule)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)

@@ -168,3 +168,13 @@ def test_a_long_run_refreshes_kpis_on_the_way_not_only_at_the_end(store):
     assert result.status == "ok"
     assert result.kpi_refreshed > 12  # the 12 tickets, some of them more than once
     assert store.dirty_tickets() == set()
+
+
+def test_a_missing_token_variable_is_a_failed_run_with_a_clear_message(store):
+    run = runner(store, [])
+    run.environ = {}
+    result = run.sync()
+    assert result.status == "failed"
+    assert result.error == "source 'acme': token refers to ${FAKE_TOKEN}, which is not set"
+    row = store.conn.execute("SELECT status, error FROM sync_runs").fetchone()
+    assert row == ("failed", result.error)
