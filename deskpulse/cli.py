@@ -19,7 +19,7 @@ import kpi
 from deskpulse.config import Config, ConfigError, SourceConfig, load_config
 from deskpulse.lock import LockedError, WriterLock
 from deskpulse.progress import SyncProgress
-from deskpulse.report import render_csv, render_json, render_table
+from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
 from kpi import Schedule
@@ -223,10 +223,16 @@ def kpi_command(
     if output not in ("table", "csv", "json"):
         msg = "--format must be table, csv or json"
         raise _fail(msg)
+    first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
     store = _read_store(config, database)
     try:
-        rows = kpi.summary(store, source=source, since=_parse_day(since, "--since"),
-                           until=_parse_day(until, "--until"), by=by)
+        rows = kpi.summary(store, source=source, since=first, until=last, by=by)
+        previous = None
+        if by is None and first is not None:  # the same number of days just before
+            end = last or datetime.now(UTC).date()
+            before = first - timedelta(days=1)
+            previous = (kpi.summary(store, source=source, since=before - (end - first),
+                                    until=before) or [{}])[0]
     finally:
         store.close()
     if output == "csv":
@@ -235,7 +241,10 @@ def kpi_command(
         sys.stdout.write(render_json(rows) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
-        render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+        if by is None and rows:
+            render_headline(rows[0], console, f"KPIs {span}", previous)
+        else:
+            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
 
 
 @app.command()

@@ -87,22 +87,38 @@ def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -
                   "'–' = no data (not zero).[/dim]")
 
 
-def render_headline(row: dict[str, Any], console: Console, title: str) -> None:
-    """One period's KPIs, one per line, with p50 / p90 / mean / n for durations."""
+def render_headline(row: dict[str, Any], console: Console, title: str,
+                    previous: dict[str, Any] | None = None) -> None:
+    """One period's KPIs, one per line, with p50 / p90 / mean / n for durations, and the
+    change against the previous period of the same length when it is given."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for name, justify in (("KPI", "left"), ("value", "right"), ("p90", "right"),
                           ("mean", "right"), ("n", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if previous is not None:
+        table.add_column("vs previous", justify="right")
     for label, key, unit in HEADLINE:
-        if f"{key}_p50_s" in row:
-            table.add_row(f"{label} (p50)",
-                          *(format_value(row[f"{key}_{part}"], unit)
-                            for part in ("p50_s", "p90_s", "mean_s")),
-                          format_value(row[f"{key}_n"], ""))
+        main = f"{key}_p50_s" if f"{key}_p50_s" in row else key
+        if main != key:
+            cells = [f"{label} (p50)", *(format_value(row[f"{key}_{part}"], unit)
+                                         for part in ("p50_s", "p90_s", "mean_s")),
+                     format_value(row[f"{key}_n"], "")]
         else:
             extra = f"n={row['csat_n']}" if key == "csat_pct" else ""
-            table.add_row(label, format_value(row.get(key), unit), "", "", extra)
+            cells = [label, format_value(row.get(key), unit), "", "", extra]
+        if previous is not None:
+            cells.append(_change(row.get(main), previous.get(main), unit))
+        table.add_row(*cells)
     console.print(table)
+
+
+def _change(now: Any, before: Any, unit: str) -> str:
+    if now is None or before is None:
+        return "–"
+    delta = now - before
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    size = f"{abs(delta):.0f} pts" if unit == "%" else format_value(abs(delta), unit)
+    return f"{sign}{size}"
 
 
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:

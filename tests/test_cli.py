@@ -172,3 +172,30 @@ def test_verify_on_the_demo_database_agrees_on_everything(tmp_path):
     lines = [line for line in result.output.splitlines() if "agree" in line]
     assert len(lines) == 16 and all("(100.0%)" in line for line in lines)
     assert "requester_wait_time_in_minutes (business):" in result.output  # the demo has hours
+
+
+def test_kpi_headline_compares_with_the_previous_period_of_equal_length(tmp_path):
+    from datetime import date, timedelta
+
+    import kpi
+    from store import Store
+
+    cli.invoke(app, ["demo", "--tickets", "300", "--out", str(tmp_path)])
+    db = tmp_path / "demo.db"
+    store = Store.open(db)
+    days = [row[0] for row in store.conn.execute(
+        "SELECT DISTINCT created_day FROM ticket_facts ORDER BY created_day")]
+    first, last = date.fromisoformat(days[-30]), date.fromisoformat(days[-16])
+    length = last - first
+    [now] = kpi.summary(store, since=first, until=last)
+    day_before = first - timedelta(days=1)
+    [before] = kpi.summary(store, since=day_before - length, until=day_before)
+    store.close()
+    result = cli.invoke(app, ["kpi", "--database", str(db), "--since", first.isoformat(),
+                              "--until", last.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "vs previous" in result.output
+    created = next(line for line in result.output.splitlines() if "Tickets created" in line)
+    delta = now["created"] - before["created"]
+    assert created.rstrip(" │").endswith(f"{'+' if delta > 0 else '−' if delta < 0 else '±'}"
+                                         f"{abs(delta):,}")
