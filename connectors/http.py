@@ -163,10 +163,3 @@ class Http:
 
 class _BadBody(TransientError):
     """A truncated or non-JSON body: retried like any transient fault, then PageInvalid."""
-
-
-def path_of(url: str) -> str:
-    """Vendors return absolute next-page URLs; keep path and query so they follow our base_url
-    (a proxy, the simulator) rather than the host the vendor names."""
-    parsed = httpx.URL(url)
-    return parsed.raw_path.decode("ascii") if parsed.is_absolute_url else url

@@ -24,8 +24,6 @@ from store import Store
 from store.schema import statements
 
 CHUNK = 500
-DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
-              ("agent", "assignee_id"), ("priority", "priority"))
 ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"}
 
 
