@@ -80,10 +80,15 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
         return refresh(store, source=source, schedule=schedule)
 
 
+# Bump when a fact's definition changes in code: files computed by an older deskpulse then
+# rebuild their facts on the next run, as they do when the schedule changes.
+FACTS_VERSION = 1
+
+
 def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
     """Rebuild every fact when the definitions changed since they were computed (a schedule
-    added, edited or removed); return True when it rebuilt."""
-    fingerprint = schedule.fingerprint() if schedule else "no-schedule"
+    added, edited or removed, or a newer FACTS_VERSION); return True when it rebuilt."""
+    fingerprint = f"v{FACTS_VERSION}:" + (schedule.fingerprint() if schedule else "no-schedule")
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
     if row is not None and row[0] == fingerprint:
         return False

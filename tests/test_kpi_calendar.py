@@ -92,3 +92,20 @@ def test_schedule_from_the_config_file(tmp_path):
     schedule = load_config(path, environ={}).business_schedule()
     assert schedule is not None and schedule.holidays == frozenset({date(2027, 1, 1)})
     assert schedule.seconds(utc(2026, 3, 2, 7), utc(2026, 3, 2, 17)) == 7 * 3600
+
+
+def test_a_newer_facts_version_rebuilds_too(tmp_path, monkeypatch):
+    import importlib
+
+    module = importlib.import_module("kpi.refresh")  # `kpi.refresh` is also the function
+    store = Store.open(tmp_path / "v.db")
+    at = utc(2026, 3, 2, 14)
+    store.commit_page("acme", "t", [Ticket(id="1", status="open", created_at=at, updated_at=at),
+                                    Event(id="c", ticket_id="1", at=at, kind="created",
+                                          new_value="new")], None)
+    kpi.ensure_definitions(store, None)
+    kpi.refresh(store)
+    assert not kpi.ensure_definitions(store, None)
+    monkeypatch.setattr(module, "FACTS_VERSION", module.FACTS_VERSION + 1)
+    assert kpi.ensure_definitions(store, None)
+    store.close()
