@@ -296,6 +296,8 @@ def _print_status(item: dict) -> None:
     console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
                   f"[/{color}]  last success {item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
+    if item["newest_ticket_update"]:
+        console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
     console.print(f"  {item['tickets']:,} tickets, {item['events']:,} events, "
                   f"{item['dead_letters']} dead letters, {item['kpi_pending']} tickets awaiting "
                   f"KPI refresh, {item['requests_total']:,} requests in recent runs")

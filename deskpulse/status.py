@@ -1,5 +1,9 @@
 """What `deskpulse status` reports: per source, where each stream stands and how runs went.
 
+Two lags: `lag_seconds` since the last successful run finished, and `data_lag_seconds`
+since the newest ticket change the file holds (how far behind the vendor the data is, as
+far as deskpulse can tell without asking the vendor).
+
 Health rule (also the exit code of `deskpulse status`): a source is `failing` when its latest
 finished run failed, `never synced` when it has no successful run, else `ok`.
 """
@@ -34,6 +38,8 @@ def source_status(store: Store, name: str, now: datetime) -> dict[str, Any]:
             break
         failures += run["status"] == "failed"
     last_success = _parse(last_ok["finished_at"]) if last_ok else None
+    newest = conn.execute("SELECT MAX(updated_at) FROM tickets WHERE source = ?",
+                          (name,)).fetchone()[0]
     health = "ok"
     if finished and finished[0]["status"] == "failed":
         health = "failing"
@@ -54,6 +60,8 @@ def source_status(store: Store, name: str, now: datetime) -> dict[str, Any]:
                 "SELECT stream, updated_at FROM sync_state WHERE source = ? ORDER BY stream",
                 (name,))
         ],
+        "newest_ticket_update": newest,
+        "data_lag_seconds": int((now - _parse(newest)).total_seconds()) if newest else None,
         "tickets": _count(store, "tickets", name),
         "events": _count(store, "events", name),
         "dead_letters": _count(store, "dead_letters", name),

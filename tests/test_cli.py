@@ -70,6 +70,7 @@ def test_backfill_against_simulate_fetches_everything_exactly_once(tmp_path, sim
     report = json.loads(status.stdout)[0]
     assert report["health"] == "ok" and report["tickets"] == len(ids)
     assert report["requests_total"] > 0 and report["dead_letters"] == 0
+    assert report["newest_ticket_update"] and report["data_lag_seconds"] >= 0
 
     again = deskpulse("sync", "--config", str(config))
     assert again.returncode == 0, again.stderr
