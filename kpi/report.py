@@ -20,7 +20,10 @@ DIMENSION_COLUMNS = {"channel": "channel", "group": "group_id", "agent": "assign
                      "priority": "priority"}
 PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day"),
                       ("first_resolution", "first_resolution_cal", "first_solved_day"),
-                      ("full_resolution", "full_resolution_cal", "last_solved_day"))
+                      ("full_resolution", "full_resolution_cal", "last_solved_day"),
+                      # business time: no values (so None figures) without a schedule
+                      ("frt_bus", "frt_bus", "first_reply_day"),
+                      ("full_resolution_bus", "full_resolution_bus", "last_solved_day"))
 
 
 def percentile(sorted_values: list[int], p: float) -> float | None:

@@ -130,3 +130,16 @@ def test_agent_rows_show_handled_tickets_and_replies_from_their_own_events(store
     page = report(store, tmp_path)
     assert "<th>handled</th><th>replies</th>" in page
     assert f"<td>{figures['handled']:,}</td><td>{figures['replies']:,}</td>" in page
+
+
+def test_business_hours_charts_appear_once_a_schedule_is_configured(tmp_path):
+    from deskpulse.demo import DEMO_SCHEDULE, run_demo
+
+    with open(tmp_path / "out.txt", "w") as out:
+        from rich.console import Console
+
+        run_demo(tmp_path, Console(file=out), tickets=200, show_progress=False)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert DEMO_SCHEDULE is not None
+    assert "FRT and full resolution per week (business hours)" in page
+    assert "no schedule configured" not in page
