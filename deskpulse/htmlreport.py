@@ -14,7 +14,7 @@ from typing import Any
 
 import kpi
 from deskpulse.charts import bar_chart, empty_chart, line_chart
-from deskpulse.report import format_value
+from deskpulse.report import change_size, format_value
 from store import Store
 
 TILES = (  # label, summary key, unit, which direction is good
@@ -59,8 +59,7 @@ def _change(now: Any, before: Any, good: str | None, unit: str) -> str:
         return '<span class="d">unchanged</span>'
     tone = "" if good is None else ("good" if (delta > 0) == (good == "up") else "bad")
     arrow = "▲" if delta > 0 else "▼"
-    size = f"{abs(delta):.0f} pts" if unit == "%" else format_value(abs(delta), unit)
-    return f'<span class="d {tone}">{arrow} {size} vs previous</span>'
+    return f'<span class="d {tone}">{arrow} {change_size(delta, unit)} vs previous</span>'
 
 
 def _tiles(current: dict[str, Any], previous: dict[str, Any]) -> str:

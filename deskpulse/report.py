@@ -112,13 +112,17 @@ def render_headline(row: dict[str, Any], console: Console, title: str,
     console.print(table)
 
 
+def change_size(delta: float, unit: str) -> str:
+    """How big a change is, for people: percentage points for rates, else as the figure."""
+    return f"{abs(delta):.0f} pts" if unit == "%" else format_value(abs(delta), unit)
+
+
 def _change(now: Any, before: Any, unit: str) -> str:
     if now is None or before is None:
         return "–"
     delta = now - before
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
-    size = f"{abs(delta):.0f} pts" if unit == "%" else format_value(abs(delta), unit)
-    return f"{sign}{size}"
+    return f"{sign}{change_size(delta, unit)}"
 
 
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:
