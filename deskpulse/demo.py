@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,12 +104,12 @@ def run_demo(
     return DemoResult(database, backfill, sync, len(changed))
 
 
-def _timed(console: Console, label: str, runner: Runner, run: object,
-           show_progress: bool) -> RunResult:
+def _timed(console: Console, label: str, runner: Runner,
+           run: Callable[[Runner], RunResult], show_progress: bool) -> RunResult:
     started = time.perf_counter()
     with SyncProgress(console, enabled=show_progress) as progress:
         runner.progress = progress
-        result: RunResult = run(runner)  # type: ignore[operator]
+        result = run(runner)
     runner.progress = None
     seconds = time.perf_counter() - started
     per_stream = ", ".join(f"{stream} {count:,}" for stream, count in result.streams.items())
