@@ -36,7 +36,7 @@ def measure(tickets: int) -> dict[str, float]:
             config = Path(scratch) / "deskpulse.toml"
             config.write_text(
                 f'database = "m.db"\n[sources.sim]\nkind = "zendesk"\nsubdomain = "sim"\n'
-                f'email = "sim@deskpulse.example"\ntoken = "${{SIM_TOKEN}}"\n'
+                f'email = "demo@deskpulse.example"\ntoken = "${{SIM_TOKEN}}"\n'
                 f'base_url = "http://127.0.0.1:{port}"\n'
                 "incremental_requests_per_minute = 1000000\n", encoding="utf-8")
             started = time.perf_counter()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -37,6 +39,9 @@ MAX_BACKOFF_SECONDS = 60.0
 # days for it would look like a hang, so no single wait exceeds this.
 MAX_RETRY_AFTER_SECONDS = 900.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+ALL_REQUESTS = "*"  # the cap name that applies to every request of a source
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def real_clock() -> datetime:
@@ -76,6 +81,7 @@ class Http:
         rng: random.Random | None = None,
         caps: Mapping[str, float | None] | None = None,
         allow_insecure: bool = False,
+        concurrency: int = 1,
     ):
         check_base_url(source, base_url, allow_insecure=allow_insecure)
         self.source, self.vendor = source, vendor
@@ -83,8 +89,13 @@ class Http:
         self.clock: Clock = clock or real_clock
         self.rng = rng or random.Random()
         self.requests = 0
+        self.concurrency = max(1, concurrency)
         self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
         self._budget_wait = 0.0
+        # One request at a time passes the pacing gate (a waiting request holds it), so
+        # concurrent workers share one budget instead of each spending it.
+        self._gate = threading.Lock()
+        self._counter = threading.Lock()
         self.client = httpx.Client(
             base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
@@ -95,7 +106,17 @@ class Http:
         self.client.close()
 
     def _count(self, request: httpx.Request) -> None:
-        self.requests += 1
+        with self._counter:
+            self.requests += 1
+
+    def map(self, fetch: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """`fetch` over `items` with up to `concurrency` requests in flight, results in order.
+        Every request still passes the one pacing gate, so the budget is shared."""
+        items = list(items)
+        if self.concurrency == 1 or len(items) < 2:
+            return [fetch(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+            return list(pool.map(fetch, items))
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -129,10 +150,11 @@ class Http:
             message = f"{describe(self.source, self.vendor, request)} failed: {type(exc).__name__}"
             raise TransientError(message) from None
         now = self._now()
-        self._budget_wait = budget_delay(response.headers, now)
+        asked = retry_after(response.headers, now)
+        # a Retry-After already says how long to wait: the budget must not add its own wait
+        self._budget_wait = 0.0 if asked is not None else budget_delay(response.headers, now)
         if not response.is_success:
-            raise error_for_status(self.source, self.vendor, response,
-                                   retry_after(response.headers, now))
+            raise error_for_status(self.source, self.vendor, response, asked)
         try:
             return json.loads(response.content), response
         except ValueError:
@@ -141,15 +163,18 @@ class Http:
             raise _BadBody(message) from None
 
     def _pace(self, cap: str | None) -> None:
-        wait = self._budget_wait
-        limiter = self._caps.get(cap) if cap else None
-        if limiter is not None:
-            wait = max(wait, limiter.delay(self._now()))
-        if wait > 0:
-            self.sleep(wait)
-        self._budget_wait = 0.0
-        if limiter is not None:
-            limiter.mark(self._now())
+        with self._gate:
+            wait = self._budget_wait
+            limiters = [self._caps[name] for name in (ALL_REQUESTS, cap)
+                        if name is not None and name in self._caps]
+            now = self._now()
+            for limiter in limiters:
+                wait = max(wait, limiter.delay(now))
+            if wait > 0:
+                self.sleep(wait)
+            self._budget_wait = 0.0
+            for limiter in limiters:
+                limiter.mark(self._now())
 
     def _wait(self, state: RetryCallState) -> float:
         """Retry-After when the vendor gives it, else full-jitter exponential backoff."""

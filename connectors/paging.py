@@ -4,10 +4,11 @@ otherwise loop forever, re-reading the same page)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from connectors.errors import PageInvalid
+from connectors.source import Page
 
 
 class LoopGuard:
@@ -32,3 +33,23 @@ def require(body: Any, key: str, *, source: str, stream: str, endpoint: str) -> 
                "field; the vendor changed its envelope or the body is not what it documents")
         raise PageInvalid(msg)
     return body[key]
+
+
+def bounded(pages: Iterator[Page], until: int) -> Iterator[Page]:
+    """Stop after the page that reaches `until` (a unix time): a bounded backfill."""
+    for page in pages:
+        reached = position(page) >= until
+        yield Page(page.records, page.cursor, page.requests, page.total,
+                   done=page.done or reached)
+        if page.done or reached:
+            return
+
+
+def position(page: Page) -> int:
+    """How far a page reached: a time-based cursor's start_time, else its newest record."""
+    cursor = page.cursor or {}
+    if "start_time" in cursor and "after" not in cursor:
+        return int(cursor["start_time"])
+    stamps = [int(r.updated_at.timestamp()) for r in page.records if hasattr(r, "updated_at")]
+    stamps += [int(r.at.timestamp()) for r in page.records if hasattr(r, "at")]
+    return max(stamps, default=0)

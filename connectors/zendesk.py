@@ -27,15 +27,15 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from connectors.http import Http
-from connectors.paging import LoopGuard, require
+from connectors.paging import LoopGuard, bounded, require
 from connectors.source import Connector, OracleMetric, Page
+from connectors.validate import validated
 from connectors.zendesk_mapping import (
     audit_records,
     group_records,
     person_records,
     rating_records,
     ticket_records,
-    validated,
 )
 from store.models import NormalizedRecord
 
@@ -87,7 +87,7 @@ class ZendeskSource:
         pages = STREAMS[stream](self, cursor or {}, int(since.timestamp()))
         if until is None or stream in UNBOUNDED:
             return pages
-        return _until(pages, int(until.timestamp()))
+        return bounded(pages, int(until.timestamp()))
 
     def estimate(self, since: datetime) -> dict[str, int | None]:
         """Tickets in the account (Zendesk's approximate count: one request)."""
@@ -215,25 +215,6 @@ def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> I
 
 
 UNBOUNDED = frozenset({"users", "groups"})  # small and timeless: always read whole
-
-
-def _until(pages: Iterator[Page], until: int) -> Iterator[Page]:
-    """Stop after the page that reaches `until` (its position is a unix time or a record's)."""
-    for page in pages:
-        reached = _position(page) >= until
-        yield Page(page.records, page.cursor, page.requests, page.total,
-                   done=page.done or reached)
-        if page.done or reached:
-            return
-
-
-def _position(page: Page) -> int:
-    cursor = page.cursor or {}
-    if "start_time" in cursor and "after" not in cursor:
-        return int(cursor["start_time"])
-    stamps = [int(r.updated_at.timestamp()) for r in page.records if hasattr(r, "updated_at")]
-    stamps += [int(r.at.timestamp()) for r in page.records if hasattr(r, "at")]
-    return max(stamps, default=0)
 
 
 def _unix(text: Any) -> int | None:

@@ -10,11 +10,8 @@ example, so both layouts seen in the wild are read: field-named keys
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from pydantic import ValidationError
 
 from store.models import (
     Event,
@@ -22,7 +19,6 @@ from store.models import (
     NormalizedRecord,
     Person,
     Rating,
-    Rejected,
     Ticket,
     VendorMetrics,
 )
@@ -38,24 +34,6 @@ ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
 SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
 FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group",
               "priority": "priority", "tags": "tags"}
-
-
-def validated(build: Callable[[dict[str, Any]], list[NormalizedRecord]],
-              raw: Any) -> list[NormalizedRecord]:
-    """Records from one vendor object, or one Rejected record saying what was wrong."""
-    try:
-        if not isinstance(raw, dict):
-            msg = f"expected an object, got {type(raw).__name__}"
-            raise TypeError(msg)
-        return build(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} ({err['type']})"
-            for err in exc.errors(include_input=False, include_url=False)
-        )
-        return [Rejected(error=problems, payload=raw)]
-    except (KeyError, TypeError, ValueError) as exc:
-        return [Rejected(error=f"{type(exc).__name__}: {exc}", payload=raw)]
 
 
 def _status(value: Any) -> str | None:

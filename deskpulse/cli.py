@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
 from kpi import Schedule
 from store import Store
+
+if TYPE_CHECKING:
+    from deskpulse.simulated import SimulatedVendor
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Keep a local SQLite copy of your help desk, with support KPIs.")
@@ -43,6 +46,15 @@ BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority")
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
+
+
+def _simulated(vendor: str) -> SimulatedVendor:
+    from deskpulse.simulated import vendor as simulated_vendor
+
+    try:
+        return simulated_vendor(vendor)
+    except LookupError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _config(path: Path | None) -> Config:
@@ -88,12 +100,14 @@ def demo(
     out: Annotated[Path, typer.Option(help="folder for demo.db")] = Path("deskpulse-demo"),
     tickets: Annotated[int, typer.Option(min=10, help="size of the simulated account")] = 2000,
     seed: Annotated[int, typer.Option(help="seed of the simulated account")] = 7,
+    vendor: Annotated[str, typer.Option(help="zendesk, freshdesk or intercom")] = "zendesk",
 ) -> None:
     """Backfill + sync the built-in simulated help desk (offline) and print the KPI report."""
     from deskpulse.demo import run_demo
 
+    _simulated(vendor)
     result = run_demo(out, console, tickets=tickets, seed=seed,
-                      show_progress=console.is_terminal)
+                      show_progress=console.is_terminal, vendor=vendor)
     if result.backfill.status != "ok" or result.sync.status != "ok":
         raise typer.Exit(1)
 
@@ -386,8 +400,9 @@ def simulate(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8080,
     tickets: Annotated[int, typer.Option(min=1)] = 2000,
     seed: Annotated[int, typer.Option()] = 7,
-    vendor: Annotated[str, typer.Option(help="zendesk")] = "zendesk",
-    token: Annotated[str, typer.Option(help="token clients must send")] = "simulated-token",
+    vendor: Annotated[str, typer.Option(help="zendesk, freshdesk or intercom")] = "zendesk",
+    token: Annotated[str, typer.Option(help="token (Freshdesk: API key) clients must send")
+                     ] = "simulated-token",
     rate_limit: Annotated[int | None, typer.Option(help="requests per minute, then 429")] = None,
     fault_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="share of requests "
                                               "answered with a 429, 5xx, reset, timeout, "
@@ -396,11 +411,9 @@ def simulate(
                                                 "`deskpulse record` instead")] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from deskpulse.simulator import Faults, ZendeskAPI, generate, make_server, with_faults
+    from deskpulse.simulator import Faults, generate, make_server, with_faults
 
-    if vendor != "zendesk":
-        msg = f"the simulator speaks zendesk for now, not {vendor!r}"
-        raise _fail(msg)
+    simulated = _simulated(vendor)
     if replay is not None:
         from deskpulse.simulator import ReplayAPI
 
@@ -409,16 +422,17 @@ def simulate(
     else:
         now = datetime.now(UTC).replace(microsecond=0)
         desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
-        api = ZendeskAPI(desk, email="sim@deskpulse.example", token=token,
-                         rate_limit=(rate_limit, 60.0) if rate_limit else None)
+        api = simulated.api(desk, token, rate_limit)
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \
             if fault_rate else api.handler
-        what = f"Simulated Zendesk with {tickets:,} tickets"
+        what = f"Simulated {vendor.title()} with {tickets:,} tickets"
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
-    console.print(f"{what} on http://{host}:{bound}\n"
-                  f"  base_url = \"http://{host}:{bound}\"  email = \"sim@deskpulse.example\"  "
-                  f"token = the --token value\nCtrl-C stops it.")
+    options = simulated.options(f"http://{host}:{bound}", "<the --token value>")
+    settings = "  ".join(f"{key} = {value!r}" for key, value in options.items()
+                         if value is not None)
+    console.print(f"{what} on http://{host}:{bound}\n  kind = {vendor!r}  {settings}\n"
+                  "Ctrl-C stops it.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,8 +1,9 @@
 """`deskpulse demo`: the whole product on the built-in simulated help desk, offline.
 
-It generates a seeded Zendesk account, backfills it into a fresh SQLite file through the real
-connector (the simulator is the HTTP transport, so nothing leaves the process), lets the
-simulated desk move on by a day, runs an incremental sync, and prints the KPI report.
+It generates a seeded account of one vendor (Zendesk unless `--vendor` says otherwise),
+backfills it into a fresh SQLite file through the real connector (the simulator is the HTTP
+transport, so nothing leaves the process), lets the simulated desk move on by a day, runs an
+incremental sync, and prints the KPI report.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from deskpulse.config import SourceConfig
 from deskpulse.htmlreport import write_report
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_headline, render_table
-from deskpulse.simulator import ZendeskAPI, generate
+from deskpulse.simulated import vendor as simulated_vendor
+from deskpulse.simulator import generate
 from deskpulse.sync import Runner, RunResult
 from kpi import Schedule
 from store import Store
 
 DEMO_SOURCE = "demo"
-DEMO_EMAIL = "demo@deskpulse.example"
 # The simulated account's support hours (it serves them at /api/v2/business_hours/schedules).
 DEMO_SCHEDULE = Schedule.from_config({
     "tz": "America/New_York",
@@ -44,19 +45,15 @@ class DemoResult:
     changed_by_simulator: int
 
 
-def demo_source(token_variable: str = "DESKPULSE_DEMO_TOKEN") -> SourceConfig:
-    """The demo's source: Zendesk, served by the simulator, with no client-side request cap."""
-    return SourceConfig(
-        name=DEMO_SOURCE,
-        kind="zendesk",
-        options={
-            "subdomain": "demo",
-            "email": DEMO_EMAIL,
-            "token": "${" + token_variable + "}",
-            "base_url": "https://demo.zendesk.com",
-            "incremental_requests_per_minute": None,
-        },
-    )
+DEMO_URLS = {"zendesk": "https://demo.zendesk.com", "freshdesk": "https://demo.freshdesk.com",
+             "intercom": "https://api.intercom.io"}
+
+
+def demo_source(token_variable: str = "DESKPULSE_DEMO_TOKEN", kind: str = "zendesk"
+                ) -> SourceConfig:
+    """The demo's source, served by the simulator, with no client-side request cap."""
+    return simulated_vendor(kind).source(DEMO_SOURCE, DEMO_URLS[kind],
+                                         "${" + token_variable + "}")
 
 
 def run_demo(
@@ -67,6 +64,7 @@ def run_demo(
     seed: int = 7,
     now: datetime | None = None,
     show_progress: bool = True,
+    vendor: str = "zendesk",
 ) -> DemoResult:
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -78,13 +76,14 @@ def run_demo(
     desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=91),
                     end=now - timedelta(days=1))
     token = secrets.token_urlsafe(24)
-    api = ZendeskAPI(desk, email=DEMO_EMAIL, token=token)
-    console.print(f"[bold]Simulated Zendesk account[/bold]: {tickets:,} tickets over 90 days "
+    api = simulated_vendor(vendor).api(desk, token, None)
+    console.print(f"[bold]Simulated {vendor.title()} account[/bold]: {tickets:,} tickets over "
+                  "90 days "
                   f"(seed {seed}), generated in {time.perf_counter() - started:.1f}s")
 
     store = Store.open(database)
     kpi.install_views(store)
-    runner = Runner(store, demo_source(), transport=httpx.MockTransport(api.handler),
+    runner = Runner(store, demo_source(kind=vendor), transport=httpx.MockTransport(api.handler),
                     environ={"DESKPULSE_DEMO_TOKEN": token}, schedule=DEMO_SCHEDULE)
     try:
         since = (now - timedelta(days=92)).replace(hour=0, minute=0, second=0)

@@ -1,12 +1,13 @@
 """A ticket's events → its KPI facts. Pure: no I/O, no clock, no vendor JSON.
 
-Rules are kpi-catalog.md §2 and §4 with Zendesk's definitions (the default rule set):
-the clock starts at creation; an agent reply (AR) is a public message or note by an agent;
-for a ticket an agent created, the opening public comment is not a reply; a solve is an entry
-into `solved`, or into `closed` without a prior `solved`; a reopen leaves {solved, closed};
-wait times add up status intervals that have ended (the running one is not counted, so facts
-never depend on "now"). Durations are integer seconds; `_bus` is business time under the
-configured schedule and stays None without one, never silently equal to calendar time.
+Rules are kpi-catalog.md §2 and §4; where vendors differ, `kpi.rules` says whose reading a
+source follows. The default (Zendesk): the clock starts at creation; an agent reply (AR)
+is a public message or note by an agent; for a ticket an agent created, the opening public
+comment is not a reply; a solve is an entry into `solved`, or into `closed` without a prior
+`solved`; a reopen leaves {solved, closed}; wait times add up status intervals that have
+ended (the running one is not counted, so facts never depend on "now"). Durations are
+integer seconds; `_bus` is business time under the configured schedule and stays None
+without one, never silently equal to calendar time.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from kpi.calendar import Schedule
+from kpi.rules import ZENDESK, Rules
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
-AGENT_CREATED, CLOCK_SKEW = 1, 2
+AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE = 1, 2, 4, 8
 _RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
 
 
@@ -53,6 +55,7 @@ class Span:
 class TicketFacts:
     status: str
     created_at: datetime
+    clock_start: datetime | None = None  # where durations start (None: no clock, Intercom)
     first_reply_at: datetime | None = None
     frt: int | None = None
     first_solved_at: datetime | None = None
@@ -113,13 +116,18 @@ def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
 
 
 def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRow],
-            schedule: Schedule | None = None) -> TicketFacts:
+            schedule: Schedule | None = None, rules: Rules = ZENDESK) -> TicketFacts:
     """Facts of one ticket from its events (any order), ratings and business schedule."""
     events = ordered(events)
     created = next((e for e in events if e.kind == "created"), None)
     facts = TicketFacts(status=(created.new_value if created else None) or "new",
-                        created_at=created_at)
-    _replies(facts, events, created)
+                        created_at=created_at, clock_start=_clock_start(created_at, events,
+                                                                        rules))
+    if rules.approx_status:
+        facts.flags |= APPROX_STATUS
+    if facts.clock_start is None:
+        facts.flags |= NO_CUSTOMER_MESSAGE
+    _replies(facts, events, created, rules)
     waits = _statuses(facts, events)
     _assignments(facts, events)
     _csat(facts, ratings)
@@ -128,13 +136,20 @@ def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRo
     return facts
 
 
+def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> datetime | None:
+    if rules.clock == "created":
+        return created_at
+    return next((e.at for e in events if e.kind == "message" and e.public
+                 and e.role == "customer"), None)
+
+
 def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
               schedule: Schedule) -> None:
     """One schedule for the whole ticket (schedule history is not modelled yet)."""
-    start = facts.created_at
+    start = facts.clock_start
 
     def span(end: datetime | None) -> int | None:
-        return None if end is None else schedule.seconds(start, end)
+        return None if end is None or start is None else schedule.seconds(start, max(start, end))
 
     facts.frt_bus = span(facts.first_reply_at)
     facts.first_resolution_bus = span(facts.first_solved_at)
@@ -150,8 +165,10 @@ def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
         sums["requester"], sums["agent"], sums["hold"])
 
 
-def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | None) -> None:
+def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | None,
+             rules: Rules) -> None:
     agent_created = created is not None and created.role == "agent"
+    no_first_response = agent_created and rules.agent_created == "no_first_response"
     if agent_created:
         facts.flags |= AGENT_CREATED
     opening = next((e for e in events if e.kind in ("message", "note") and e.public), None)
@@ -169,9 +186,11 @@ def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | Non
             if skip:
                 continue
             facts.replies += 1
-            if facts.first_reply_at is None:
+            start = facts.clock_start  # a created-at clock counts even skewed replies (flagged)
+            after_start = start is not None and (rules.clock == "created" or event.at >= start)
+            if facts.first_reply_at is None and not no_first_response and after_start:
                 facts.first_reply_at = event.at
-                facts.frt = _duration(facts, facts.created_at, event.at)
+                facts.frt = _duration(facts, start, event.at)
 
 
 def _duration(facts: TicketFacts, start: datetime, end: datetime) -> int:
@@ -212,10 +231,11 @@ def _statuses(facts: TicketFacts, events: list[EventRow]) -> list[tuple[str, dat
     if span_start is not None:
         facts.spans.append(Span(span_start, None))
     facts.status = status
-    if facts.first_solved_at is not None:
-        facts.first_resolution = _duration(facts, facts.created_at, facts.first_solved_at)
-    if status in SOLVED and facts.last_solved_at is not None:
-        facts.full_resolution = _duration(facts, facts.created_at, facts.last_solved_at)
+    start = facts.clock_start
+    if start is not None and facts.first_solved_at is not None:
+        facts.first_resolution = _duration(facts, start, facts.first_solved_at)
+    if start is not None and status in SOLVED and facts.last_solved_at is not None:
+        facts.full_resolution = _duration(facts, start, facts.last_solved_at)
     return intervals
 
 

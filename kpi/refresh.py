@@ -20,6 +20,7 @@ from typing import Any
 from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import apply_delta, contributions_of
+from kpi.rules import rules_for
 from store import Store
 from store.schema import statements
 
@@ -124,9 +125,12 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         "SELECT id, created_at, channel, priority, group_id, assignee_id FROM tickets "
         f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
+    kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
+    rules = rules_for(kind[0] if kind else None)
     fact_rows, span_rows = [], []
     for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
-        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule)
+        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
+                        rules)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee))
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),

@@ -5,6 +5,7 @@
 
 from store.db import Store
 from store.models import (
+    BusinessSchedule,
     Event,
     Group,
     NormalizedRecord,
@@ -13,12 +14,14 @@ from store.models import (
     Record,
     Rejected,
     Ticket,
+    TimeEntry,
     VendorMetrics,
     iso,
     utc,
 )
 
 __all__ = [
+    "BusinessSchedule",
     "Event",
     "Group",
     "NormalizedRecord",
@@ -28,6 +31,7 @@ __all__ = [
     "Rejected",
     "Store",
     "Ticket",
+    "TimeEntry",
     "VendorMetrics",
     "iso",
     "utc",

@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from store.models import (
+    BusinessSchedule,
     Event,
     Group,
     NormalizedRecord,
@@ -29,6 +30,7 @@ from store.models import (
     Rating,
     Rejected,
     Ticket,
+    TimeEntry,
     VendorMetrics,
     iso,
 )
@@ -54,7 +56,9 @@ def ticket_row(source: str, t: Ticket) -> dict[str, Any]:
         "group_id": t.group_id, "organization_id": t.organization_id, "tags": _json(t.tags),
         "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
         "solved_at": iso(t.solved_at), "closed_at": iso(t.closed_at),
-        "deleted": int(t.deleted), "raw": _json(t.raw),
+        "deleted": int(t.deleted), "events_truncated": int(t.events_truncated),
+        "events_seen": t.events_seen,
+        "raw": _json(t.raw),
     }
 
 
@@ -81,6 +85,18 @@ def rating_row(source: str, r: Rating) -> dict[str, Any]:
         "score": r.score, "scale": r.scale, "positive": positive, "comment": r.comment,
         "kind": r.kind,
     }
+
+
+def time_entry_row(source: str, e: TimeEntry) -> dict[str, Any]:
+    billable = None if e.billable is None else int(e.billable)
+    return {"source": source, "id": e.id, "ticket_id": e.ticket_id, "agent_id": e.agent_id,
+            "seconds": e.seconds, "billable": billable, "at": iso(e.at), "note": e.note}
+
+
+def schedule_row(source: str, s: BusinessSchedule) -> dict[str, Any]:
+    return {"source": source, "id": s.id, "name": s.name, "time_zone": s.time_zone,
+            "is_default": int(s.is_default), "hours": _json(s.hours),
+            "holidays": _json(s.holidays)}
 
 
 class Store:
@@ -216,6 +232,11 @@ class Store:
                 for m in metrics
             ]
             self._upsert("vendor_metrics", rows, pk=("source", "ticket_id"))
+        if entries := grouped.get(TimeEntry):
+            # no KPI fact reads time entries yet, so they leave kpi_dirty alone
+            self._upsert("time_entries", [time_entry_row(source, e) for e in entries])
+        if schedules := grouped.get(BusinessSchedule):
+            self._upsert("schedules", [schedule_row(source, s) for s in schedules])
         for rejected in grouped.get(Rejected, []):
             self.add_dead_letter(source, stream, rejected)
         return changed
@@ -245,6 +266,13 @@ class Store:
             "SELECT DISTINCT ticket_id FROM events WHERE source = ? AND actor_id IN ({})",
             source, moved,
         )}
+
+    def events_seen(self, source: str, ticket_ids: list[str]) -> dict[str, int]:
+        """The vendor's history count stored with each ticket when its events were read
+        (Intercom: `count_conversation_parts`), for connectors that skip unchanged ones."""
+        return {row[0]: row[1] for row in self._select_in(
+            "SELECT id, events_seen FROM tickets WHERE source = ? AND id IN ({}) "
+            "AND events_seen IS NOT NULL", source, ticket_ids)}
 
     def _select_in(self, sql: str, source: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
         for start in range(0, len(keys), _IN_CHUNK):

@@ -81,6 +81,8 @@ class Ticket(Record):
     solved_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None
     deleted: bool = False
+    events_truncated: bool = False  # the vendor returned only part of the history (Intercom)
+    events_seen: int | None = None  # the vendor's count of history items when last read
     raw: dict[str, Any] = {}
 
 
@@ -133,6 +135,33 @@ class VendorMetrics(Record):
     metrics: dict[str, Any]
 
 
+class TimeEntry(Record):
+    """Time an agent logged on a ticket (Freshdesk time entries): the input of handle time."""
+
+    id: Id
+    ticket_id: OptionalId = None
+    agent_id: OptionalId = None
+    seconds: int
+    billable: bool | None = None
+    at: UtcDatetime  # when the work was done (the vendor's executed_at / start)
+    note: str | None = None
+
+
+class BusinessSchedule(Record):
+    """A vendor's business-hours definition, as the vendor keeps it.
+
+    `hours` maps mon..sun to "HH:MM-HH:MM" ranges in `time_zone` (an IANA name when the
+    vendor's label could be translated, else the vendor's own label).
+    """
+
+    id: Id
+    name: str | None = None
+    time_zone: str | None = None
+    is_default: bool = False
+    hours: dict[str, list[str]] = {}
+    holidays: list[str] = []
+
+
 class Rejected(Record):
     """A vendor object that failed validation: kept as a dead letter, never silently dropped."""
 
@@ -141,4 +170,5 @@ class Rejected(Record):
     at: UtcDatetime | None = None
 
 
-NormalizedRecord = Ticket | Event | Person | Group | Rating | VendorMetrics | Rejected
+NormalizedRecord = (Ticket | Event | Person | Group | Rating | VendorMetrics | TimeEntry
+                    | BusinessSchedule | Rejected)

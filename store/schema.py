@@ -130,8 +130,35 @@ CREATE TABLE kpi_dirty (
 ) WITHOUT ROWID;
 """
 
+VENDOR_EXTRAS = """
+ALTER TABLE tickets ADD COLUMN events_truncated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN events_seen INTEGER;
+CREATE TABLE time_entries (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    ticket_id TEXT,
+    agent_id TEXT,
+    seconds INTEGER NOT NULL,
+    billable INTEGER,
+    at TEXT NOT NULL,
+    note TEXT,
+    PRIMARY KEY (source, id)
+);
+CREATE INDEX time_entries_ticket ON time_entries (source, ticket_id);
+CREATE TABLE schedules (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT,
+    time_zone TEXT,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    hours TEXT NOT NULL DEFAULT '{}',
+    holidays TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (source, id)
+);
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
-MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META]
+MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

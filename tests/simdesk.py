@@ -41,14 +41,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_simulator(tickets: int, seed: int, token: str = TOKEN,
+def start_simulator(tickets: int, seed: int, token: str = TOKEN, vendor: str = "zendesk",
                     ) -> tuple[str, subprocess.Popen]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--tickets",
-         str(tickets), "--seed", str(seed), "--token", token],
+         str(tickets), "--seed", str(seed), "--token", token, "--vendor", vendor],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert "Simulated Zendesk" in server.stdout.readline()
+    assert f"Simulated {vendor.title()}" in server.stdout.readline()
     return f"http://127.0.0.1:{port}", server
 
 
@@ -67,7 +67,7 @@ database = "{database}"
 [sources.sim]
 kind = "zendesk"
 subdomain = "sim"
-email = "sim@deskpulse.example"
+email = "demo@deskpulse.example"
 token = "${{SIM_TOKEN}}"
 base_url = "{base_url}"
 incremental_requests_per_minute = 100000

@@ -35,7 +35,7 @@ def deskpulse(*args: str, token: str = TOKEN) -> subprocess.CompletedProcess:
 
 def served(base_url: str, path: str, items: str, next_key: str) -> list[dict]:
     found, url = [], path
-    with httpx.Client(base_url=base_url, auth=("sim@deskpulse.example/token", TOKEN)) as client:
+    with httpx.Client(base_url=base_url, auth=("demo@deskpulse.example/token", TOKEN)) as client:
         while url:
             body = client.get(url).json()
             found.extend(body[items])

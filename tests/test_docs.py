@@ -97,5 +97,8 @@ def test_the_readme_config_example_loads_as_written(tmp_path):
     config = load_config(path, environ={})
     acme = config.source("acme")
     assert (acme.kind, acme.options["subdomain"]) == ("zendesk", "acme")
+    helpdesk = config.source("helpdesk")
+    settings = helpdesk.settings(environ={"FRESHDESK_API_KEY": "k"})
+    assert (helpdesk.kind, settings.url()) == ("freshdesk", "https://acme.freshdesk.com")
     schedule = config.business_schedule()
     assert schedule is not None and len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4

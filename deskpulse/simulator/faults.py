@@ -27,7 +27,8 @@ TRANSPORT = ("429", "429-bare", "429-date", "500", "502", "503", "504", "reset",
 HARMLESS_DATA = ("repeat", "unknown-field", "string-id", "offset-time")
 LARGE_DATA = ("huge-string",)
 BAD_DATA = ("wrong-type", "null-object")
-ITEM_KEYS = ("tickets", "ticket_events", "users", "groups", "satisfaction_ratings")
+ITEM_KEYS = ("tickets", "ticket_events", "users", "groups", "satisfaction_ratings",
+             "conversations", "admins", "teams", "data")
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -101,10 +102,13 @@ def _transport_fault(kind: str, request: httpx.Request,
 def _rewrite(response: httpx.Response, path: str, faults: Faults, rng: random.Random,
              previous: dict[str, list[Any]]) -> httpx.Response:
     body = json.loads(response.content)
-    key = next((k for k in ITEM_KEYS if isinstance(body.get(k), list)), None)
-    if key is None:
-        return response
-    items = body[key]
+    if isinstance(body, list):  # Freshdesk lists are bare arrays
+        items = body
+    else:
+        key = next((k for k in ITEM_KEYS if isinstance(body.get(k), list)), None)
+        if key is None:
+            return response
+        items = body[key]
     original = [json.loads(json.dumps(item)) for item in items]
     for index, item in enumerate(items):
         if rng.random() < faults.data_rate:
@@ -117,14 +121,15 @@ def _rewrite(response: httpx.Response, path: str, faults: Faults, rng: random.Ra
             else:
                 items[index] = _mangle(kind, item)
     previous[path] = original
-    previous[path + "#metric_sets"] = list(body.get("metric_sets") or [])
+    if isinstance(body, dict):
+        previous[path + "#metric_sets"] = list(body.get("metric_sets") or [])
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     return httpx.Response(200, content=json.dumps(body).encode(), headers=headers)
 
 
-def _repeat_side_load(body: dict[str, Any], metric_sets: list[Any], item: Any) -> None:
+def _repeat_side_load(body: Any, metric_sets: list[Any], item: Any) -> None:
     """A repeated ticket comes with its side-loaded metric set, as a real page would."""
-    if "metric_sets" in body and isinstance(item, dict):
+    if isinstance(body, dict) and "metric_sets" in body and isinstance(item, dict):
         body["metric_sets"] += [m for m in metric_sets if m.get("ticket_id") == item.get("id")]
 
 

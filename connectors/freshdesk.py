@@ -1,0 +1,324 @@
+"""Freshdesk (API v2), declared: its streams, their cursors and the rules that keep them exact.
+
+- tickets: `GET /api/v2/tickets?updated_since=…&order_by=updated_at&order_type=asc
+  &include=stats&per_page=100`. Every request restarts the window at the newest `updated_at`
+  seen and drops the overlap by id (`skip`), instead of walking `page=N`: page numbers over a
+  list that changes while it is read skip a ticket whenever one ahead of the reader is
+  updated, and Freshdesk refuses page 301 anyway. `updated_since` is always sent (without it
+  Freshdesk lists only the last 30 days). Each page's changed tickets get their
+  conversations (`/tickets/{id}/conversations`) fetched concurrently inside the rate budget
+  and committed in the same page, with the tickets.
+- deleted_tickets, spam_tickets: the same windows with `filter=deleted` / `filter=spam`
+  (the plain list leaves them out); marked `deleted`, never dropped.
+- agents, groups, business_hours: small lists, read whole every sync.
+- contacts: `_updated_since`, every page; the next sync starts where this one *started*.
+- satisfaction_ratings: `created_since` (ratings are not edited); scales from `/surveys`.
+- time_entries: `executed_after`, re-reading a day of overlap (running timers change).
+Rate limits: `X-RateLimit-Total/-Remaining` pace every request (connectors.pacing); the
+ticket list has its own, smaller per-minute cap on some plans (`ticket_list_requests_per_minute`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+
+from connectors.errors import PageInvalid, SkippableError
+from connectors.freshdesk_mapping import (
+    agent_records,
+    business_hours_records,
+    contact_records,
+    conversation_records,
+    group_records,
+    rating_records,
+    survey_scale,
+    ticket_records,
+    time_entry_records,
+)
+from connectors.freshdesk_oracle import ORACLE
+from connectors.http import ALL_REQUESTS, Http
+from connectors.paging import LoopGuard, bounded
+from connectors.source import Connector, Page
+from connectors.validate import validated
+from store.models import NormalizedRecord, Rating, Rejected, Ticket, TicketStatus, TimeEntry
+
+PAGE_SIZE = 100
+MAX_PAGE = 300  # Freshdesk: "You cannot access tickets beyond the 300th page"
+TIME_ENTRY_OVERLAP = timedelta(days=1)
+CONTACT_OVERLAP = timedelta(minutes=5)
+
+
+class FreshdeskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    domain: str | None = None
+    api_key: SecretStr
+    base_url: str | None = None
+    requests_per_minute: float | None = 100  # all requests of this source
+    ticket_list_requests_per_minute: float | None = 20  # the ticket list's own plan limit
+    concurrency: int = 4  # conversation requests in flight (all inside the budget)
+    status_map: dict[str, TicketStatus] = {}  # custom status id → normalized status
+    allow_insecure_base_url: bool = False
+
+    @model_validator(mode="after")
+    def _where(self) -> FreshdeskSettings:
+        if not self.domain and not self.base_url:
+            msg = "set domain (acme for https://acme.freshdesk.com) or base_url"
+            raise ValueError(msg)
+        return self
+
+    def url(self) -> str:
+        return (self.base_url or f"https://{self.domain}.freshdesk.com").rstrip("/")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _updated(raw: Any) -> str | None:
+    """A listed ticket's updated_at in the window's form (any offset → Z), if readable."""
+    try:
+        return _iso(_parse(str(raw["updated_at"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _has_next(response: httpx.Response) -> bool:
+    return 'rel="next"' in response.headers.get("link", "")
+
+
+class FreshdeskSource:
+    """An open Freshdesk account; `read` yields committed-size pages for one stream."""
+
+    def __init__(self, name: str, settings: FreshdeskSettings, **engine: Any):
+        self.name, self.settings = name, settings
+        self.http = Http(
+            source=name, vendor="freshdesk", base_url=settings.url(),
+            auth=(settings.api_key.get_secret_value(), "X"),
+            caps={ALL_REQUESTS: settings.requests_per_minute,
+                  "ticket_list": settings.ticket_list_requests_per_minute},
+            allow_insecure=settings.allow_insecure_base_url,
+            concurrency=settings.concurrency, **engine,
+        )
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    def close(self) -> None:
+        self.http.close()
+
+    def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
+             until: datetime | None = None) -> Iterator[Page]:
+        pages = STREAMS[stream](self, cursor or {}, since)
+        if until is None or stream in UNBOUNDED:
+            return pages
+        return bounded(pages, int(until.timestamp()))
+
+    def estimate(self, since: datetime) -> dict[str, int | None]:
+        """Freshdesk has no cheap count of changed tickets; say so rather than guess."""
+        return {"tickets": None}
+
+    def _list(self, path: str, params: dict[str, Any], cap: str | None = None
+              ) -> tuple[list[Any], bool]:
+        body, response = self.http.get_json(path, params, cap=cap)
+        if not isinstance(body, list):
+            msg = (f"freshdesk source '{self.name}': {path} did not return a JSON list; the "
+                   "vendor changed its response or the body is not what it documents")
+            raise PageInvalid(msg)
+        return body, _has_next(response)
+
+    # -- paging styles --------------------------------------------------------------------
+
+    def numbered(self, path: str, params: dict[str, Any], cursor: dict[str, Any],
+                 build: Callable[[dict[str, Any]], list[NormalizedRecord]]
+                 ) -> Iterator[tuple[Page, list[Any]]]:
+        """`page=N` with a `link: rel="next"` header, from the cursor's page; the cursor
+        carries the rest of `cursor` along (the pass's own parameters)."""
+        page = int(cursor.get("page", 1))
+        while True:
+            before = self.requests
+            rows, more = self._list(path, {**params, "per_page": PAGE_SIZE, "page": page})
+            records = [r for raw in rows for r in validated(build, raw)]
+            page += 1
+            yield Page(records, {**cursor, "page": page} if more else None,
+                       self.requests - before, done=not more), rows
+            if not more:
+                return
+
+    def ticket_windows(self, stream: str, cursor: dict[str, Any], since: datetime,
+                       extra: dict[str, Any], with_conversations: bool) -> Iterator[Page]:
+        """Tickets in updated_at order, one request per page, each restarting the window at
+        the newest updated_at seen; `skip` holds the ids already read at that second."""
+        window = cursor.get("since") or _iso(since)
+        skip, page = set(cursor.get("skip", [])), int(cursor.get("page", 1))
+        guard = LoopGuard(self.name, stream)
+        while True:
+            guard.visit((window, page, len(skip)))
+            if page > MAX_PAGE:
+                msg = (f"freshdesk source '{self.name}' stream {stream}: more than "
+                       f"{MAX_PAGE * PAGE_SIZE} tickets share updated_at {window}; Freshdesk "
+                       "refuses page 301, so they cannot all be listed")
+                raise PageInvalid(msg)
+            before = self.requests
+            params = {**extra, "updated_since": window, "order_by": "updated_at",
+                      "order_type": "asc", "per_page": PAGE_SIZE, "page": page}
+            rows, more = self._list("/api/v2/tickets", params, cap="ticket_list")
+            stamps = [(_updated(raw), str(raw.get("id")) if isinstance(raw, dict) else "")
+                      for raw in rows]
+            fresh = [raw for raw, (at, tid) in zip(rows, stamps, strict=True)
+                     if not (at == window and tid in skip)]
+            records = [r for raw in fresh for r in validated(self._ticket, raw)]
+            if with_conversations:
+                records += self._conversations_of(
+                    [r for r in records if isinstance(r, Ticket) and not r.deleted])
+            newest = max((at for at, _tid in stamps if at is not None), default=window)
+            if newest != window:
+                window, skip, page = newest, set(), 1
+            elif more:
+                page += 1  # a whole page at one second: read on within the window
+            skip |= {tid for at, tid in stamps if at == window}
+            done = not more
+            state = {"since": window, "skip": sorted(skip), "page": 1 if done else page}
+            yield Page(records, state, self.requests - before, done=done)
+            if done:
+                return
+
+    def _ticket(self, raw: dict[str, Any]) -> list[NormalizedRecord]:
+        return ticket_records(raw, self.settings.status_map)
+
+    def _conversations_of(self, tickets: list[Any]) -> list[NormalizedRecord]:
+        found = self.http.map(self._conversations, [t.id for t in tickets])
+        return [record for records in found for record in records]
+
+    def _conversations(self, ticket_id: str) -> list[NormalizedRecord]:
+        path, page, records = f"/api/v2/tickets/{ticket_id}/conversations", 1, []
+        while True:
+            try:
+                rows, more = self._list(path, {"per_page": PAGE_SIZE, "page": page})
+            except SkippableError as exc:  # deleted between the list and this call
+                return [Rejected(error=str(exc), payload={"ticket_id": ticket_id})]
+            records += [r for raw in rows for r in validated(conversation_records, raw)]
+            if not more:
+                return records
+            page += 1
+
+
+# -- the streams ----------------------------------------------------------------------------
+
+Reader = Callable[[FreshdeskSource, dict[str, Any], datetime], Iterator[Page]]
+
+
+def _whole(path: str, build: Callable[[dict[str, Any]], list[NormalizedRecord]]) -> Reader:
+    def read(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+             ) -> Iterator[Page]:
+        for page, _rows in source.numbered(path, {}, cursor, build):
+            yield page
+    return read
+
+
+def read_business_hours(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                        ) -> Iterator[Page]:
+    before = source.requests
+    rows, _more = source._list("/api/v2/business_hours", {})
+    records = [r for raw in rows for r in validated(business_hours_records, raw)]
+    yield Page(records, None, source.requests - before, done=True)
+
+
+def read_contacts(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                  ) -> Iterator[Page]:
+    """Contacts from the account's beginning on the first sync (ticket requesters may be
+    older than `since`), then those changed since the previous sync *started* (the list has
+    no documented order, so only a drained pass may move the bookmark)."""
+    changed_since = cursor.get("updated_since")
+    started = cursor.get("started") or _iso(source.http.clock() - CONTACT_OVERLAP)
+    params = {"_updated_since": changed_since} if changed_since else {}
+    state = {"started": started, "page": cursor.get("page", 1)}
+    if changed_since:
+        state["updated_since"] = changed_since
+    for page, _rows in source.numbered("/api/v2/contacts", params, state, contact_records):
+        yield Page(page.records, page.cursor or {"updated_since": started}, page.requests,
+                   done=page.done)
+
+
+def read_tickets(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                 ) -> Iterator[Page]:
+    return source.ticket_windows("tickets", cursor, since, {"include": "stats"}, True)
+
+
+def _flagged(name: str) -> Reader:
+    def read(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+             ) -> Iterator[Page]:
+        return source.ticket_windows(f"{name}_tickets", cursor, since, {"filter": name}, False)
+    return read
+
+
+def read_ratings(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                 ) -> Iterator[Page]:
+    """Ratings created since the newest one seen (re-read once: `created_since` includes it)."""
+    before = source.requests
+    surveys, _more = source._list("/api/v2/surveys", {})
+    scales = {str(s.get("id")): survey_scale(s) for s in surveys if isinstance(s, dict)}
+    spent = source.requests - before
+    created_since = cursor.get("created_since") or _iso(since)
+    newest = _parse(created_since)
+    state = {"created_since": created_since, "page": cursor.get("page", 1)}
+    for page, _rows in source.numbered("/api/v2/surveys/satisfaction_ratings",
+                                       {"created_since": created_since}, state,
+                                       lambda raw: rating_records(raw, scales)):
+        newest = max([newest] + [r.at for r in page.records if isinstance(r, Rating)])
+        yield Page(page.records, page.cursor or {"created_since": _iso(newest)},
+                   page.requests + spent, done=page.done)
+        spent = 0
+
+
+def read_time_entries(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                      ) -> Iterator[Page]:
+    """Entries executed after the newest seen, less a day: a running timer changes later."""
+    after = cursor.get("executed_after") or _iso(since)
+    newest = _parse(after)
+    state = {"executed_after": after, "page": cursor.get("page", 1)}
+    for page, _rows in source.numbered("/api/v2/time_entries", {"executed_after": after},
+                                       state, time_entry_records):
+        newest = max([newest] + [r.at for r in page.records if isinstance(r, TimeEntry)])
+        yield Page(page.records,
+                   page.cursor or {"executed_after": _iso(newest - TIME_ENTRY_OVERLAP)},
+                   page.requests, done=page.done)
+
+
+STREAMS: dict[str, Reader] = {
+    "agents": _whole("/api/v2/agents", agent_records),
+    "contacts": read_contacts,
+    "groups": _whole("/api/v2/groups", group_records),
+    "business_hours": read_business_hours,
+    "tickets": read_tickets,
+    "deleted_tickets": _flagged("deleted"),
+    "spam_tickets": _flagged("spam"),
+    "satisfaction_ratings": read_ratings,
+    "time_entries": read_time_entries,
+}
+UNBOUNDED = frozenset({"agents", "contacts", "groups", "business_hours"})
+
+
+def open_freshdesk(name: str, settings: FreshdeskSettings, *,
+                   transport: httpx.BaseTransport | None = None, **engine: Any
+                   ) -> FreshdeskSource:
+    return FreshdeskSource(name, settings, transport=transport,
+                           **{k: v for k, v in engine.items() if v is not None})
+
+
+CONNECTOR = Connector(
+    kind="freshdesk",
+    settings=FreshdeskSettings,
+    streams=tuple(STREAMS),
+    open=open_freshdesk,
+    account=lambda settings: settings.domain or httpx.URL(settings.url()).host,
+    oracle=ORACLE,
+)

@@ -1,0 +1,32 @@
+"""Vendor object → records, or a dead letter saying exactly what was wrong with it.
+
+Every connector builds its records through `validated`, so one malformed object never costs
+the rest of its page: it becomes a `Rejected` record (stored in `dead_letters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from store.models import NormalizedRecord, Rejected
+
+
+def validated(build: Callable[[dict[str, Any]], list[NormalizedRecord]],
+              raw: Any) -> list[NormalizedRecord]:
+    """Records from one vendor object, or one Rejected record saying what was wrong."""
+    try:
+        if not isinstance(raw, dict):
+            msg = f"expected an object, got {type(raw).__name__}"
+            raise TypeError(msg)
+        return build(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} ({err['type']})"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        return [Rejected(error=problems, payload=raw)]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [Rejected(error=f"{type(exc).__name__}: {exc}", payload=raw)]
