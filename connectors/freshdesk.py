@@ -40,9 +40,9 @@ from connectors.freshdesk_mapping import (
     time_entry_records,
 )
 from connectors.freshdesk_oracle import ORACLE
-from connectors.http import ALL_REQUESTS, Http
+from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import LoopGuard, bounded
-from connectors.source import Connector, Page
+from connectors.source import Connector, Page, Stored
 from connectors.validate import validated
 from store.models import NormalizedRecord, Rating, Rejected, Ticket, TicketStatus, TimeEntry
 
@@ -94,7 +94,7 @@ def _has_next(response: httpx.Response) -> bool:
     return 'rel="next"' in response.headers.get("link", "")
 
 
-class FreshdeskSource:
+class FreshdeskSource(HttpSource):
     """An open Freshdesk account; `read` yields committed-size pages for one stream."""
 
     def __init__(self, name: str, settings: FreshdeskSettings, **engine: Any):
@@ -108,15 +108,8 @@ class FreshdeskSource:
             concurrency=settings.concurrency, **engine,
         )
 
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    def close(self) -> None:
-        self.http.close()
-
     def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
-             until: datetime | None = None) -> Iterator[Page]:
+             until: datetime | None = None, stored: Stored | None = None) -> Iterator[Page]:
         pages = STREAMS[stream](self, cursor or {}, since)
         if until is None or stream in UNBOUNDED:
             return pages
@@ -307,18 +300,11 @@ STREAMS: dict[str, Reader] = {
 UNBOUNDED = frozenset({"agents", "contacts", "groups", "business_hours"})
 
 
-def open_freshdesk(name: str, settings: FreshdeskSettings, *,
-                   transport: httpx.BaseTransport | None = None, **engine: Any
-                   ) -> FreshdeskSource:
-    return FreshdeskSource(name, settings, transport=transport,
-                           **{k: v for k, v in engine.items() if v is not None})
-
-
 CONNECTOR = Connector(
     kind="freshdesk",
     settings=FreshdeskSettings,
     streams=tuple(STREAMS),
-    open=open_freshdesk,
+    open=opener(FreshdeskSource),
     account=lambda settings: settings.domain or httpx.URL(settings.url()).host,
     oracle=ORACLE,
 )

@@ -29,7 +29,13 @@ from connectors.errors import (
     describe,
     error_for_status,
 )
-from connectors.pacing import MinInterval, budget_delay, retry_after
+from connectors.pacing import (
+    LOW_WATER,
+    MinInterval,
+    budget_delay,
+    retry_after,
+    seconds_to_reset,
+)
 from connectors.source import Clock, Sleep
 
 USER_AGENT = "deskpulse/0.1 (+https://pypi.org/project/deskpulse/)"
@@ -38,6 +44,9 @@ MAX_BACKOFF_SECONDS = 60.0
 # A Retry-After date far ahead usually means our clock and the vendor's disagree; waiting
 # days for it would look like a hang, so no single wait exceeds this.
 MAX_RETRY_AFTER_SECONDS = 900.0
+# A reset time already reached (whole-second headers, clocks a little apart) must not turn
+# the retries into a burst that spends every attempt in one window.
+MIN_RETRY_AFTER_SECONDS = 1.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ALL_REQUESTS = "*"  # the cap name that applies to every request of a source
 T = TypeVar("T")
@@ -82,6 +91,7 @@ class Http:
         caps: Mapping[str, float | None] | None = None,
         allow_insecure: bool = False,
         concurrency: int = 1,
+        low_water: float = LOW_WATER,
     ):
         check_base_url(source, base_url, allow_insecure=allow_insecure)
         self.source, self.vendor = source, vendor
@@ -90,12 +100,14 @@ class Http:
         self.rng = rng or random.Random()
         self.requests = 0
         self.concurrency = max(1, concurrency)
+        self.low_water = low_water
         self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
         self._budget_wait = 0.0
         # One request at a time passes the pacing gate (a waiting request holds it), so
         # concurrent workers share one budget instead of each spending it.
         self._gate = threading.Lock()
         self._counter = threading.Lock()
+        self._in_flight = 0
         self.client = httpx.Client(
             base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
@@ -149,10 +161,19 @@ class Http:
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             message = f"{describe(self.source, self.vendor, request)} failed: {type(exc).__name__}"
             raise TransientError(message) from None
+        finally:
+            with self._counter:
+                self._in_flight -= 1
+                others = self._in_flight
         now = self._now()
         asked = retry_after(response.headers, now)
-        # a Retry-After already says how long to wait: the budget must not add its own wait
-        self._budget_wait = 0.0 if asked is not None else budget_delay(response.headers, now)
+        if asked is None and response.status_code == 429:  # Intercom: wait for the reset
+            asked = seconds_to_reset(response.headers, now)
+        # a Retry-After already says how long to wait: the budget must not add its own wait;
+        if asked is None:  # the largest wait any response asked for, until a request spends it
+            wait = budget_delay(response.headers, now, self.low_water, others)
+            with self._counter:
+                self._budget_wait = max(self._budget_wait, wait)
         if not response.is_success:
             raise error_for_status(self.source, self.vendor, response, asked)
         try:
@@ -175,16 +196,42 @@ class Http:
             self._budget_wait = 0.0
             for limiter in limiters:
                 limiter.mark(self._now())
+            with self._counter:  # from here on this request spends budget
+                self._in_flight += 1
 
     def _wait(self, state: RetryCallState) -> float:
         """Retry-After when the vendor gives it, else full-jitter exponential backoff."""
         exc = state.outcome.exception() if state.outcome else None
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
-            return min(float(asked), MAX_RETRY_AFTER_SECONDS)
+            return min(max(float(asked), MIN_RETRY_AFTER_SECONDS), MAX_RETRY_AFTER_SECONDS)
         ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** state.attempt_number)
         return self.rng.uniform(0, ceiling)
 
 
 class _BadBody(TransientError):
     """A truncated or non-JSON body: retried like any transient fault, then PageInvalid."""
+
+
+class HttpSource:
+    """What every HTTP connector's open source shares: its name, its engine, its counter."""
+
+    name: str
+    http: Http
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def opener(source_class: Callable[..., Any]) -> Callable[..., Any]:
+    """The `Connector.open` for a source class: engine parameters left as None (no test
+    override) fall back to the engine's defaults."""
+    def open_source(name: str, settings: Any, *, transport: httpx.BaseTransport | None = None,
+                    **engine: Any) -> Any:
+        return source_class(name, settings, transport=transport,
+                            **{k: v for k, v in engine.items() if v is not None})
+    return open_source

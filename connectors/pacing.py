@@ -19,6 +19,8 @@ REMAINING_HEADERS = ("x-rate-limit-remaining", "ratelimit-remaining", "rate-limi
                      "x-ratelimit-remaining")
 RESET_HEADERS = ("ratelimit-reset", "rate-limit-reset", "x-ratelimit-reset")
 LOW_WATER = 0.10
+RESERVE = 1  # never spend the window's last request: concurrent senders can overshoot by one
+RESET_MARGIN = 0.5  # seconds past a reset: whole-second headers and clocks a little apart
 DEFAULT_WINDOW_SECONDS = 60.0
 _UNIX_TIME_FLOOR = 1_000_000_000  # a reset value this large is a unix time (Intercom), not a delta
 
@@ -42,19 +44,24 @@ def seconds_to_reset(headers: Mapping[str, str], now: float) -> float | None:
     return max(0.0, reset - now) if reset >= _UNIX_TIME_FLOOR else max(0.0, reset)
 
 
-def budget_delay(headers: Mapping[str, str], now: float) -> float:
-    """Seconds to wait before the next request so the remaining budget lasts the window."""
+def budget_delay(headers: Mapping[str, str], now: float, low_water: float = LOW_WATER,
+                 in_flight: int = 0) -> float:
+    """Seconds to wait before the next request so the remaining budget lasts the window.
+    `low_water=1.0` spreads every request evenly over the window (Intercom asks for that:
+    its budget refills every 10 seconds). `in_flight` requests already sent will spend
+    some of what the header says is left."""
     limit = _number(headers, LIMIT_HEADERS)
     remaining = _number(headers, REMAINING_HEADERS)
     if limit is None or remaining is None or limit <= 0:
         return 0.0
-    if remaining > limit * LOW_WATER:
-        return 0.0
+    remaining -= in_flight + RESERVE
     reset_in = seconds_to_reset(headers, now)
+    if remaining <= 0:  # spent: wait for the window to turn, with a margin for clock edges
+        return (DEFAULT_WINDOW_SECONDS if reset_in is None else reset_in) + RESET_MARGIN
+    if remaining > limit * low_water:
+        return 0.0
     if reset_in is None:
         reset_in = DEFAULT_WINDOW_SECONDS
-    if remaining <= 0:
-        return reset_in
     return reset_in / remaining
 
 

@@ -21,6 +21,10 @@ from store.models import NormalizedRecord
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
+# What the store already holds, asked for by ticket ids: the vendor's history count saved
+# with each ticket when its events were last read (`Ticket.events_seen`). Connectors never
+# touch SQLite; the runner hands them this lookup.
+Stored = Callable[[list[str]], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,11 @@ class Source(Protocol):
 
     def read(
         self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
-        until: datetime | None = None,
+        until: datetime | None = None, stored: Stored | None = None,
     ) -> Iterator[Page]:
         """Yield pages of `stream` from `cursor` (or from `since` when there is no cursor),
-        ending with a `done` page at the end of the stream or once a page reaches `until`."""
+        ending with a `done` page at the end of the stream or once a page reaches `until`.
+        `stored` lets a connector skip re-reading what has not changed."""
         ...
 
     def estimate(self, since: datetime) -> dict[str, int | None]:

@@ -26,9 +26,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from connectors.http import Http
+from connectors.http import Http, HttpSource, opener
 from connectors.paging import LoopGuard, bounded, require
-from connectors.source import Connector, OracleMetric, Page
+from connectors.source import Connector, OracleMetric, Page, Stored
 from connectors.validate import validated
 from connectors.zendesk_mapping import (
     audit_records,
@@ -63,7 +63,7 @@ class ZendeskSettings(BaseModel):
         return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/")
 
 
-class ZendeskSource:
+class ZendeskSource(HttpSource):
     """An open Zendesk account; `read` yields committed-size pages for one stream."""
 
     def __init__(self, name: str, settings: ZendeskSettings, **engine: Any):
@@ -75,15 +75,8 @@ class ZendeskSource:
             allow_insecure=settings.allow_insecure_base_url, **engine,
         )
 
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    def close(self) -> None:
-        self.http.close()
-
     def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
-             until: datetime | None = None) -> Iterator[Page]:
+             until: datetime | None = None, stored: Stored | None = None) -> Iterator[Page]:
         pages = STREAMS[stream](self, cursor or {}, int(since.timestamp()))
         if until is None or stream in UNBOUNDED:
             return pages
@@ -233,12 +226,6 @@ STREAMS: dict[str, Callable[[ZendeskSource, dict[str, Any], int], Iterator[Page]
 }
 
 
-def open_zendesk(name: str, settings: ZendeskSettings, *,
-                 transport: httpx.BaseTransport | None = None, **engine: Any) -> ZendeskSource:
-    return ZendeskSource(name, settings, transport=transport,
-                         **{k: v for k, v in engine.items() if v is not None})
-
-
 def _minutes(metric: str, kind: str = "calendar") -> Callable[[dict[str, Any]], float | None]:
     def read(metrics: dict[str, Any]) -> float | None:
         value = (metrics.get(metric) or {}).get(kind)
@@ -277,7 +264,7 @@ CONNECTOR = Connector(
     kind="zendesk",
     settings=ZendeskSettings,
     streams=tuple(STREAMS),
-    open=open_zendesk,
+    open=opener(ZendeskSource),
     account=lambda settings: settings.subdomain or httpx.URL(settings.url()).host,
     oracle=ORACLE,
 )

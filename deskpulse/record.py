@@ -23,7 +23,8 @@ DROP_HEADERS = {"authorization", "cookie", "set-cookie", "x-zendesk-api-key",
                 # the stored body is decoded JSON: these no longer describe it
                 "content-encoding", "content-length", "transfer-encoding"}
 TEXT_FIELDS = {"body", "html_body", "plain_body", "description", "subject", "raw_subject",
-               "comment", "remark", "body_text", "feedback", "signature", "details", "notes"}
+               "comment", "remark", "body_text", "feedback", "signature", "details", "notes",
+               "title", "note", "job_title"}
 NAME_FIELDS = {"name", "first_name", "last_name", "alias"}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
@@ -80,9 +81,11 @@ class RecordingTransport(httpx.BaseTransport):
             body: Any = json.loads(response.content)
         except ValueError:
             body = {"unparsed_text_removed_chars": len(response.content)}
+        sent = json.loads(request.content) if request.content else None
         record = {
             "request": {"method": request.method, "path": request.url.path,
-                        "query": self.scrubber.text(request.url.query.decode())},
+                        "query": self.scrubber.text(request.url.query.decode()),
+                        "json": self.scrubber.value(sent)},
             "status": response.status_code,
             "headers": self.scrubber.headers(response.headers),
             "body": self.scrubber.value(body),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from deskpulse.config import SourceConfig
-from deskpulse.simulator import Desk, FreshdeskAPI, ZendeskAPI
+from deskpulse.simulator import Desk, FreshdeskAPI, IntercomAPI, ZendeskAPI
 
 SIM_EMAIL = "demo@deskpulse.example"  # the Zendesk agent the simulated token belongs to
 
@@ -51,6 +51,12 @@ def _freshdesk_api(desk: Desk, secret: str, per_minute: int | None) -> Simulated
                                                  if per_minute else {}))
 
 
+def _intercom_api(desk: Desk, secret: str, per_minute: int | None) -> SimulatedAPI:
+    """`per_minute` becomes Intercom's 10-second windows (1000 a minute: 166 a window)."""
+    return IntercomAPI(desk, token=secret, **({"per_window": max(1, per_minute // 6)}
+                                              if per_minute else {}))
+
+
 VENDORS: dict[str, SimulatedVendor] = {
     "zendesk": SimulatedVendor(
         "zendesk", _zendesk_api, secret_option="token",
@@ -61,6 +67,9 @@ VENDORS: dict[str, SimulatedVendor] = {
         options=lambda url, ref: {"domain": "demo", "api_key": ref, "base_url": url,
                                   "requests_per_minute": None,
                                   "ticket_list_requests_per_minute": None}),
+    "intercom": SimulatedVendor(
+        "intercom", _intercom_api, secret_option="token",
+        options=lambda url, ref: {"token": ref, "base_url": url}),
 }
 
 

@@ -12,6 +12,7 @@ incremental syncs continue from, except to seed it when the source has never syn
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -152,7 +153,8 @@ class Runner:
         pages_read = 0
         now = self.clock or _utcnow
         last_refresh = now()
-        for page in source.read(stream, cursor, since=since, until=until):
+        extra = {"stored": self._events_seen} if _accepts(source.read, "stored") else {}
+        for page in source.read(stream, cursor, since=since, until=until, **extra):
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
                 run_id=run_id, requests=page.requests, keep_bodies=self.source.store_bodies,
@@ -181,6 +183,9 @@ class Runner:
                          stream, self.max_pages)
                 return
 
+    def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:
+        return self.store.events_seen(self.source.name, ticket_ids)
+
     def _finish_slot(self, stream: str, slot: str, page: Page, *, seed_sync: bool) -> None:
         """A completed open-ended backfill hands its cursor to the sync slot if that has none
         (a bounded one stopped in the past, so its cursor is no place to sync from)."""
@@ -199,6 +204,16 @@ class Runner:
                 result.mode, status, result.pages, result.records, result.requests,
                 f": {error}" if error else "")
         return result
+
+
+def _accepts(function: Callable[..., Any], parameter: str) -> bool:
+    """Whether a plug-in's method takes `parameter` (older connectors predate `stored`)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return parameter in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _utcnow() -> datetime:

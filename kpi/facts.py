@@ -128,7 +128,9 @@ def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRo
     if facts.clock_start is None:
         facts.flags |= NO_CUSTOMER_MESSAGE
     _replies(facts, events, created, rules)
-    waits = _statuses(facts, events)
+    # Intercom counts closes only once the customer has written (vendor-apis.md §4.4)
+    not_before = None if rules.clock == "created" else facts.clock_start
+    waits = _statuses(facts, events, not_before)
     _assignments(facts, events)
     _csat(facts, ratings)
     if schedule is not None:
@@ -200,8 +202,10 @@ def _duration(facts: TicketFacts, start: datetime, end: datetime) -> int:
     return seconds
 
 
-def _statuses(facts: TicketFacts, events: list[EventRow]) -> list[tuple[str, datetime, datetime]]:
-    """Walk the status changes; return the ended intervals as (status, start, end)."""
+def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime | None = None
+              ) -> list[tuple[str, datetime, datetime]]:
+    """Walk the status changes; return the ended intervals as (status, start, end).
+    A solve before `not_before` is counted but is not the first resolution."""
     status, since = facts.status, facts.created_at
     intervals: list[tuple[str, datetime, datetime]] = []
     span_start: datetime | None = None if status in SOLVED else since
@@ -222,7 +226,8 @@ def _statuses(facts: TicketFacts, events: list[EventRow]) -> list[tuple[str, dat
             span_start = event.at
         if new == "solved" or (new == "closed" and status != "solved"):
             facts.resolutions += 1
-            facts.first_solved_at = facts.first_solved_at or event.at
+            if not_before is None or event.at >= not_before:
+                facts.first_solved_at = facts.first_solved_at or event.at
             facts.last_solved_at = event.at
             if span_start is not None:
                 facts.spans.append(Span(span_start, event.at))

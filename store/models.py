@@ -18,7 +18,7 @@ Priority = Literal["low", "normal", "high", "urgent"]
 Channel = Literal["email", "web", "chat", "phone", "social", "api", "messaging", "other"]
 EventKind = Literal[
     "created", "message", "note", "status", "assignee", "group", "priority", "tags", "merge",
-    "rating", "deleted",
+    "rating", "deleted", "attribute",
 ]
 ActorRole = Literal["agent", "customer", "bot", "system"]
 PersonRole = Literal["agent", "customer", "bot", "admin"]

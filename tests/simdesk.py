@@ -81,3 +81,43 @@ def cli(*args: str, token: str = TOKEN, **popen: object) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "deskpulse", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             **popen)  # type: ignore[call-overload]
+
+
+def rows(store: Store, table: str, without_raw: bool = True) -> list[tuple]:
+    """A table's rows in a stable order (without `raw`, which keeps the vendor's spelling)."""
+    columns = [c[1] for c in store.conn.execute(f"PRAGMA table_info({table})")
+               if not (without_raw and c[1] == "raw")]
+    return sorted(store.conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(),
+                  key=repr)
+
+
+class CrashAfter(httpx.BaseTransport):
+    """Delivers `limit` responses, then fails every request as if the process had died."""
+
+    def __init__(self, handler, limit: int):
+        self.inner, self.left = httpx.MockTransport(handler), limit
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.left <= 0:
+            raise KeyboardInterrupt("simulated crash")
+        self.left -= 1
+        return self.inner.handle_request(request)
+
+
+class FakeTime:
+    """One clock for the simulated vendor and the engine: the engine's sleeps move it, so
+    pacing is tested without waiting. `observe` wraps a handler to log response codes."""
+
+    def __init__(self, start: float):
+        self.now = start
+        self.statuses: list[int] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def observe(self, handler):
+        def observed(request: httpx.Request) -> httpx.Response:
+            response = handler(request)
+            self.statuses.append(response.status_code)
+            return response
+        return observed

@@ -104,12 +104,27 @@ def test_a_second_writer_is_refused(tmp_path):
     assert "another deskpulse process" in result.output
 
 
-def test_demo_prints_a_kpi_report(tmp_path):
-    result = cli.invoke(app, ["demo", "--tickets", "150", "--out", str(tmp_path)])
+@pytest.mark.parametrize("vendor", ["zendesk", "freshdesk", "intercom"])
+def test_demo_prints_a_kpi_report(tmp_path, vendor):
+    result = cli.invoke(app, ["demo", "--tickets", "150", "--out", str(tmp_path),
+                              "--vendor", vendor])
     assert result.exit_code == 0, result.output
+    assert f"Simulated {vendor.title()} account" in result.output
     assert "Backfill ok" in result.output and "Incremental sync ok" in result.output
     assert "KPIs by week" in result.output
     assert (tmp_path / "demo.db").exists()
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "demo.db")
+    assert db.execute("SELECT kind FROM sources").fetchone() == (vendor,)
+    assert db.execute("SELECT count(*) FROM ticket_facts").fetchone()[0] > 100
+    checked = cli.invoke(app, ["verify", "demo", "--database", str(tmp_path / "demo.db")])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_demo_refuses_an_unknown_vendor(tmp_path):
+    result = cli.invoke(app, ["demo", "--vendor", "helpscout", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "helpscout" in result.output
 
 
 def test_kpi_json_and_bad_options(tmp_path):

@@ -100,5 +100,7 @@ def test_the_readme_config_example_loads_as_written(tmp_path):
     helpdesk = config.source("helpdesk")
     settings = helpdesk.settings(environ={"FRESHDESK_API_KEY": "k"})
     assert (helpdesk.kind, settings.url()) == ("freshdesk", "https://acme.freshdesk.com")
+    messenger = config.source("messenger").settings(environ={"INTERCOM_TOKEN": "t"})
+    assert messenger.url() == "https://api.intercom.io"
     schedule = config.business_schedule()
     assert schedule is not None and len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4

@@ -17,6 +17,7 @@ from deskpulse.demo import demo_source
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.sync import Runner
 from store import Store
+from tests.simdesk import CrashAfter
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SINCE = NOW - timedelta(days=40)
@@ -35,19 +36,6 @@ COUNT_PAIRS = {"reopens": "reopens", "replies": "replies"}
 def desk_and_api(tickets: int = 300, seed: int = 11):
     desk = generate(seed=seed, tickets=tickets, start=SINCE, end=NOW - timedelta(days=1))
     return desk, ZendeskAPI(desk, email="demo@deskpulse.example", token=TOKEN)
-
-
-class CrashAfter(httpx.BaseTransport):
-    """Delivers `limit` responses, then fails every request as if the process had died."""
-
-    def __init__(self, handler, limit: int):
-        self.inner, self.left = httpx.MockTransport(handler), limit
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.left <= 0:
-            raise KeyboardInterrupt("simulated crash")
-        self.left -= 1
-        return self.inner.handle_request(request)
 
 
 def run(store: Store, transport: httpx.BaseTransport, *, backfill: bool = True):

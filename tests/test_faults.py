@@ -15,6 +15,7 @@ from deskpulse.simulator import Faults, ZendeskAPI, generate, with_faults
 from deskpulse.simulator.faults import BAD_DATA, HARMLESS_DATA, TRANSPORT
 from deskpulse.sync import Runner
 from store import Store
+from tests.simdesk import rows
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 TOKEN = "fault-token-9d9d9d"
@@ -36,13 +37,6 @@ def backfill(path, handler, slept=None):
                     clock=lambda: NOW)
     result = runner.backfill(NOW - timedelta(days=31))
     return store, result
-
-
-def rows(store: Store, table: str, without_raw: bool = True) -> list[tuple]:
-    columns = [c[1] for c in store.conn.execute(f"PRAGMA table_info({table})")
-               if not (without_raw and c[1] == "raw")]
-    return sorted(store.conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(),
-                  key=repr)
 
 
 @pytest.fixture(scope="module")

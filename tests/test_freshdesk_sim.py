@@ -18,6 +18,7 @@ from deskpulse.simulator.faults import HARMLESS_DATA, TRANSPORT
 from deskpulse.sync import Runner
 from deskpulse.verify import verify
 from store import Store
+from tests.simdesk import CrashAfter, FakeTime, rows
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 KEY = "fd-sim-key-77"
@@ -42,13 +43,6 @@ def get(api: FreshdeskAPI, path: str, **params) -> httpx.Response:
     request = httpx.Request("GET", f"https://acme.freshdesk.com{path}", params=params,
                             headers=AUTH)
     return api.handler(request)
-
-
-def rows(store: Store, table: str) -> list[tuple]:
-    columns = [c[1] for c in store.conn.execute(f"PRAGMA table_info({table})")
-               if c[1] != "raw"]
-    return sorted(store.conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(),
-                  key=repr)
 
 
 # -- the simulated API keeps Freshdesk's rules --------------------------------------------
@@ -158,26 +152,16 @@ def test_people_ratings_time_entries_and_business_hours_arrive(synced):
 def test_concurrent_conversation_fetches_stay_inside_the_rate_budget(tmp_path):
     """A 120-a-minute account with a 20-a-minute ticket list: 4 conversation fetches in
     flight, paced by the engine, never draw a 429."""
-    clock = [0.0]
+    time = FakeTime(0.0)
     api = FreshdeskAPI(desk_of(250), api_key=KEY, per_minute=120, ticket_list_per_minute=20,
-                       clock=lambda: clock[0])
-    statuses: list[int] = []
-
-    def handler(request):
-        response = api.handler(request)
-        statuses.append(response.status_code)
-        return response
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
+                       clock=lambda: time.now)
     store = Store.open(tmp_path / "paced.db")
-    result = runner(store, handler, sleep=sleep,
-                    clock=lambda: NOW + timedelta(seconds=clock[0]),
+    result = runner(store, time.observe(api.handler), sleep=time.sleep,
+                    clock=lambda: NOW + timedelta(seconds=time.now),
                     requests_per_minute=None, ticket_list_requests_per_minute=20,
                     concurrency=4).backfill(NOW - timedelta(days=400))
     assert result.status == "ok"
-    assert 429 not in statuses and len(statuses) > 250
+    assert 429 not in time.statuses and len(time.statuses) > 250
     assert store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 250
 
 
@@ -195,19 +179,6 @@ def test_faults_are_retried_or_dead_lettered_and_the_tables_equal_a_clean_run(tm
     assert set(faults.injected) & set(TRANSPORT) and set(faults.injected) & set(HARMLESS_DATA)
     for table in TABLES:
         assert rows(faulty, table) == rows(clean, table), table
-
-
-class CrashAfter(httpx.BaseTransport):
-    """Delivers `limit` responses, then fails every request as if the process had died."""
-
-    def __init__(self, handler, limit: int):
-        self.inner, self.left = httpx.MockTransport(handler), limit
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.left <= 0:
-            raise KeyboardInterrupt("simulated crash")
-        self.left -= 1
-        return self.inner.handle_request(request)
 
 
 def test_a_crash_at_any_request_resumes_to_the_same_database(tmp_path):

@@ -107,7 +107,8 @@ def test_pacing_slows_down_before_the_budget_runs_out(desk):
     http.get_json(PATH)
     assert slept == []
     http.get_json(PATH)
-    assert slept == [5.0]  # 4 requests left for 20 s: one every 5 s, no 429 needed
+    # 4 left for 20 s, one kept in reserve: one every 20/3 s, no 429 needed
+    assert slept == [pytest.approx(20 / 3)]
 
 
 def test_client_side_cap_spaces_export_requests(desk):
@@ -122,9 +123,12 @@ def test_client_side_cap_spaces_export_requests(desk):
 @pytest.mark.parametrize(("headers", "expected"), [
     ({}, 0.0),
     ({"x-rate-limit": "700", "x-rate-limit-remaining": "600"}, 0.0),
-    ({"ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "9"}, 9.0),
-    ({"x-ratelimit-total": "100", "x-ratelimit-remaining": "5"}, 12.0),  # Freshdesk: 60 s / 5
-    ({"x-ratelimit-limit": "167", "x-ratelimit-remaining": "2",
+    # spent: wait for the reset, plus half a second for whole-second headers
+    ({"ratelimit-limit": "10", "ratelimit-remaining": "0", "ratelimit-reset": "9"}, 9.5),
+    ({"ratelimit-limit": "10", "ratelimit-remaining": "1", "ratelimit-reset": "9"}, 9.5),
+    # Freshdesk, no reset header: the minute, over what is left less one kept in reserve
+    ({"x-ratelimit-total": "100", "x-ratelimit-remaining": "5"}, 15.0),
+    ({"x-ratelimit-limit": "167", "x-ratelimit-remaining": "3",
       "x-ratelimit-reset": str(int(NOW.timestamp()) + 8)}, 4.0),  # Intercom: unix reset
 ])
 def test_budget_delay_reads_every_vendor_spelling(headers, expected):
@@ -159,3 +163,11 @@ def test_a_retry_after_far_in_the_future_is_capped(desk):
     slept: list[float] = []
     engine(desk, slept).get_json(PATH)
     assert slept == [900.0]
+
+
+def test_requests_in_flight_count_against_what_is_left():
+    headers = {"x-ratelimit-limit": "166", "x-ratelimit-remaining": "5",
+               "x-ratelimit-reset": str(int(NOW.timestamp()) + 10)}
+    assert budget_delay(headers, NOW.timestamp(), low_water=1.0) == 10 / 4
+    assert budget_delay(headers, NOW.timestamp(), low_water=1.0, in_flight=3) == 10.0
+    assert budget_delay(headers, NOW.timestamp(), low_water=1.0, in_flight=4) == 10.5

@@ -61,13 +61,13 @@ def test_recorded_fixtures_are_scrubbed_and_replay_serves_the_same_exchange(tmp_
 
 def test_scrubber_is_consistent_and_keeps_structure():
     scrub = Scrubber(["s3cret"])
-    doc = {"name": "Ana Agent", "email": "ana@acme.example", "note": "token s3cret here",
+    doc = {"name": "Ana Agent", "email": "ana@acme.example", "link": "token s3cret here",
            "body": "customer text", "ids": [1, 2], "nested": {"name": "Ana Agent"},
            "cc": ["ana@acme.example", "bo@acme.example"]}
     clean = scrub.value(doc)
     assert clean["name"] == clean["nested"]["name"] == "Person 1"
     assert clean["email"] == clean["cc"][0] == "person1@example.invalid"
     assert clean["cc"][1] == "person2@example.invalid"
-    assert clean["note"] == "token *** here"
+    assert clean["link"] == "token *** here"
     assert clean["body"] == "[13 characters removed]"
     assert clean["ids"] == [1, 2]

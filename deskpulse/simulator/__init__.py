@@ -8,10 +8,11 @@ imports nothing from store, connectors or kpi, so it checks them rather than sha
 from deskpulse.simulator.faults import Faults, with_faults
 from deskpulse.simulator.freshdesk import FreshdeskAPI
 from deskpulse.simulator.generator import generate
+from deskpulse.simulator.intercom import IntercomAPI
 from deskpulse.simulator.model import Desk
 from deskpulse.simulator.replay import ReplayAPI
 from deskpulse.simulator.server import make_server
 from deskpulse.simulator.zendesk import ZendeskAPI
 
-__all__ = ["Desk", "Faults", "FreshdeskAPI", "ReplayAPI", "ZendeskAPI", "generate", "make_server",
-           "with_faults"]
+__all__ = ["Desk", "Faults", "FreshdeskAPI", "IntercomAPI", "ReplayAPI", "ZendeskAPI",
+           "generate", "make_server", "with_faults"]

@@ -26,6 +26,7 @@ import httpx
 
 from deskpulse.simulator import freshdesk_render as render
 from deskpulse.simulator.model import Desk
+from deskpulse.simulator.ratewindow import RateWindow
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 300
@@ -38,23 +39,6 @@ REFUSED = {"per_page": "It should be a Positive Number less than or equal to 100
            "number": "It should be a Positive Number",
            "filter": "It should be one of these values: 'new_and_my_open,watching,spam,deleted'"}
 CONVERSATIONS = re.compile(r"^/api/v2/tickets/(\d+)/conversations$")
-
-
-class RateWindow:
-    """Requests counted in fixed windows of `seconds`; the (limit+1)-th is refused."""
-
-    def __init__(self, limit: int, seconds: float, clock: Callable[[], float]):
-        self.limit, self.seconds, self.clock = limit, seconds, clock
-        self.started, self.used = clock(), 0
-
-    def take(self) -> tuple[bool, int, int]:
-        """(allowed, remaining, seconds until the window resets)."""
-        now = self.clock()
-        if now - self.started >= self.seconds:
-            self.started, self.used = now, 0
-        self.used += 1
-        reset = max(1, int(self.started + self.seconds - now + 0.999))
-        return self.used <= self.limit, max(0, self.limit - self.used), reset
 
 
 class FreshdeskAPI:

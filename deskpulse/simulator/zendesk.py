@@ -23,6 +23,7 @@ import httpx
 
 from deskpulse.simulator import zendesk_render as render
 from deskpulse.simulator.model import Desk
+from deskpulse.simulator.ratewindow import RateWindow
 
 EVENTS_PAGE = 1000
 MAX_EXPORT_PAGE = 1000
@@ -50,7 +51,8 @@ class ZendeskAPI:
         self.requests: list[tuple[str, str, str]] = []
         self._auth = "Basic " + base64.b64encode(f"{email}/token:{token}".encode()).decode()
         self._lock = threading.Lock()
-        self._window: tuple[float, int] = (self.clock(), 0)
+        limit, seconds = rate_limit or (DEFAULT_LIMIT, 60.0)
+        self._window = RateWindow(limit, seconds, self.clock)
         self._index_key: tuple[Any, ...] | None = None
         self._routes = {
             "/api/v2/incremental/tickets/cursor.json": self._tickets,
@@ -85,19 +87,12 @@ class ZendeskAPI:
     # -- rate limit --------------------------------------------------------------------
 
     def _count(self) -> tuple[httpx.Response | None, dict[str, str]]:
-        limit, window = self.rate_limit or (DEFAULT_LIMIT, 60.0)
-        now = self.clock()
-        started, used = self._window
-        if now - started >= window:
-            started, used = now, 0
-        used += 1
-        self._window = (started, used)
-        reset = max(1, int(started + window - now + 0.999))
-        headers = {"x-rate-limit": str(limit),
-                   "x-rate-limit-remaining": str(max(0, limit - used)),
-                   "ratelimit-limit": str(limit), "ratelimit-remaining": str(max(0, limit - used)),
+        allowed, remaining, reset = self._window.take()
+        limit = self._window.limit
+        headers = {"x-rate-limit": str(limit), "x-rate-limit-remaining": str(remaining),
+                   "ratelimit-limit": str(limit), "ratelimit-remaining": str(remaining),
                    "ratelimit-reset": str(reset)}
-        if used > limit:
+        if not allowed:
             body = {"error": "APIRateLimitExceeded", "description": "Rate limit exceeded"}
             return _json(429, body, headers | {"retry-after": str(reset)}), headers
         return None, headers
