@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from store.models import (
+    SURVEY_FEEDBACK_CHANNEL,
     BusinessSchedule,
     Event,
     Group,
@@ -36,7 +37,7 @@ CHANNEL = {1: "email", 2: "web", 3: "phone", 4: "web", 5: "social", 6: "social",
            8: "messaging", 9: "web", 10: "email", 11: "other", 12: "chat", 13: "messaging"}
 OUTBOUND_EMAIL = 10
 CONVERSATION_SOURCE = {0: "reply", 1: "email", 2: "note", 3: "created from tweet",
-                       4: "created from survey", 5: "tweet", 6: "survey feedback",
+                       4: "created from survey", 5: "tweet", 6: SURVEY_FEEDBACK_CHANNEL,
                        7: "facebook", 8: "forwarded email", 9: "phone", 10: "ecommerce"}
 PUBLIC_NOTE = 2
 # Same-second derived status events apply in this order (a direct close sets resolved_at and

@@ -36,4 +36,7 @@ ORACLE = (
                  tolerance=60),
     OracleMetric("time_to_first_close (office hours)", "first_resolution_bus",
                  _value("time_to_first_close"), tolerance=60),
+    # each admin reply from the contact's last unanswered message, median, office hours
+    OracleMetric("median_time_to_reply (office hours)", "reply_time_median_bus",
+                 _value("median_time_to_reply"), tolerance=60),
 )

@@ -23,6 +23,7 @@ TILES = (  # label, summary key, unit, which direction is good
     ("Backlog at end", "backlog", "", "down"),
     ("First reply p50", "frt_p50_s", "h", "down"),
     ("First reply p90", "frt_p90_s", "h", "down"),
+    ("Next reply p50", "reply_p50_s", "h", "down"),
     ("Full resolution p50", "full_resolution_p50_s", "h", "down"),
     ("Full resolution p90", "full_resolution_p90_s", "h", "down"),
     ("First contact resolution", "fcr_pct", "%", "up"),

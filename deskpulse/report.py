@@ -38,6 +38,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Tickets solved (first solve)", "solved", ""),
     ("Backlog at the end", "backlog", ""),
     ("First reply time", "frt", "h"),
+    ("Next reply time", "reply", "h"),
     ("First resolution time", "first_resolution", "h"),
     ("Full resolution time", "full_resolution", "h"),
     ("Requester wait (mean)", "requester_wait_mean_s", "h"),

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from kpi.calendar import Schedule
+from kpi.cycles import Cycle, median_seconds, reply_cycles
 from kpi.rules import ZENDESK, Rules
 
 SOLVED = frozenset({"solved", "closed"})
@@ -34,6 +35,7 @@ class EventRow:
     actor_id: str | None = None
     public: bool = False
     new_value: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class TicketFacts:
     rated_at: datetime | None = None
     flags: int = 0
     spans: list[Span] = field(default_factory=list)
+    cycles: list[Cycle] = field(default_factory=list)
+    reply_cycles: int = 0  # cycles ended by an agent reply
+    reply_time_median: int | None = None
+    reply_time_median_bus: int | None = None
     # business seconds: None unless a schedule is known (never a copy of calendar time)
     frt_bus: int | None = None
     first_resolution_bus: int | None = None
@@ -133,9 +139,23 @@ def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRo
     waits = _statuses(facts, events, not_before)
     _assignments(facts, events)
     _csat(facts, ratings)
+    _cycles(facts, events, created, rules, schedule)
     if schedule is not None:
         _business(facts, waits, schedule)
     return facts
+
+
+def _cycles(facts: TicketFacts, events: list[EventRow], created: EventRow | None,
+            rules: Rules, schedule: Schedule | None) -> None:
+    agent_created = created is not None and created.role == "agent"
+    facts.cycles = reply_cycles(events, facts.clock_start, agent_created, rules)
+    answered = [c for c in facts.cycles if c.end_kind == "reply" and c.end is not None]
+    facts.reply_cycles = len(answered)
+    facts.reply_time_median = median_seconds(
+        [_duration(facts, c.start, c.end) for c in answered if c.end is not None])
+    if schedule is not None:
+        facts.reply_time_median_bus = median_seconds(
+            [schedule.seconds(c.start, c.end) for c in answered if c.end is not None])
 
 
 def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> datetime | None:

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from kpi.calendar import Schedule
+from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import apply_delta, contributions_of
 from kpi.rules import rules_for
@@ -74,7 +75,7 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
     """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
-        for table in ("ticket_facts", "unsolved_spans", "kpi_daily"):
+        for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
@@ -83,7 +84,7 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: reply cycles
 
 
 def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
@@ -118,7 +119,7 @@ def install_views(store: Store) -> None:
 def _replace_facts(store: Store, source: str, ids: list[str],
                    schedule: Schedule | None) -> None:
     conn, marks = store.conn, _marks(len(ids))
-    for table in ("ticket_facts", "unsolved_spans"):
+    for table in ("ticket_facts", "unsolved_spans", "reply_cycles"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
@@ -127,7 +128,7 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
     kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
     rules = rules_for(kind[0] if kind else None)
-    fact_rows, span_rows = [], []
+    fact_rows, span_rows, cycle_rows = [], [], []
     for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
@@ -135,23 +136,36 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
              _day(span.end)) for seq, span in enumerate(facts.spans))
+        cycle_rows.extend(_cycle_row(source, tid, seq, cycle, schedule)
+                          for seq, cycle in enumerate(facts.cycles))
     if fact_rows:
         columns = list(fact_rows[0])
         conn.executemany(
             f"INSERT INTO ticket_facts ({', '.join(columns)}) VALUES ({_marks(len(columns))})",
             [tuple(row.values()) for row in fact_rows])
     conn.executemany("INSERT INTO unsolved_spans VALUES (?, ?, ?, ?, ?, ?, ?)", span_rows)
+    conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
+
+
+def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: Schedule | None
+               ) -> tuple[Any, ...]:
+    ended = cycle.end is not None
+    calendar = max(0, int((cycle.end - cycle.start).total_seconds())) if ended else None
+    business = schedule.seconds(cycle.start, cycle.end) if ended and schedule else None
+    return (source, tid, seq, _iso(cycle.start), _iso(cycle.end), cycle.end_kind, calendar,
+            business, _day(cycle.end))
 
 
 def _events(store: Store, source: str, ids: list[str]) -> dict[str, list[EventRow]]:
     found: dict[str, list[EventRow]] = defaultdict(list)
-    for tid, eid, at, kind, role, person_role, actor, public, new in store.conn.execute(
+    for tid, eid, at, kind, role, person_role, actor, public, new, channel in store.conn.execute(
             "SELECT e.ticket_id, e.id, e.at, e.kind, e.actor_role, p.role, e.actor_id, "
-            "e.public, e.new_value FROM events e LEFT JOIN people p "
+            "e.public, e.new_value, e.channel FROM events e LEFT JOIN people p "
             "ON p.source = e.source AND p.id = e.actor_id "
             f"WHERE e.source = ? AND e.ticket_id IN ({_marks(len(ids))})", (source, *ids)):
         resolved = role or ROLE.get(person_role or "")
-        found[tid].append(EventRow(eid, _time(at), kind, resolved, actor, bool(public), new))
+        found[tid].append(EventRow(eid, _time(at), kind, resolved, actor, bool(public), new,
+                                   channel))
     return found
 
 
@@ -192,5 +206,7 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "zero_touch": int(f.touch(0)), "fcr": int(f.touch(1) and f.reopens == 0),
         "csat_offered": int(f.csat_offered), "csat_score": f.csat_score,
         "csat_positive": flag(f.csat_positive), "rated_at": _iso(f.rated_at),
-        "rated_day": _day(f.rated_at), "flags": f.flags,
+        "rated_day": _day(f.rated_at), "flags": f.flags, "reply_cycles": f.reply_cycles,
+        "reply_time_median_cal": f.reply_time_median,
+        "reply_time_median_bus": f.reply_time_median_bus,
     }

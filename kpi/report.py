@@ -41,10 +41,10 @@ def _ratio(numerator: int, denominator: int, scale: float = 1.0) -> float | None
 
 
 def _filters(source: str | None, since: date | None, until: date | None,
-             day_column: str = "day") -> tuple[str, list[Any]]:
+             day_column: str = "day", source_column: str = "source") -> tuple[str, list[Any]]:
     clauses, args = [], []
     if source:
-        clauses.append("source = ?")
+        clauses.append(f"{source_column} = ?")
         args.append(source)
     if since:
         clauses.append(f"{day_column} >= ?")
@@ -74,13 +74,14 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     totals = _counters(store, source, since, until, by, dimension)
     backlog = _backlog(store, source, since, until, by, dimension, list(totals))
     spreads = _percentiles(store, source, since, until, by)
+    _reply_waits(store, source, since, until, by, spreads)
     rows = []
     for key in sorted(totals):
         c = totals[key]
         row: dict[str, Any] = {} if by is None else {_key_name(by): key}
         row |= {"created": c["created"], "solved": c["solved"],
                 "reopened": c["reopened_tickets"], "backlog": backlog.get(key)}
-        for metric, _column, _anchor in PERCENTILE_METRICS:
+        for metric in [m for m, _column, _anchor in PERCENTILE_METRICS] + ["reply"]:
             values = sorted(spreads.get(key, {}).get(metric, []))
             row[f"{metric}_p50_s"] = percentile(values, 0.5)
             row[f"{metric}_p90_s"] = percentile(values, 0.9)
@@ -147,6 +148,19 @@ def _percentiles(store: Store, source: str | None, since: date | None, until: da
                 f"WHERE {where} AND {column} IS NOT NULL AND {anchor} IS NOT NULL", args):
             found[_key_of(by, day, value)][metric].append(x)
     return found
+
+
+def _reply_waits(store: Store, source: str | None, since: date | None, until: date | None,
+                 by: str | None, found: dict[str, dict[str, list[int]]]) -> None:
+    """Next reply time: every reply cycle answered in the range, by the day of the answer
+    (a ticket with three answered waits counts three times)."""
+    where, args = _filters(source, since, until, "c.end_day", "c.source")
+    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
+    for day, value, seconds in store.conn.execute(
+            f"SELECT c.end_day, f.{dim_column}, c.secs_cal FROM reply_cycles c JOIN "
+            "ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id "
+            f"WHERE c.end_kind = 'reply' AND {where}", args):
+        found[_key_of(by, day, value)]["reply"].append(seconds)
 
 
 def agent_activity(store: Store, *, source: str | None = None, since: date | None = None,

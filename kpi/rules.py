@@ -17,17 +17,20 @@ class Rules:
     `agent_created`: for a ticket an agent opened, whether its opening public comment is
     skipped and the next agent reply is the first response (Zendesk), or the ticket has no
     first response at all (Freshdesk outbound tickets, vendor-apis.md §4.3).
-    `approx_status`: the status history is reconstructed, not recorded (Freshdesk)."""
+    `approx_status`: the status history is reconstructed, not recorded (Freshdesk).
+    `reply_from`: a reply cycle's wait starts at the first unanswered customer message
+    (Zendesk's next reply time) or at the last one (Intercom's median_time_to_reply)."""
 
     name: str
     clock: Literal["created", "first_customer_message"] = "created"
     agent_created: Literal["skip_opening", "no_first_response"] = "skip_opening"
     approx_status: bool = False
+    reply_from: Literal["first_unanswered", "last_unanswered"] = "first_unanswered"
 
 
 ZENDESK = Rules("zendesk")
 FRESHDESK = Rules("freshdesk", agent_created="no_first_response", approx_status=True)
-INTERCOM = Rules("intercom", clock="first_customer_message")
+INTERCOM = Rules("intercom", clock="first_customer_message", reply_from="last_unanswered")
 RULES = {rules.name: rules for rules in (ZENDESK, FRESHDESK, INTERCOM)}
 
 

@@ -112,3 +112,22 @@ CREATE TABLE kpi_meta (
     value TEXT NOT NULL
 );
 """
+
+REPLY_CYCLES = """
+ALTER TABLE ticket_facts ADD COLUMN reply_cycles INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ticket_facts ADD COLUMN reply_time_median_cal INTEGER;
+ALTER TABLE ticket_facts ADD COLUMN reply_time_median_bus INTEGER;
+CREATE TABLE reply_cycles (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    start_at TEXT NOT NULL,
+    end_at TEXT,
+    end_kind TEXT NOT NULL,
+    secs_cal INTEGER,
+    secs_bus INTEGER,
+    end_day TEXT,
+    PRIMARY KEY (source, ticket_id, seq)
+);
+CREATE INDEX reply_cycles_end ON reply_cycles (source, end_day);
+"""

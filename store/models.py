@@ -23,6 +23,9 @@ EventKind = Literal[
 ActorRole = Literal["agent", "customer", "bot", "system"]
 PersonRole = Literal["agent", "customer", "bot", "admin"]
 RatingKind = Literal["csat", "nps", "ces"]
+# The channel of a satisfaction survey's feedback message: a customer message that must not
+# open a reply cycle (kpi-catalog.md §4; Freshdesk sends it as a conversation).
+SURVEY_FEEDBACK_CHANNEL = "survey feedback"
 
 
 def _id_text(value: Any) -> Any:

@@ -143,7 +143,7 @@ def test_a_crash_at_any_request_resumes_to_the_same_database(tmp_path):
             run(store, CrashAfter(api.handler, crash_after))
         assert run(store, httpx.MockTransport(api.handler)).status == "ok"
         for name in ("tickets", "events", "people", "groups", "ratings", "ticket_facts",
-                     "kpi_daily", "unsolved_spans"):
+                     "kpi_daily", "unsolved_spans", "reply_cycles"):
             assert table(store, name) == table(reference, name), (crash_after, name)
         statuses = [r[0] for r in store.conn.execute("SELECT status FROM sync_runs ORDER BY id")]
         assert statuses == ["interrupted", "ok"]

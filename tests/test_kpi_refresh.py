@@ -12,7 +12,7 @@ from store import Event, Person, Rating, Store, Ticket
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
-TABLES = ("ticket_facts", "unsolved_spans", "kpi_daily")
+TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily")
 
 
 @st.composite

@@ -1,0 +1,88 @@
+"""Reply cycles and the vendors' rules for them (kpi-catalog.md §4, vendor-apis.md §4.4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kpi.calendar import Schedule
+from kpi.facts import EventRow, compute
+from kpi.rules import FRESHDESK, INTERCOM, ZENDESK
+from store.models import SURVEY_FEEDBACK_CHANNEL
+from tests.test_kpi_facts import T0, at, created, ev, status
+
+
+def cycles(facts):
+    return [(c.start, c.end, c.end_kind) for c in facts.cycles]
+
+
+def conversation() -> list[EventRow]:
+    """Opened by a customer; answered at 60; two more customer messages; answered at 300."""
+    return created() + [ev(60, "message", "agent", actor="a1"),
+                        ev(100, "message", "customer", actor="c1"),
+                        ev(200, "message", "customer", actor="c1"),
+                        ev(300, "message", "agent", actor="a1")]
+
+
+def test_zendesk_measures_each_wait_from_the_first_unanswered_message():
+    facts = compute(T0, conversation(), [], rules=ZENDESK)
+    assert cycles(facts) == [(T0, at(60), "reply"), (at(100), at(300), "reply")]
+    assert (facts.reply_cycles, facts.reply_time_median) == (2, (60 * 60 + 200 * 60) // 2)
+
+
+def test_intercom_measures_from_the_last_unanswered_message():
+    facts = compute(T0, conversation(), [], rules=INTERCOM)
+    assert cycles(facts) == [(T0, at(60), "reply"), (at(200), at(300), "reply")]
+    assert facts.reply_time_median == (60 * 60 + 100 * 60) // 2
+
+
+def test_a_solve_without_a_reply_ends_the_wait_and_a_last_wait_stays_open():
+    facts = compute(T0, created() + [status(30, "solved"),
+                                     ev(50, "message", "customer", actor="c1")], [])
+    assert cycles(facts) == [(T0, at(30), "solve"), (at(50), None, "open")]
+    assert (facts.reply_cycles, facts.reply_time_median) == (0, None)
+
+
+def test_survey_feedback_and_bots_neither_open_nor_answer_a_wait():
+    feedback = replace(ev(90, "message", "customer", actor="c1"),
+                       channel=SURVEY_FEEDBACK_CHANNEL)
+    facts = compute(T0, created() + [ev(1, "message", "bot", actor="b1"),
+                                     ev(60, "message", "agent", actor="a1"),
+                                     status(61, "solved"), feedback], [], rules=FRESHDESK)
+    assert cycles(facts) == [(T0, at(60), "reply")]
+
+
+def test_an_agent_opened_ticket_waits_only_once_the_customer_writes():
+    facts = compute(T0, created(role="agent", actor="a1") + [
+        ev(10, "message", "agent", actor="a1"), ev(40, "message", "customer", actor="c1"),
+        ev(70, "message", "agent", actor="a1")], [])
+    assert cycles(facts) == [(at(40), at(70), "reply")]
+
+
+def test_intercom_has_no_waits_before_the_first_contact_message():
+    facts = compute(T0, created(role="agent", actor="a1"), [], rules=INTERCOM)
+    assert facts.cycles == [] and facts.reply_time_median is None
+
+
+def test_business_time_median_uses_the_schedule():
+    schedule = Schedule.from_config({"tz": "UTC", "hours": {"mon": ["09:00-10:00"]}})
+    facts = compute(T0, conversation(), [], schedule, rules=ZENDESK)
+    # 09:00→10:00 (60 business min) and 10:40→14:00 (none): median 30 min
+    assert facts.reply_time_median_bus == 30 * 60
+
+
+def test_the_report_counts_every_answered_wait_by_the_day_it_was_answered(tmp_path):
+    from datetime import date
+    from datetime import datetime as dt
+
+    import kpi
+    from tests.simdesk import backfilled_store
+
+    store = backfilled_store(tmp_path / "r.db", tickets=300, seed=2,
+                             now=dt(2026, 6, 1, tzinfo=T0.tzinfo), days=30)
+    since = date(2026, 5, 10)
+    (row,) = kpi.summary(store, since=since)
+    waits = sorted(r[0] for r in store.conn.execute(
+        "SELECT secs_cal FROM reply_cycles WHERE end_kind = 'reply' AND end_day >= ?",
+        (since.isoformat(),)))
+    assert row["reply_n"] == len(waits) > row["frt_n"]  # later answers count too
+    assert row["reply_p50_s"] == kpi.percentile(waits, 0.5)
