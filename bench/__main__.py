@@ -14,6 +14,8 @@ from pathlib import Path
 from bench.efficiency import rate_limit_use, request_efficiency
 from bench.local import throughput_and_kpis
 from bench.memory import memory
+from bench.vendors import efficiency
+from bench.vendors import rate_limit_use as vendor_rate_limit_use
 
 
 def main() -> None:
@@ -21,6 +23,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--memory", default="20000,100000",
                         help="two account sizes for the memory figure")
+    parser.add_argument("--vendor-tickets", type=int, default=20_000,
+                        help="account size for the Freshdesk and Intercom request figures")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
     args = parser.parse_args()
     tickets = 300 if args.smoke else args.tickets
@@ -30,10 +34,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         print(request_efficiency(tickets, folder))
+        for kind in ("freshdesk", "intercom"):
+            print(efficiency(kind, 200 if args.smoke else args.vendor_tickets, folder))
         if args.smoke:
             print(rate_limit_use(300, folder, limit=40, window=0.5, duration=1.0))
+            for kind in ("freshdesk", "intercom"):
+                print(vendor_rate_limit_use(kind, folder, limit=10_000, window=60.0,
+                                            duration=0.5, tickets=10))
         else:
             print(rate_limit_use(2000, folder))
+            # each vendor's real window: Freshdesk a minute (no reset header), Intercom 10 s
+            print(vendor_rate_limit_use("freshdesk", folder, limit=60, window=60.0,
+                                        duration=150))
+            print(vendor_rate_limit_use("intercom", folder, limit=30, window=10.0,
+                                        duration=40))
         print(throughput_and_kpis(tickets, folder))
     print(memory((small, large)))
 

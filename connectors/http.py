@@ -32,7 +32,9 @@ from connectors.errors import (
 from connectors.pacing import (
     LOW_WATER,
     MinInterval,
+    WindowWatch,
     budget_delay,
+    remaining_budget,
     retry_after,
     seconds_to_reset,
 )
@@ -102,7 +104,10 @@ class Http:
         self.concurrency = max(1, concurrency)
         self.low_water = low_water
         self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
-        self._budget_wait = 0.0
+        # when the budget lets the next request go (a clock time: the work done between a
+        # response and the next request counts toward the wait instead of adding to it)
+        self._not_before = 0.0
+        self._window = WindowWatch()
         # One request at a time passes the pacing gate (a waiting request holds it), so
         # concurrent workers share one budget instead of each spending it.
         self._gate = threading.Lock()
@@ -171,9 +176,11 @@ class Http:
             asked = seconds_to_reset(response.headers, now)
         # a Retry-After already says how long to wait: the budget must not add its own wait;
         if asked is None:  # the largest wait any response asked for, until a request spends it
-            wait = budget_delay(response.headers, now, self.low_water, others)
             with self._counter:
-                self._budget_wait = max(self._budget_wait, wait)
+                self._window.see(remaining_budget(response.headers), now)
+                wait = budget_delay(response.headers, now, self.low_water, others,
+                                    self._window.reset_in(now))
+                self._not_before = max(self._not_before, now + wait)
         if not response.is_success:
             raise error_for_status(self.source, self.vendor, response, asked)
         try:
@@ -185,7 +192,8 @@ class Http:
 
     def _pace(self, cap: str | None) -> None:
         with self._gate:
-            wait = self._budget_wait
+            target = self._not_before
+            wait = max(0.0, target - self._now())
             limiters = [self._caps[name] for name in (ALL_REQUESTS, cap)
                         if name is not None and name in self._caps]
             now = self._now()
@@ -193,7 +201,8 @@ class Http:
                 wait = max(wait, limiter.delay(now))
             if wait > 0:
                 self.sleep(wait)
-            self._budget_wait = 0.0
+            if self._not_before == target:  # spent (unless a response asked for more meanwhile)
+                self._not_before = 0.0
             for limiter in limiters:
                 limiter.mark(self._now())
             with self._counter:  # from here on this request spends budget

@@ -22,6 +22,7 @@ LOW_WATER = 0.10
 RESERVE = 1  # never spend the window's last request: concurrent senders can overshoot by one
 RESET_MARGIN = 0.5  # seconds past a reset: whole-second headers and clocks a little apart
 DEFAULT_WINDOW_SECONDS = 60.0
+MAX_WINDOW_SECONDS = 3600.0  # the longest rate window any vendor documents (an hour)
 _UNIX_TIME_FLOOR = 1_000_000_000  # a reset value this large is a unix time (Intercom), not a delta
 
 
@@ -38,24 +39,33 @@ def _number(headers: Mapping[str, str], names: tuple[str, ...]) -> float | None:
 
 
 def seconds_to_reset(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds until the window resets. A unix-time reset further off than any vendor's
+    window means our clock and the vendor's disagree: that is read as "unknown" rather than
+    as a reason to wait for hours."""
     reset = _number(headers, RESET_HEADERS)
     if reset is None:
         return None
-    return max(0.0, reset - now) if reset >= _UNIX_TIME_FLOOR else max(0.0, reset)
+    if reset < _UNIX_TIME_FLOOR:
+        return max(0.0, reset)
+    seconds = reset - now
+    return max(0.0, seconds) if seconds <= MAX_WINDOW_SECONDS else None
 
 
 def budget_delay(headers: Mapping[str, str], now: float, low_water: float = LOW_WATER,
-                 in_flight: int = 0) -> float:
+                 in_flight: int = 0, reset_hint: float | None = None) -> float:
     """Seconds to wait before the next request so the remaining budget lasts the window.
     `low_water=1.0` spreads every request evenly over the window (Intercom asks for that:
     its budget refills every 10 seconds). `in_flight` requests already sent will spend
-    some of what the header says is left."""
+    some of what the header says is left. `reset_hint` is the caller's estimate of the
+    seconds to the reset when the headers give none (Freshdesk)."""
     limit = _number(headers, LIMIT_HEADERS)
     remaining = _number(headers, REMAINING_HEADERS)
     if limit is None or remaining is None or limit <= 0:
         return 0.0
     remaining -= in_flight + RESERVE
     reset_in = seconds_to_reset(headers, now)
+    if reset_in is None:
+        reset_in = reset_hint
     if remaining <= 0:  # spent: wait for the window to turn, with a margin for clock edges
         return (DEFAULT_WINDOW_SECONDS if reset_in is None else reset_in) + RESET_MARGIN
     if remaining > limit * low_water:
@@ -63,6 +73,33 @@ def budget_delay(headers: Mapping[str, str], now: float, low_water: float = LOW_
     if reset_in is None:
         reset_in = DEFAULT_WINDOW_SECONDS
     return reset_in / remaining
+
+
+def remaining_budget(headers: Mapping[str, str]) -> float | None:
+    return _number(headers, REMAINING_HEADERS)
+
+
+@dataclass
+class WindowWatch:
+    """Guesses when a vendor's window resets when it does not say (Freshdesk): a window
+    began when the remaining budget last went up (or when we first saw it)."""
+
+    seconds: float = DEFAULT_WINDOW_SECONDS
+    began: float | None = None
+    last: float | None = None
+
+    def see(self, remaining: float | None, now: float) -> None:
+        if remaining is None:
+            return
+        if self.last is None or remaining > self.last:
+            self.began = now
+        self.last = remaining
+
+    def reset_in(self, now: float) -> float | None:
+        if self.began is None:
+            return None
+        left = self.began + self.seconds - now
+        return left if left > 0 else None
 
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:

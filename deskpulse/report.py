@@ -42,6 +42,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("First resolution time", "first_resolution", "h"),
     ("Full resolution time", "full_resolution", "h"),
     ("Requester wait (mean)", "requester_wait_mean_s", "h"),
+    ("Handle time (logged)", "handle_time", "h"),
     ("Replies per solved ticket", "replies_per_solved", ""),
     ("One-touch", "one_touch_pct", "%"),
     ("First contact resolution", "fcr_pct", "%"),

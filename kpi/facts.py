@@ -85,6 +85,7 @@ class TicketFacts:
     reply_cycles: int = 0  # cycles ended by an agent reply
     reply_time_median: int | None = None
     reply_time_median_bus: int | None = None
+    handle_time: int | None = None  # seconds agents logged (time entries); None: none logged
     # business seconds: None unless a schedule is known (never a copy of calendar time)
     frt_bus: int | None = None
     first_resolution_bus: int | None = None

@@ -84,7 +84,7 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-FACTS_VERSION = 2  # 2: reply cycles
+FACTS_VERSION = 3  # 2: reply cycles; 3: handle time
 
 
 def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
@@ -126,12 +126,16 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         "SELECT id, created_at, channel, priority, group_id, assignee_id FROM tickets "
         f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
+    handled = dict(conn.execute(
+        "SELECT ticket_id, SUM(seconds) FROM time_entries WHERE source = ? AND ticket_id IN "
+        f"({marks}) GROUP BY ticket_id", (source, *ids)))
     kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
     rules = rules_for(kind[0] if kind else None)
     fact_rows, span_rows, cycle_rows = [], [], []
     for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
+        facts.handle_time = handled.get(tid)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee))
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
@@ -208,5 +212,5 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "csat_positive": flag(f.csat_positive), "rated_at": _iso(f.rated_at),
         "rated_day": _day(f.rated_at), "flags": f.flags, "reply_cycles": f.reply_cycles,
         "reply_time_median_cal": f.reply_time_median,
-        "reply_time_median_bus": f.reply_time_median_bus,
+        "reply_time_median_bus": f.reply_time_median_bus, "handle_time_s": f.handle_time,
     }

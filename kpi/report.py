@@ -23,7 +23,9 @@ PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day"),
                       ("full_resolution", "full_resolution_cal", "last_solved_day"),
                       # business time: no values (so None figures) without a schedule
                       ("frt_bus", "frt_bus", "first_reply_day"),
-                      ("full_resolution_bus", "full_resolution_bus", "last_solved_day"))
+                      ("full_resolution_bus", "full_resolution_bus", "last_solved_day"),
+                      # where agents log time (Freshdesk time entries): per solved ticket
+                      ("handle_time", "handle_time_s", "first_solved_day"))
 
 
 def percentile(sorted_values: list[int], p: float) -> float | None:

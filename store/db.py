@@ -233,7 +233,7 @@ class Store:
             ]
             self._upsert("vendor_metrics", rows, pk=("source", "ticket_id"))
         if entries := grouped.get(TimeEntry):
-            # no KPI fact reads time entries yet, so they leave kpi_dirty alone
+            changed.update(self._time_entries_that_change(source, entries))
             self._upsert("time_entries", [time_entry_row(source, e) for e in entries])
         if schedules := grouped.get(BusinessSchedule):
             self._upsert("schedules", [schedule_row(source, s) for s in schedules])
@@ -266,6 +266,19 @@ class Store:
             "SELECT DISTINCT ticket_id FROM events WHERE source = ? AND actor_id IN ({})",
             source, moved,
         )}
+
+    def _time_entries_that_change(self, source: str, entries: list[TimeEntry]) -> set[str]:
+        """Tickets whose logged time moves: sources re-read a day of entries every sync, and
+        an entry read again unchanged must not make its ticket's facts recompute."""
+        old = {row[0]: (row[1], row[2]) for row in self._select_in(
+            "SELECT id, ticket_id, seconds FROM time_entries WHERE source = ? AND id IN ({})",
+            source, [e.id for e in entries])}
+        moved: set[str] = set()
+        for entry in entries:
+            before = old.get(entry.id)
+            if before != (entry.ticket_id, entry.seconds):
+                moved.update(t for t in (entry.ticket_id, before[0] if before else None) if t)
+        return moved
 
     def events_seen(self, source: str, ticket_ids: list[str]) -> dict[str, int]:
         """The vendor's history count stored with each ticket when its events were read

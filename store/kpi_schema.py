@@ -131,3 +131,7 @@ CREATE TABLE reply_cycles (
 );
 CREATE INDEX reply_cycles_end ON reply_cycles (source, end_day);
 """
+
+HANDLE_TIME = """
+ALTER TABLE ticket_facts ADD COLUMN handle_time_s INTEGER;
+"""

@@ -198,3 +198,25 @@ def test_a_crash_at_any_request_resumes_to_the_same_database(tmp_path):
         for table in TABLES:
             assert rows(store, table) == rows(reference, table), (crash_after, table)
         store.close()
+
+
+def test_handle_time_is_the_time_agents_logged_and_unchanged_entries_recompute_nothing(
+        synced):
+    _desk, store = synced
+    logged = dict(store.conn.execute(
+        "SELECT ticket_id, SUM(seconds) FROM time_entries GROUP BY ticket_id"))
+    facts = dict(store.conn.execute("SELECT ticket_id, handle_time_s FROM ticket_facts"))
+    assert logged and all(facts[tid] == seconds for tid, seconds in logged.items()
+                          if tid in facts)
+    assert all(facts[tid] is None for tid in facts if tid not in logged)
+    from store import TimeEntry
+
+    entry = store.conn.execute("SELECT id, ticket_id, seconds, at FROM time_entries "
+                               "LIMIT 1").fetchone()
+    same = TimeEntry(id=entry[0], ticket_id=entry[1], seconds=entry[2], at=entry[3])
+    assert store.commit_page("fd", "time_entries", [same], None) == set()
+    longer = same.model_copy(update={"seconds": entry[2] + 60})
+    assert store.commit_page("fd", "time_entries", [longer], None) == {entry[1]}
+    kpi.refresh(store)
+    assert store.conn.execute("SELECT handle_time_s FROM ticket_facts WHERE ticket_id = ?",
+                              (entry[1],)).fetchone()[0] == logged[entry[1]] + 60

@@ -171,3 +171,25 @@ def test_requests_in_flight_count_against_what_is_left():
     assert budget_delay(headers, NOW.timestamp(), low_water=1.0) == 10 / 4
     assert budget_delay(headers, NOW.timestamp(), low_water=1.0, in_flight=3) == 10.0
     assert budget_delay(headers, NOW.timestamp(), low_water=1.0, in_flight=4) == 10.5
+
+
+def test_a_reset_far_beyond_any_window_is_clock_skew_not_a_reason_to_wait_hours():
+    skewed = {"x-ratelimit-limit": "166", "x-ratelimit-remaining": "100",
+              "x-ratelimit-reset": str(int(NOW.timestamp()) + 86_400 * 90)}
+    # even pacing falls back to a minute's window: 60 s over 99 requests, not 90 days
+    assert budget_delay(skewed, NOW.timestamp(), low_water=1.0) == pytest.approx(60 / 99)
+
+
+def test_without_a_reset_header_the_window_is_timed_from_when_the_budget_refilled():
+    from connectors.pacing import WindowWatch
+
+    watch = WindowWatch(seconds=60)
+    watch.see(40, now=1000.0)  # first sight: assume the window began now
+    watch.see(30, now=1030.0)
+    assert watch.reset_in(1030.0) == 30.0
+    watch.see(59, now=1065.0)  # refilled: a new window began
+    assert watch.reset_in(1070.0) == 55.0
+    headers = {"x-ratelimit-total": "60", "x-ratelimit-remaining": "4"}
+    # 3 usable requests (one kept in reserve) over the 55 s this window has left
+    assert budget_delay(headers, 1070.0, reset_hint=watch.reset_in(1070.0)) == \
+        pytest.approx(55 / 3)

@@ -101,3 +101,38 @@ def test_hostile_text_in_every_text_field_round_trips(tmp_path, text):
     assert store.conn.execute("SELECT score, comment FROM ratings").fetchone() == (text, text)
     assert store.cursor("acme", text) == {"cursor": text}
     store.close()
+
+
+@pytest.mark.parametrize("kind", ["freshdesk", "intercom"])
+def test_other_vendors_keep_their_keys_out_of_output_and_files(tmp_path, kind):
+    """Freshdesk's key travels as Basic auth (base64 of `key:X`), Intercom's as a Bearer."""
+    import base64
+
+    from deskpulse.simulated import vendor
+
+    def configured(url: str) -> Path:
+        options = vendor(kind).options(url, "${SIM_TOKEN}")
+        lines = [f'database = "{kind}.db"', "[sources.sim]", f'kind = "{kind}"']
+        lines += [f"{key} = {value!r}".replace("'", '"') if value is not None
+                  else f"{key} = 100000"  # no client-side cap: the simulator is local
+                  for key, value in options.items()]
+        (tmp_path / "deskpulse.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return tmp_path / "deskpulse.toml"
+
+    url, server = start_simulator(tickets=80, seed=3, vendor=kind)
+    try:
+        config = configured(url)
+        outputs = [run("sync", "--config", str(config), token=FAKE_TOKEN, cwd=tmp_path),
+                   run("backfill", "sim", "--since", "2000-01-01", "--config", str(config),
+                       token=SERVED_TOKEN, cwd=tmp_path)]
+    finally:
+        stop(server)
+    assert outputs[0].returncode == 1 and "401" in outputs[0].stdout + outputs[0].stderr
+    assert outputs[1].returncode == 0, outputs[1].stderr
+    secrets = [s for token in (FAKE_TOKEN, SERVED_TOKEN)
+               for s in (token, base64.b64encode(f"{token}:X".encode()).decode())]
+    for out in outputs:
+        assert not [s for s in secrets if s in out.stdout + out.stderr]
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert not [s for s in secrets if s.encode() in path.read_bytes()], path

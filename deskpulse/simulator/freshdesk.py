@@ -46,13 +46,14 @@ class FreshdeskAPI:
 
     def __init__(self, desk: Desk, *, api_key: str, per_minute: int = DEFAULT_LIMIT,
                  ticket_list_per_minute: int | None = None,
-                 clock: Callable[[], float] | None = None):
+                 clock: Callable[[], float] | None = None, window_seconds: float = 60.0):
         self.desk = desk
         self.clock = clock or time.monotonic
         self.requests: list[tuple[str, str, str]] = []
         self._auth = "Basic " + base64.b64encode(f"{api_key}:X".encode()).decode()
         self._lock = threading.Lock()
-        self._account = RateWindow(per_minute, 60.0, self.clock)
+        # `window_seconds` shortens the minute for benchmarks that cannot wait minutes
+        self._account = RateWindow(per_minute, window_seconds, self.clock)
         self._ticket_list = RateWindow(ticket_list_per_minute or DEFAULT_LIMIT, 60.0,
                                        self.clock)
         self._index_key: tuple[Any, ...] | None = None
