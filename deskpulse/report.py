@@ -39,6 +39,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Backlog at the end", "backlog", ""),
     ("First reply time", "frt", "h"),
     ("Next reply time", "reply", "h"),
+    ("Time to first assignment", "first_assignment", "h"),
     ("First resolution time", "first_resolution", "h"),
     ("Full resolution time", "full_resolution", "h"),
     ("Requester wait (mean)", "requester_wait_mean_s", "h"),
@@ -48,6 +49,8 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("First contact resolution", "fcr_pct", "%"),
     ("Reopen rate", "reopen_pct", "%"),
     ("CSAT", "csat_pct", "%"),
+    ("Survey response rate", "survey_response_pct", "%"),
+    ("Bot-only resolutions", "bot_only_pct", "%"),
 )
 
 

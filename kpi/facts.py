@@ -22,7 +22,7 @@ from kpi.rules import ZENDESK, Rules
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
-AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE = 1, 2, 4, 8
+AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
 _RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
 
 
@@ -86,6 +86,10 @@ class TicketFacts:
     reply_time_median: int | None = None
     reply_time_median_bus: int | None = None
     handle_time: int | None = None  # seconds agents logged (time entries); None: none logged
+    first_assigned_at: datetime | None = None
+    first_assignment: int | None = None  # clock start → first assignment to an agent
+    first_assignment_bus: int | None = None
+    bot_msgs: int = 0
     # business seconds: None unless a schedule is known (never a copy of calendar time)
     frt_bus: int | None = None
     first_resolution_bus: int | None = None
@@ -139,6 +143,7 @@ def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRo
     not_before = None if rules.clock == "created" else facts.clock_start
     waits = _statuses(facts, events, not_before)
     _assignments(facts, events)
+    _bots(facts, events)
     _csat(facts, ratings)
     _cycles(facts, events, created, rules, schedule)
     if schedule is not None:
@@ -175,6 +180,7 @@ def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
         return None if end is None or start is None else schedule.seconds(start, max(start, end))
 
     facts.frt_bus = span(facts.first_reply_at)
+    facts.first_assignment_bus = span(facts.first_assigned_at)
     facts.first_resolution_bus = span(facts.first_solved_at)
     facts.full_resolution_bus = span(facts.last_solved_at) if facts.full_resolution is not None \
         else None
@@ -268,6 +274,19 @@ def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime |
 def _assignments(facts: TicketFacts, events: list[EventRow]) -> None:
     facts.assignee_stations = sum(1 for e in events if e.kind == "assignee" and e.new_value)
     facts.group_stations = sum(1 for e in events if e.kind == "group" and e.new_value)
+    start = facts.clock_start
+    first = next((e.at for e in events if e.kind == "assignee" and e.new_value
+                  and start is not None and e.at >= start), None)
+    if first is not None and start is not None:
+        facts.first_assigned_at = first
+        facts.first_assignment = _duration(facts, start, first)
+
+
+def _bots(facts: TicketFacts, events: list[EventRow]) -> None:
+    """Bot messages; a ticket solved with bot answers and no agent reply is bot-only."""
+    facts.bot_msgs = sum(1 for e in events if e.kind == "message" and e.role == "bot")
+    if facts.bot_msgs and facts.replies == 0 and facts.status in SOLVED:
+        facts.flags |= BOT_ONLY
 
 
 def _csat(facts: TicketFacts, ratings: list[RatingRow]) -> None:

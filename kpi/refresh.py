@@ -84,7 +84,7 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-FACTS_VERSION = 3  # 2: reply cycles; 3: handle time
+FACTS_VERSION = 4  # 2: reply cycles; 3: handle time; 4: first assignment, bots
 
 
 def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
@@ -213,4 +213,8 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "rated_day": _day(f.rated_at), "flags": f.flags, "reply_cycles": f.reply_cycles,
         "reply_time_median_cal": f.reply_time_median,
         "reply_time_median_bus": f.reply_time_median_bus, "handle_time_s": f.handle_time,
+        "first_assigned_at": _iso(f.first_assigned_at),
+        "first_assigned_day": _day(f.first_assigned_at),
+        "first_assignment_cal": f.first_assignment,
+        "first_assignment_bus": f.first_assignment_bus, "bot_msgs": f.bot_msgs,
     }

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kpi.rollup import COUNTERS
+from kpi.rules import rules_for
 from store import Store
 
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
@@ -23,6 +24,7 @@ PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day"),
                       ("full_resolution", "full_resolution_cal", "last_solved_day"),
                       # business time: no values (so None figures) without a schedule
                       ("frt_bus", "frt_bus", "first_reply_day"),
+                      ("first_assignment", "first_assignment_cal", "first_assigned_day"),
                       ("full_resolution_bus", "full_resolution_bus", "last_solved_day"),
                       # where agents log time (Freshdesk time entries): per solved ticket
                       ("handle_time", "handle_time_s", "first_solved_day"))
@@ -77,6 +79,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     backlog = _backlog(store, source, since, until, by, dimension, list(totals))
     spreads = _percentiles(store, source, since, until, by)
     _reply_waits(store, source, since, until, by, spreads)
+    shares = _solved_shares(store, source, since, until, by)
     rows = []
     for key in sorted(totals):
         c = totals[key]
@@ -97,6 +100,14 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             "reopen_pct": _ratio(c["reopened_tickets"], c["solved"], 100),
             "csat_pct": _ratio(c["csat_positive"], c["csat_rated"], 100),
             "csat_n": c["csat_rated"],
+        }
+        share = shares.get(key, {})
+        row |= {
+            # no bot in the data: no figure (a desk without a bot is not 0% bot-resolved)
+            "bot_only_pct": _ratio(share.get("bot_only", 0), c["solved"], 100)
+            if share.get("with_bots") else None,
+            "survey_response_pct": _ratio(share.get("answered", 0), share.get("offered", 0),
+                                          100),
         }
         rows.append(row)
     return rows
@@ -163,6 +174,28 @@ def _reply_waits(store: Store, source: str | None, since: date | None, until: da
             "ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id "
             f"WHERE c.end_kind = 'reply' AND {where}", args):
         found[_key_of(by, day, value)]["reply"].append(seconds)
+
+
+def _solved_shares(store: Store, source: str | None, since: date | None, until: date | None,
+                   by: str | None) -> dict[str, dict[str, int]]:
+    """Among tickets first solved in the range: bot-only resolutions (flag 16) and satisfaction
+    surveys offered and answered (the survey response rate), the latter only from vendors
+    that record unanswered surveys: elsewhere every known survey is an answer."""
+    where, args = _filters(source, since, until, "f.first_solved_day", "f.source")
+    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
+    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, value, kind, bot_only, bots, offered, answered in store.conn.execute(
+            f"SELECT f.first_solved_day, f.{dim_column}, s.kind, (f.flags & 16) != 0, "
+            "f.bot_msgs > 0, f.csat_offered, f.csat_positive IS NOT NULL FROM ticket_facts f "
+            f"LEFT JOIN sources s ON s.name = f.source WHERE {where} "
+            "AND f.first_solved_day IS NOT NULL", args):
+        share = found[_key_of(by, day, value)]
+        share["bot_only"] += bot_only
+        share["with_bots"] += bots
+        if rules_for(kind).surveys_offered:
+            share["offered"] += offered
+            share["answered"] += answered
+    return found
 
 
 def agent_activity(store: Store, *, source: str | None = None, since: date | None = None,

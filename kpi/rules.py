@@ -18,6 +18,8 @@ class Rules:
     skipped and the next agent reply is the first response (Zendesk), or the ticket has no
     first response at all (Freshdesk outbound tickets, vendor-apis.md §4.3).
     `approx_status`: the status history is reconstructed, not recorded (Freshdesk).
+    `surveys_offered`: the vendor records surveys sent but not answered (Zendesk's
+    "offered"); without that a survey response rate cannot be known.
     `reply_from`: a reply cycle's wait starts at the first unanswered customer message
     (Zendesk's next reply time) or at the last one (Intercom's median_time_to_reply)."""
 
@@ -26,11 +28,14 @@ class Rules:
     agent_created: Literal["skip_opening", "no_first_response"] = "skip_opening"
     approx_status: bool = False
     reply_from: Literal["first_unanswered", "last_unanswered"] = "first_unanswered"
+    surveys_offered: bool = True  # unanswered surveys are records too (survey response rate)
 
 
 ZENDESK = Rules("zendesk")
-FRESHDESK = Rules("freshdesk", agent_created="no_first_response", approx_status=True)
-INTERCOM = Rules("intercom", clock="first_customer_message", reply_from="last_unanswered")
+FRESHDESK = Rules("freshdesk", agent_created="no_first_response", approx_status=True,
+                  surveys_offered=False)
+INTERCOM = Rules("intercom", clock="first_customer_message", reply_from="last_unanswered",
+                 surveys_offered=False)
 RULES = {rules.name: rules for rules in (ZENDESK, FRESHDESK, INTERCOM)}
 
 

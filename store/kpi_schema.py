@@ -135,3 +135,12 @@ CREATE INDEX reply_cycles_end ON reply_cycles (source, end_day);
 HANDLE_TIME = """
 ALTER TABLE ticket_facts ADD COLUMN handle_time_s INTEGER;
 """
+
+ASSIGNMENT_AND_BOTS = """
+ALTER TABLE ticket_facts ADD COLUMN first_assigned_at TEXT;
+ALTER TABLE ticket_facts ADD COLUMN first_assigned_day TEXT;
+ALTER TABLE ticket_facts ADD COLUMN first_assignment_cal INTEGER;
+ALTER TABLE ticket_facts ADD COLUMN first_assignment_bus INTEGER;
+ALTER TABLE ticket_facts ADD COLUMN bot_msgs INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ticket_facts_first_assigned_day ON ticket_facts (source, first_assigned_day);
+"""

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from store.kpi_schema import HANDLE_TIME, KPI_META, KPI_TABLES, REPLY_CYCLES
+from store.kpi_schema import (
+    ASSIGNMENT_AND_BOTS,
+    HANDLE_TIME,
+    KPI_META,
+    KPI_TABLES,
+    REPLY_CYCLES,
+)
 
 CORE_TABLES = """
 CREATE TABLE sources (
@@ -159,7 +165,7 @@ CREATE TABLE schedules (
 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
-                         HANDLE_TIME]
+                         HANDLE_TIME, ASSIGNMENT_AND_BOTS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

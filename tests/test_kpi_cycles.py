@@ -86,3 +86,39 @@ def test_the_report_counts_every_answered_wait_by_the_day_it_was_answered(tmp_pa
         (since.isoformat(),)))
     assert row["reply_n"] == len(waits) > row["frt_n"]  # later answers count too
     assert row["reply_p50_s"] == kpi.percentile(waits, 0.5)
+
+
+def test_first_assignment_and_bot_only_resolution():
+    from kpi.facts import BOT_ONLY
+
+    facts = compute(T0, created() + [ev(1, "message", "bot", actor="b1"),
+                                     ev(5, "assignee", "system", new="a1", public=False),
+                                     status(20, "solved")], [], rules=INTERCOM)
+    assert (facts.first_assignment, facts.bot_msgs) == (5 * 60, 1)
+    assert facts.flags & BOT_ONLY
+    answered = compute(T0, created() + [ev(1, "message", "bot", actor="b1"),
+                                        ev(9, "message", "agent", actor="a1"),
+                                        status(20, "solved")], [])
+    assert not answered.flags & BOT_ONLY and answered.first_assignment is None
+
+
+def test_survey_response_rate_and_bot_share_only_where_the_data_can_say(tmp_path):
+    from datetime import date
+    from datetime import datetime as dt
+
+    import kpi
+    from tests.simdesk import backfilled_store
+
+    store = backfilled_store(tmp_path / "s.db", tickets=300, seed=4,
+                             now=dt(2026, 6, 1, tzinfo=T0.tzinfo), days=30)
+    (row,) = kpi.summary(store, since=date(2026, 5, 1))
+    offered, answered = store.conn.execute(
+        "SELECT SUM(csat_offered), SUM(csat_positive IS NOT NULL) FROM ticket_facts "
+        "WHERE first_solved_day >= '2026-05-01'").fetchone()
+    assert 0 < answered < offered  # Zendesk records unanswered ("offered") surveys
+    assert row["survey_response_pct"] == round(100 * answered / offered, 2)
+    assert row["bot_only_pct"] is None  # the simulated Zendesk has no bot
+    assert row["first_assignment_n"] > 0
+    store.conn.execute("UPDATE sources SET kind = 'freshdesk'")
+    (row,) = kpi.summary(store, since=date(2026, 5, 1))
+    assert row["survey_response_pct"] is None  # Freshdesk keeps only answers
