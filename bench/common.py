@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,3 +106,26 @@ def table(title: str, rows: list[tuple[str, str]]) -> str:
     lines = [title, "-" * len(title)]
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
     return "\n".join(lines) + "\n"
+
+
+def repeat_for(duration: float, run: Callable[[], RunResult]) -> tuple[int, int, float]:
+    """Run backfills until `duration` seconds have passed: (requests, runs, seconds)."""
+    started = time.monotonic()
+    requests = rounds = 0
+    while time.monotonic() - started < duration:
+        requests += run().requests
+        rounds += 1
+    return requests, rounds, time.monotonic() - started
+
+
+def rate_table(vendor: str, *, limit: int, window: float, duration: float, requests: int,
+               rounds: int, elapsed: float, limited: int) -> str:
+    achieved, allowed = requests / elapsed, limit / window
+    rows = [("limit", f"{limit} requests / {window:g} s = {allowed:.1f}/s"),
+            (f"requests sent (backfills repeated for ~{duration:g} s)",
+             f"{requests:,} in {rounds} runs"),
+            ("achieved rate", f"{achieved:.1f}/s"),
+            ("achieved / limit (target >= 0.9)", f"{achieved / allowed:.3f}"),
+            ("answered 429 (target <= 1%)",
+             f"{limited:,} = {100 * limited / max(requests, 1):.2f}%")]
+    return table(f"Rate-limit use, {vendor} headers, simulator enforcing the window", rows)

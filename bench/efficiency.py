@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import ENV, NOW, api, backfill, desk, open_store, table
+from bench.common import ENV, NOW, api, backfill, desk, open_store, rate_table, repeat_for, table
 from deskpulse.demo import demo_source
 from deskpulse.simulator.zendesk_render import audits
 from deskpulse.sync import Runner
@@ -76,25 +76,12 @@ def rate_limit_use(tickets: int, folder: Path, limit: int = 30, window: float = 
         return response
 
     store = open_store(folder / "ratelimit.db")
-    started = time.monotonic()
-    requests = rounds = 0
-    while time.monotonic() - started < duration:
-        result = backfill(store, httpx.MockTransport(counting), sleep=time.sleep)
-        requests += result.requests
-        rounds += 1
-    elapsed = time.monotonic() - started
-    limited = statuses.count(429)
+    requests, rounds, elapsed = repeat_for(duration, lambda: backfill(
+        store, httpx.MockTransport(counting), sleep=time.sleep))
     store.close()
-    achieved = requests / elapsed
-    allowed = limit / window
-    rows = [("limit", f"{limit} requests / {window:g} s = {allowed:.1f}/s"),
-            (f"requests sent (backfills repeated for ~{duration:g} s)",
-             f"{requests:,} in {rounds} runs"),
-            ("achieved rate", f"{achieved:.1f}/s"),
-            ("achieved / limit (target >= 0.9)", f"{achieved / allowed:.3f}"),
-            ("answered 429 (target <= 1%)",
-             f"{limited:,} = {100 * limited / max(requests, 1):.2f}%")]
-    return table("Rate-limit use, Zendesk headers, simulator enforcing the window", rows)
+    return rate_table("Zendesk", limit=limit, window=window, duration=duration,
+                      requests=requests, rounds=rounds, elapsed=elapsed,
+                      limited=statuses.count(429))
 
 
 __all__ = ["NOW", "rate_limit_use", "request_efficiency"]
