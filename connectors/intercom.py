@@ -84,11 +84,14 @@ class IntercomSource(HttpSource):
                              cursor or {}, since, until, None, stored)
 
     def estimate(self, since: datetime) -> dict[str, int | None]:
-        """Conversations updated since `since`: Intercom's total_count (one request)."""
+        """Conversations updated since `since`: Intercom's total_count (one request); each
+        needs a search share and, at most, one parts request."""
         body, _response = self._search("/conversations/search", int(since.timestamp()), None,
                                        None, 1)
         total = body.get("total_count") if isinstance(body, dict) else None
-        return {"conversations": total if isinstance(total, int) else None}
+        if not isinstance(total, int):
+            return {"tickets": None}
+        return {"tickets": total, "requests": -(-total // PAGE_SIZE) + total + 3}
 
     def whole(self, stream: str) -> Iterator[Page]:
         build = admin_records if stream == "admins" else team_records

@@ -165,9 +165,12 @@ def _print_plan(plan: dict) -> None:
     if tickets is None:
         console.print("  the vendor gave no ticket count: no estimate")
         return
-    # Zendesk: 1,000 tickets a request; ticket events run ~10 audits a ticket, 1,000 a page.
-    requests = -(-tickets // 1000) * 11 + 4
-    line = f"  ~{tickets:,} tickets in the account → at most ~{requests:,} requests"
+    requests = plan["estimate"].get("requests")
+    line = f"  ~{tickets:,} tickets"
+    if requests is None:
+        console.print(line)
+        return
+    line += f" → at most ~{requests:,} requests"
     if rate:
         line += f", ~{requests / rate:.0f} min at {rate:g} requests/min"
     console.print(line + " (the range only narrows it)")

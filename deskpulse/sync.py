@@ -99,7 +99,8 @@ class Runner:
                 list(connector.streams), "since": since.isoformat(),
                 "until": until.isoformat() if until else None, "resume_from": resume,
                 "estimate": estimate, "requests_per_minute":
-                getattr(settings, "incremental_requests_per_minute", None)}
+                getattr(settings, "incremental_requests_per_minute", None)
+                or getattr(settings, "requests_per_minute", None)}
 
     def _run(self, mode: str, since: datetime, until: datetime | None,
              slot: Callable[[str], str]) -> RunResult:

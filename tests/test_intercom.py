@@ -223,3 +223,11 @@ def test_an_update_made_while_the_search_is_drained_is_read_by_the_next_sync(des
     assert asked == int(NOW.timestamp()) - 60 < changed_at < newest
     reply = [e for e in of(later, Event) if e.id == "3170050201"]
     assert reply and reply[0].actor_role == "customer"
+
+
+def test_the_estimate_is_one_search_for_the_total_count(desk):
+    desk.add("POST", SEARCH, fixture("intercom/search_page1"))
+    estimate = source(desk).estimate(SINCE)
+    assert body(desk.log[0])["pagination"] == {"per_page": 1}
+    # 4 conversations: one search page, one parts request each, admins, teams, contacts
+    assert estimate == {"tickets": 4, "requests": 1 + 4 + 3}
