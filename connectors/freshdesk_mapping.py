@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from connectors.zones import iana
 from store.models import (
     SURVEY_FEEDBACK_CHANNEL,
     BusinessSchedule,
@@ -45,14 +46,6 @@ PUBLIC_NOTE = 2
 STATUS_ORDER = {"open": 1, "pending": 2, "on_hold": 3, "solved": 4, "closed": 5}
 DAYS = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
         "friday": "fri", "saturday": "sat", "sunday": "sun"}
-# Freshdesk labels zones the Rails way; the common ones, as IANA names.
-ZONES = {"Eastern Time (US & Canada)": "America/New_York",
-         "Central Time (US & Canada)": "America/Chicago",
-         "Mountain Time (US & Canada)": "America/Denver",
-         "Pacific Time (US & Canada)": "America/Los_Angeles", "London": "Europe/London",
-         "Berlin": "Europe/Berlin", "Paris": "Europe/Paris", "Amsterdam": "Europe/Amsterdam",
-         "Chennai": "Asia/Kolkata", "Kolkata": "Asia/Kolkata", "Sydney": "Australia/Sydney",
-         "Tokyo": "Asia/Tokyo", "Singapore": "Asia/Singapore", "UTC": "UTC"}
 
 
 def status_of(code: Any, status_map: dict[str, str]) -> tuple[str, str | None]:
@@ -194,7 +187,7 @@ def business_hours_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
              if day in DAYS and isinstance(span, dict)}
     label = raw.get("time_zone")
     return [BusinessSchedule(id=raw["id"], name=raw.get("name"),
-                             time_zone=ZONES.get(label, label), is_default=bool(
+                             time_zone=iana(label), is_default=bool(
                                  raw.get("is_default")), hours=hours)]
 
 

@@ -11,6 +11,7 @@
   is the only bulk source of comments and status/assignee/group changes. A page never splits
   one second, so the boundary second is read twice; event ids make that an upsert.
 - groups: a small cursor-paginated list, read whole every sync.
+- business_hours: `/business_hours/schedules`, whole every sync (one request).
 - satisfaction_ratings: cursor-paginated, filtered by `start_time` (the newest update seen).
 Incremental exports allow 10 requests a minute (30 with High Volume):
 developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/.
@@ -35,6 +36,7 @@ from connectors.zendesk_mapping import (
     group_records,
     person_records,
     rating_records,
+    schedule_records,
     ticket_records,
 )
 from store.models import NormalizedRecord
@@ -196,6 +198,19 @@ def read_groups(source: ZendeskSource, cursor: dict[str, Any], start: int) -> It
         yield page
 
 
+def read_business_hours(source: ZendeskSource, cursor: dict[str, Any], start: int
+                        ) -> Iterator[Page]:
+    """The account's schedules, whole (a handful); the first is the account's default."""
+    path = "/api/v2/business_hours/schedules"
+    before = source.requests
+    body = source._get(path, {})
+    rows = require(body, "schedules", source=source.name, stream="business_hours",
+                   endpoint=path)
+    records = [r for raw in rows for r in validated(schedule_records, raw)]
+    records = [r.model_copy(update={"is_default": n == 0}) for n, r in enumerate(records)]
+    yield Page(records, None, source.requests - before, done=True)
+
+
 def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
     """Ratings can change (a customer re-rates), so the filter is the newest update seen."""
     since = cursor.get("start_time", start)
@@ -210,7 +225,8 @@ def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> I
         yield Page(page.records, state, page.requests, done=page.done)
 
 
-UNBOUNDED = frozenset({"users", "groups"})  # small and timeless: always read whole
+# small and timeless: always read whole
+UNBOUNDED = frozenset({"users", "groups", "business_hours"})
 
 
 def _unix(text: Any) -> int | None:
@@ -223,6 +239,7 @@ def _unix(text: Any) -> int | None:
 STREAMS: dict[str, Callable[[ZendeskSource, dict[str, Any], int], Iterator[Page]]] = {
     "users": read_users,
     "groups": read_groups,
+    "business_hours": read_business_hours,
     "tickets": read_tickets,
     "ticket_events": read_ticket_events,
     "satisfaction_ratings": read_ratings,

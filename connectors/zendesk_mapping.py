@@ -13,7 +13,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.zones import iana
 from store.models import (
+    BusinessSchedule,
     Event,
     Group,
     NormalizedRecord,
@@ -32,6 +34,7 @@ CHANNEL = {"web": "web", "email": "email", "api": "api", "voice": "phone", "chat
            "web_widget": "web", "mobile": "messaging", "sms": "messaging"}
 ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
 SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
+WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group",
               "priority": "priority", "tags": "tags"}
 
@@ -87,6 +90,23 @@ def person_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
 
 def group_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
     return [] if raw.get("deleted") else [Group(id=raw["id"], name=raw.get("name"))]
+
+
+def schedule_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
+    """A business-hours schedule: intervals are minutes from Sunday 00:00, local time."""
+    hours: dict[str, list[str]] = {}
+    for interval in raw.get("intervals") or []:
+        start, end = int(interval["start_time"]), int(interval["end_time"])
+        midnight = start // 1440 * 1440
+        hours.setdefault(WEEK[(start // 1440) % 7], []).append(
+            f"{_clock(start - midnight)}-{_clock(end - midnight)}")
+    return [BusinessSchedule(id=raw["id"], name=raw.get("name"),
+                             time_zone=iana(raw.get("time_zone")), hours=hours)]
+
+
+def _clock(minutes: int) -> str:
+    """Minutes into a day as HH:MM; the end of the day as 23:59:59 (a time has no 24:00)."""
+    return "23:59:59" if minutes >= 1440 else f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def rating_records(raw: dict[str, Any]) -> list[NormalizedRecord]:

@@ -47,6 +47,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Replies per solved ticket", "replies_per_solved", ""),
     ("One-touch", "one_touch_pct", "%"),
     ("First contact resolution", "fcr_pct", "%"),
+    ("Repeat contact within 7 days", "repeat_contact_pct", "%"),
     ("Reopen rate", "reopen_pct", "%"),
     ("CSAT", "csat_pct", "%"),
     ("Survey response rate", "survey_response_pct", "%"),

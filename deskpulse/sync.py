@@ -70,6 +70,7 @@ class Runner:
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
     schedule: Schedule | None = None  # business hours for the `_bus` facts
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
+    _in_use: Schedule | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -114,7 +115,8 @@ class Runner:
             self.store.ensure_source(name, self.source.kind, None)
             return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
-        kpi.ensure_definitions(self.store, self.schedule)
+        self._in_use = self._schedule()
+        kpi.ensure_definitions(self.store, self._in_use)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -130,7 +132,7 @@ class Runner:
                                       result)
             finally:
                 source.close()
-            result.kpi_refreshed += kpi.refresh(self.store, source=name, schedule=self.schedule)
+            result.kpi_refreshed += self._refresh_kpis()
         except SourceError as exc:
             where = f" [stream {self._at[0]}, resuming from cursor {self._at[1]}]" \
                 if self._at else ""
@@ -169,8 +171,7 @@ class Runner:
                 self.progress(stream, page, result)
             pages_read += 1
             if (now() - last_refresh).total_seconds() >= REFRESH_EVERY_SECONDS:
-                result.kpi_refreshed += kpi.refresh(self.store, source=self.source.name,
-                                                   schedule=self.schedule)
+                result.kpi_refreshed += self._refresh_kpis()
                 last_refresh = now()
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
@@ -183,6 +184,19 @@ class Runner:
                 log.info("source %s stream %s: page limit %d reached", self.source.name,
                          stream, self.max_pages)
                 return
+
+    def _schedule(self) -> Schedule | None:
+        """The configured business hours, else the vendor's synced default (one source)."""
+        return self.schedule if self.schedule is not None else kpi.synced_schedule(self.store)
+
+    def _refresh_kpis(self) -> int:
+        """Refresh changed tickets' facts; if the business hours in use changed meanwhile
+        (the vendor's schedule was just synced), every fact is rebuilt under the new ones."""
+        current = self._schedule()
+        if _fingerprint(current) != _fingerprint(self._in_use):
+            self._in_use = current
+            kpi.ensure_definitions(self.store, current)
+        return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use)
 
     def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:
         return self.store.events_seen(self.source.name, ticket_ids)
@@ -205,6 +219,10 @@ class Runner:
                 result.mode, status, result.pages, result.records, result.requests,
                 f": {error}" if error else "")
         return result
+
+
+def _fingerprint(schedule: Schedule | None) -> str | None:
+    return None if schedule is None else schedule.fingerprint()
 
 
 def _accepts(function: Callable[..., Any], parameter: str) -> bool:

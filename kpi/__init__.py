@@ -7,6 +7,7 @@ from kpi.calendar import Schedule
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
+from kpi.synced import synced_schedule
 
 __all__ = [
     "EventRow",
@@ -22,5 +23,6 @@ __all__ = [
     "rebuild",
     "refresh",
     "summary",
+    "synced_schedule",
     "ticket_facts_for",
 ]

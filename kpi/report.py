@@ -16,6 +16,7 @@ from kpi.rollup import COUNTERS
 from kpi.rules import rules_for
 from store import Store
 
+REPEAT_DAYS = 7  # kpi-catalog's default window for repeat contact
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
 DIMENSION_COLUMNS = {"channel": "channel", "group": "group_id", "agent": "assignee_id",
                      "priority": "priority"}
@@ -71,7 +72,8 @@ def _key_of(by: str | None, day: str | None, value: str | None) -> str:
 
 
 def summary(store: Store, *, source: str | None = None, since: date | None = None,
-            until: date | None = None, by: str | None = None) -> list[dict[str, Any]]:
+            until: date | None = None, by: str | None = None,
+            repeat_days: int = REPEAT_DAYS) -> list[dict[str, Any]]:
     """One row per period (by=day|week), per dimension value (channel|group|agent|priority),
     or one row for the whole range (by=None)."""
     dimension = by if by in DIMENSION_COLUMNS else "all"
@@ -80,6 +82,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     spreads = _percentiles(store, source, since, until, by)
     _reply_waits(store, source, since, until, by, spreads)
     shares = _solved_shares(store, source, since, until, by)
+    repeats = _repeat_contacts(store, source, since, until, by, repeat_days)
     rows = []
     for key in sorted(totals):
         c = totals[key]
@@ -108,6 +111,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             if share.get("with_bots") else None,
             "survey_response_pct": _ratio(share.get("answered", 0), share.get("offered", 0),
                                           100),
+            "repeat_contact_pct": _ratio(repeats.get(key, 0), c["solved"], 100),
         }
         rows.append(row)
     return rows
@@ -174,6 +178,26 @@ def _reply_waits(store: Store, source: str | None, since: date | None, until: da
             "ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id "
             f"WHERE c.end_kind = 'reply' AND {where}", args):
         found[_key_of(by, day, value)]["reply"].append(seconds)
+
+
+def _repeat_contacts(store: Store, source: str | None, since: date | None,
+                     until: date | None, by: str | None, days: int) -> dict[str, int]:
+    """Tickets first solved in the range whose requester opened another ticket within `days`
+    after its latest solve (kpi-catalog: repeat contact rate, a data-only proxy for FCR)."""
+    where, args = _filters(source, since, until, "f.first_solved_day", "f.source")
+    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
+    found: dict[str, int] = defaultdict(int)
+    for day, value in store.conn.execute(
+            f"SELECT f.first_solved_day, f.{dim_column} FROM ticket_facts f JOIN tickets t "
+            "ON t.source = f.source AND t.id = f.ticket_id "
+            f"WHERE {where} AND f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL "
+            "AND EXISTS (SELECT 1 FROM tickets n WHERE n.source = t.source AND "
+            "n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0 AND "
+            "n.created_at > f.last_solved_at AND n.created_at <= "
+            "strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at, ?))",
+            (*args, f"+{int(days)} days")):
+        found[_key_of(by, day, value)] += 1
+    return found
 
 
 def _solved_shares(store: Store, source: str | None, since: date | None, until: date | None,

@@ -163,9 +163,13 @@ CREATE TABLE schedules (
 );
 """
 
+REQUESTER_INDEX = """
+CREATE INDEX tickets_requester ON tickets (source, requester_id, created_at);
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
-                         HANDLE_TIME, ASSIGNMENT_AND_BOTS]
+                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

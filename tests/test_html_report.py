@@ -66,9 +66,19 @@ def test_tiles_show_exactly_what_kpi_summary_gives(store, tmp_path):
 
 def test_missing_inputs_are_named_not_drawn_as_zero(store, tmp_path):
     page = report(store, tmp_path)
-    assert "no SLA targets configured" in page and "no schedule configured" in page
+    assert "no SLA targets configured" in page
+    # the account's synced business hours fill the business-time chart…
+    assert "FRT and full resolution per week (business hours)" in page
     empty = report(store, tmp_path, since=date(2030, 1, 1), until=date(2030, 2, 1))
     assert "no tickets in this period" in empty and "no CSAT ratings in period" in empty
+
+
+def test_without_any_schedule_the_business_chart_says_so(tmp_path):
+    bare = backfilled_store(tmp_path / "bare.db", tickets=120, seed=5, now=NOW, days=20)
+    bare.conn.execute("DELETE FROM schedules")
+    kpi.rebuild(bare, schedule=None)  # …and without them there is no business time at all
+    assert "no schedule configured" in report(bare, tmp_path)
+    bare.close()
 
 
 def test_hostile_names_are_escaped(store, tmp_path):

@@ -109,3 +109,21 @@ def test_a_newer_facts_version_rebuilds_too(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "FACTS_VERSION", module.FACTS_VERSION + 1)
     assert kpi.ensure_definitions(store, None)
     store.close()
+
+
+def test_a_single_sources_synced_schedule_is_used_and_several_sources_need_the_config(
+        tmp_path):
+    from store import BusinessSchedule
+
+    store = Store.open(tmp_path / "s.db")
+    store.ensure_source("zd", "zendesk", "acme")
+    assert kpi.synced_schedule(store) is None  # nothing synced yet
+    hours = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+    store.commit_page("zd", "business_hours", [
+        BusinessSchedule(id="2", time_zone="Europe/Berlin", hours={"mon": ["08:00-12:00"]}),
+        BusinessSchedule(id="1", time_zone="America/New_York", is_default=True, hours=hours)],
+        None)
+    synced = kpi.synced_schedule(store)
+    assert synced is not None and synced.tz == "America/New_York" and len(synced.hours) == 5
+    store.ensure_source("fd", "freshdesk", "acme")
+    assert kpi.synced_schedule(store) is None  # two sources: one calendar cannot serve both

@@ -122,3 +122,31 @@ def test_survey_response_rate_and_bot_share_only_where_the_data_can_say(tmp_path
     store.conn.execute("UPDATE sources SET kind = 'freshdesk'")
     (row,) = kpi.summary(store, since=date(2026, 5, 1))
     assert row["survey_response_pct"] is None  # Freshdesk keeps only answers
+
+
+def test_repeat_contact_counts_solved_tickets_whose_requester_came_back_within_7_days(
+        tmp_path):
+    from datetime import date, timedelta
+    from datetime import datetime as dt
+
+    import kpi
+    from tests.simdesk import backfilled_store
+
+    store = backfilled_store(tmp_path / "rc.db", tickets=400, seed=6,
+                             now=dt(2026, 6, 1, tzinfo=T0.tzinfo), days=30)
+    since = date(2026, 5, 5)
+    (row,) = kpi.summary(store, since=since)
+    tickets = [(tid, req, dt.fromisoformat(created.replace("Z", "+00:00")))
+               for tid, req, created in store.conn.execute(
+                   "SELECT id, requester_id, created_at FROM tickets WHERE deleted = 0")]
+    solved = store.conn.execute(
+        "SELECT f.ticket_id, t.requester_id, f.last_solved_at FROM ticket_facts f JOIN "
+        "tickets t ON t.id = f.ticket_id WHERE f.first_solved_day >= ? AND "
+        "f.last_solved_at IS NOT NULL", (since.isoformat(),)).fetchall()
+    came_back = 0
+    for tid, requester, last in solved:
+        last = dt.fromisoformat(last.replace("Z", "+00:00"))
+        came_back += any(r == requester and other != tid and last < c <= last + timedelta(7)
+                         for other, r, c in tickets)
+    assert came_back > 0
+    assert row["repeat_contact_pct"] == round(100 * came_back / row["solved"], 2)

@@ -175,4 +175,20 @@ def test_until_ends_the_stream_at_the_first_page_that_reaches_it(desk):
 def test_estimate_asks_zendesk_for_the_ticket_count(desk):
     count = {"count": {"value": 123456, "refreshed_at": "2026-03-02T09:00:00Z"}}
     desk.add("GET", "/api/v2/tickets/count.json", httpx.Response(200, json=count))
-    assert source(desk).estimate(SINCE) == {"tickets": 123456}
+    # 124 export pages of tickets, ~11 for their events, plus the small streams
+    assert source(desk).estimate(SINCE) == {"tickets": 123456, "requests": 124 * 11 + 4}
+
+
+def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
+    from store import BusinessSchedule
+
+    schedules = {"schedules": [{
+        "id": 7, "name": "Support", "time_zone": "Eastern Time (US & Canada)",
+        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z",
+        # minutes from Sunday 00:00: Monday 09:00-17:00 and Saturday 10:00 to midnight
+        "intervals": [{"start_time": 1980, "end_time": 2460},
+                      {"start_time": 6 * 1440 + 600, "end_time": 7 * 1440}]}]}
+    desk.add("GET", "/api/v2/business_hours/schedules", httpx.Response(200, json=schedules))
+    (schedule,) = of(read_all(desk, "business_hours"), BusinessSchedule)
+    assert (schedule.time_zone, schedule.is_default) == ("America/New_York", True)
+    assert schedule.hours == {"mon": ["09:00-17:00"], "sat": ["10:00-23:59:59"]}
