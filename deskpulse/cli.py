@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 import kpi
-from deskpulse.config import Config, ConfigError, SourceConfig, load_config
+from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.lock import LockedError, WriterLock
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
@@ -62,6 +62,14 @@ def _config(path: Path | None) -> Config:
         return load_config(path)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+
+
+def _kpi_options(config: Path | None, database: Path | None) -> dict:
+    """The config's [kpi] choices (escalation tags, repeat-contact window); a bare
+    --database without a config uses the defaults."""
+    if database is not None and config is None:
+        return KpiConfig().summary_options()
+    return _config(config).kpi.summary_options()
 
 
 def _open_store(database: Path) -> Store:
@@ -241,15 +249,16 @@ def kpi_command(
         msg = "--format must be table, csv or json"
         raise _fail(msg)
     first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
+    options = _kpi_options(config, database)
     store = _read_store(config, database)
     try:
-        rows = kpi.summary(store, source=source, since=first, until=last, by=by)
+        rows = kpi.summary(store, source=source, since=first, until=last, by=by, **options)
         previous = None
         if by is None and first is not None:  # the same number of days just before
             end = last or datetime.now(UTC).date()
             before = first - timedelta(days=1)
             previous = (kpi.summary(store, source=source, since=before - (end - first),
-                                    until=before) or [{}])[0]
+                                    until=before, **options) or [{}])[0]
     finally:
         store.close()
     if output == "csv":
@@ -277,10 +286,11 @@ def report(
     """Write a self-contained HTML KPI report (tiles, charts, agent and group tables)."""
     from deskpulse.htmlreport import write_report
 
+    options = _kpi_options(config, database)
     store = _read_store(config, database)
     try:
         path = write_report(store, out, source=source, since=_parse_day(since, "--since"),
-                            until=_parse_day(until, "--until"))
+                            until=_parse_day(until, "--until"), options=options)
     finally:
         store.close()
     console.print(f"Report written to {path}")

@@ -43,6 +43,13 @@ def parse_interval(text: str) -> timedelta:
 class KpiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     report_tz: str = "UTC"
+    escalation_tags: list[str] = []  # a ticket with one of these tags counts as escalated
+    repeat_contact_days: int = 7  # the window of the repeat contact rate
+
+    def summary_options(self) -> dict[str, Any]:
+        """What `kpi.summary` needs from this section."""
+        return {"repeat_days": self.repeat_contact_days,
+                "escalation_tags": tuple(self.escalation_tags)}
 
 
 class SourceConfig(BaseModel):

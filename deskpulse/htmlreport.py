@@ -145,15 +145,16 @@ def _table(title: str, rows: list[dict], key: str, names: dict[str, str],
 
 def write_report(store: Store, out: Path, *, source: str | None = None,
                  since: date | None = None, until: date | None = None,
-                 today: date | None = None) -> Path:
-    """Write the report for [since, until] (default: the 8 weeks up to today) to `out`."""
+                 today: date | None = None, options: dict[str, Any] | None = None) -> Path:
+    """Write the report for [since, until] (default: the 8 weeks up to today) to `out`;
+    `options` are the config's [kpi] choices for `kpi.summary`."""
     until = until or today or datetime.now(UTC).date()
     since = since or until - timedelta(days=55)
     before_until = since - timedelta(days=1)
     before_since = before_until - (until - since)
 
     def summary(**kwargs: Any) -> list[dict[str, Any]]:
-        return kpi.summary(store, source=source, **kwargs)
+        return kpi.summary(store, source=source, **kwargs, **(options or {}))
 
     current = (summary(since=since, until=until) or [{}])[0]
     previous = (summary(since=before_since, until=before_until) or [{}])[0]

@@ -73,7 +73,8 @@ def _key_of(by: str | None, day: str | None, value: str | None) -> str:
 
 def summary(store: Store, *, source: str | None = None, since: date | None = None,
             until: date | None = None, by: str | None = None,
-            repeat_days: int = REPEAT_DAYS) -> list[dict[str, Any]]:
+            repeat_days: int = REPEAT_DAYS, escalation_tags: tuple[str, ...] = ()
+            ) -> list[dict[str, Any]]:
     """One row per period (by=day|week), per dimension value (channel|group|agent|priority),
     or one row for the whole range (by=None)."""
     dimension = by if by in DIMENSION_COLUMNS else "all"
@@ -83,6 +84,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     _reply_waits(store, source, since, until, by, spreads)
     shares = _solved_shares(store, source, since, until, by)
     repeats = _repeat_contacts(store, source, since, until, by, repeat_days)
+    escalated = _escalated(store, source, since, until, by, escalation_tags)
     rows = []
     for key in sorted(totals):
         c = totals[key]
@@ -112,6 +114,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             "survey_response_pct": _ratio(share.get("answered", 0), share.get("offered", 0),
                                           100),
             "repeat_contact_pct": _ratio(repeats.get(key, 0), c["solved"], 100),
+            "escalation_pct": _ratio(escalated.get(key, 0), c["created"], 100),
         }
         rows.append(row)
     return rows
@@ -198,6 +201,33 @@ def _repeat_contacts(store: Store, source: str | None, since: date | None,
             (*args, f"+{int(days)} days")):
         found[_key_of(by, day, value)] += 1
     return found
+
+
+def _escalated(store: Store, source: str | None, since: date | None, until: date | None,
+               by: str | None, tags: tuple[str, ...]) -> dict[str, int]:
+    """Tickets created in the range that were escalated (kpi-catalog): handed to a second
+    group, raised to high or urgent after creation, or tagged with one of `tags`."""
+    where, args = _filters(source, since, until, "f.created_day", "f.source")
+    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
+    tagged = "0"
+    if tags:
+        tagged = (f"EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN "
+                  f"({_marks_for(tags)}))")
+    found: dict[str, int] = defaultdict(int)
+    for day, value in store.conn.execute(
+            f"SELECT f.created_day, f.{dim_column} FROM ticket_facts f JOIN tickets t "
+            "ON t.source = f.source AND t.id = f.ticket_id "
+            f"WHERE {where} AND (f.group_stations >= 2 OR {tagged} OR EXISTS ("
+            "SELECT 1 FROM events e WHERE e.source = f.source AND e.ticket_id = f.ticket_id "
+            "AND e.kind = 'priority' AND e.at > f.created_at AND e.new_value IN "
+            "('high', 'urgent') AND COALESCE(e.old_value, '') NOT IN ('high', 'urgent')))",
+            (*args, *tags)):
+        found[_key_of(by, day, value)] += 1
+    return found
+
+
+def _marks_for(values: tuple[str, ...]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _solved_shares(store: Store, source: str | None, since: date | None, until: date | None,

@@ -150,3 +150,25 @@ def test_repeat_contact_counts_solved_tickets_whose_requester_came_back_within_7
                          for other, r, c in tickets)
     assert came_back > 0
     assert row["repeat_contact_pct"] == round(100 * came_back / row["solved"], 2)
+
+
+def test_escalation_counts_second_groups_raised_priorities_and_configured_tags(tmp_path):
+    from datetime import date
+    from datetime import datetime as dt
+
+    import kpi
+    from tests.simdesk import backfilled_store
+
+    store = backfilled_store(tmp_path / "es.db", tickets=300, seed=8,
+                             now=dt(2026, 6, 1, tzinfo=T0.tzinfo), days=30)
+    since = date(2026, 5, 3)
+    by_rule = store.conn.execute(
+        "SELECT COUNT(*) FROM ticket_facts f WHERE f.created_day >= ? AND "
+        "(f.group_stations >= 2 OR EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = "
+        "f.ticket_id AND e.kind = 'priority' AND e.at > f.created_at AND e.new_value = "
+        "'urgent' AND COALESCE(e.old_value, '') NOT IN ('high', 'urgent')))",
+        (since.isoformat(),)).fetchone()[0]
+    (row,) = kpi.summary(store, since=since)
+    assert by_rule > 0 and row["escalation_pct"] == round(100 * by_rule / row["created"], 2)
+    (tagged,) = kpi.summary(store, since=since, escalation_tags=("vip",))
+    assert tagged["escalation_pct"] > row["escalation_pct"]  # the simulator tags some "vip"
