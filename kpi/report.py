@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kpi.rollup import COUNTERS
-from kpi.rules import rules_for
+from kpi.shares import REPEAT_DAYS, Scope, escalations, repeat_contacts, solved_shares
 from store import Store
 
-REPEAT_DAYS = 7  # kpi-catalog's default window for repeat contact
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
 DIMENSION_COLUMNS = {"channel": "channel", "group": "group_id", "agent": "assignee_id",
                      "priority": "priority"}
@@ -82,9 +81,11 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     backlog = _backlog(store, source, since, until, by, dimension, list(totals))
     spreads = _percentiles(store, source, since, until, by)
     _reply_waits(store, source, since, until, by, spreads)
-    shares = _solved_shares(store, source, since, until, by)
-    repeats = _repeat_contacts(store, source, since, until, by, repeat_days)
-    escalated = _escalated(store, source, since, until, by, escalation_tags)
+    scope = Scope(store, source, since, until, DIMENSION_COLUMNS.get(by or "", "channel"),
+                  lambda day, value: _key_of(by, day, value))
+    shares = solved_shares(scope)
+    repeats = repeat_contacts(scope, repeat_days)
+    escalated = escalations(scope, escalation_tags)
     rows = []
     for key in sorted(totals):
         c = totals[key]
@@ -181,75 +182,6 @@ def _reply_waits(store: Store, source: str | None, since: date | None, until: da
             "ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id "
             f"WHERE c.end_kind = 'reply' AND {where}", args):
         found[_key_of(by, day, value)]["reply"].append(seconds)
-
-
-def _repeat_contacts(store: Store, source: str | None, since: date | None,
-                     until: date | None, by: str | None, days: int) -> dict[str, int]:
-    """Tickets first solved in the range whose requester opened another ticket within `days`
-    after its latest solve (kpi-catalog: repeat contact rate, a data-only proxy for FCR)."""
-    where, args = _filters(source, since, until, "f.first_solved_day", "f.source")
-    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
-    found: dict[str, int] = defaultdict(int)
-    for day, value in store.conn.execute(
-            f"SELECT f.first_solved_day, f.{dim_column} FROM ticket_facts f JOIN tickets t "
-            "ON t.source = f.source AND t.id = f.ticket_id "
-            f"WHERE {where} AND f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL "
-            "AND EXISTS (SELECT 1 FROM tickets n WHERE n.source = t.source AND "
-            "n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0 AND "
-            "n.created_at > f.last_solved_at AND n.created_at <= "
-            "strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at, ?))",
-            (*args, f"+{int(days)} days")):
-        found[_key_of(by, day, value)] += 1
-    return found
-
-
-def _escalated(store: Store, source: str | None, since: date | None, until: date | None,
-               by: str | None, tags: tuple[str, ...]) -> dict[str, int]:
-    """Tickets created in the range that were escalated (kpi-catalog): handed to a second
-    group, raised to high or urgent after creation, or tagged with one of `tags`."""
-    where, args = _filters(source, since, until, "f.created_day", "f.source")
-    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
-    tagged = "0"
-    if tags:
-        tagged = (f"EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN "
-                  f"({_marks_for(tags)}))")
-    found: dict[str, int] = defaultdict(int)
-    for day, value in store.conn.execute(
-            f"SELECT f.created_day, f.{dim_column} FROM ticket_facts f JOIN tickets t "
-            "ON t.source = f.source AND t.id = f.ticket_id "
-            f"WHERE {where} AND (f.group_stations >= 2 OR {tagged} OR EXISTS ("
-            "SELECT 1 FROM events e WHERE e.source = f.source AND e.ticket_id = f.ticket_id "
-            "AND e.kind = 'priority' AND e.at > f.created_at AND e.new_value IN "
-            "('high', 'urgent') AND COALESCE(e.old_value, '') NOT IN ('high', 'urgent')))",
-            (*args, *tags)):
-        found[_key_of(by, day, value)] += 1
-    return found
-
-
-def _marks_for(values: tuple[str, ...]) -> str:
-    return ", ".join("?" * len(values))
-
-
-def _solved_shares(store: Store, source: str | None, since: date | None, until: date | None,
-                   by: str | None) -> dict[str, dict[str, int]]:
-    """Among tickets first solved in the range: bot-only resolutions (flag 16) and satisfaction
-    surveys offered and answered (the survey response rate), the latter only from vendors
-    that record unanswered surveys: elsewhere every known survey is an answer."""
-    where, args = _filters(source, since, until, "f.first_solved_day", "f.source")
-    dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
-    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for day, value, kind, bot_only, bots, offered, answered in store.conn.execute(
-            f"SELECT f.first_solved_day, f.{dim_column}, s.kind, (f.flags & 16) != 0, "
-            "f.bot_msgs > 0, f.csat_offered, f.csat_positive IS NOT NULL FROM ticket_facts f "
-            f"LEFT JOIN sources s ON s.name = f.source WHERE {where} "
-            "AND f.first_solved_day IS NOT NULL", args):
-        share = found[_key_of(by, day, value)]
-        share["bot_only"] += bot_only
-        share["with_bots"] += bots
-        if rules_for(kind).surveys_offered:
-            share["offered"] += offered
-            share["answered"] += answered
-    return found
 
 
 def agent_activity(store: Store, *, source: str | None = None, since: date | None = None,

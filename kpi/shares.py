@@ -1,0 +1,103 @@
+"""Report figures that count tickets meeting a condition (repeat contact, escalation,
+bot-only resolution, survey response), straight from `ticket_facts` and `tickets`.
+
+They are not day-rollup counters: their conditions look across tickets (a requester's next
+ticket) or depend on configuration (escalation tags), so they are counted per query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kpi.rules import rules_for
+from store import Store
+
+REPEAT_DAYS = 7  # kpi-catalog's default window for repeat contact
+HIGH = "('high', 'urgent')"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which tickets a summary covers and how its rows are keyed (period or dimension)."""
+
+    store: Store
+    source: str | None
+    since: date | None
+    until: date | None
+    dimension: str  # a ticket_facts column
+    key: Callable[[str | None, str | None], str]
+
+    def rows(self, anchor: str, condition: str, args: tuple[Any, ...] = (),
+             extra: str = "") -> Any:
+        """(key, *extra columns) of each ticket whose `anchor` day is in range and that
+        meets `condition` (SQL over `f` = ticket_facts and `t` = tickets)."""
+        clauses, values = [f"f.{anchor} IS NOT NULL"], []
+        if self.source:
+            clauses.append("f.source = ?")
+            values.append(self.source)
+        if self.since:
+            clauses.append(f"f.{anchor} >= ?")
+            values.append(self.since.isoformat())
+        if self.until:
+            clauses.append(f"f.{anchor} <= ?")
+            values.append(self.until.isoformat())
+        for row in self.store.conn.execute(
+                f"SELECT f.{anchor}, f.{self.dimension}{extra} FROM ticket_facts f "
+                "JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id "
+                f"WHERE {' AND '.join(clauses)} AND ({condition})", (*values, *args)):
+            yield (self.key(row[0], row[1]), *row[2:])
+
+    def count(self, anchor: str, condition: str, args: tuple[Any, ...] = ()
+              ) -> dict[str, int]:
+        found: dict[str, int] = defaultdict(int)
+        for (key,) in self.rows(anchor, condition, args):
+            found[key] += 1
+        return found
+
+
+def repeat_contacts(scope: Scope, days: int = REPEAT_DAYS) -> dict[str, int]:
+    """Tickets first solved in the range whose requester opened another ticket within `days`
+    after its latest solve (kpi-catalog: repeat contact rate, a data-only proxy for FCR)."""
+    return scope.count("first_solved_day", (
+        "f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM tickets n WHERE n.source = t.source AND "
+        "n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0 AND "
+        "n.created_at > f.last_solved_at AND n.created_at <= "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at, ?))"), (f"+{int(days)} days",))
+
+
+def escalations(scope: Scope, tags: tuple[str, ...] = ()) -> dict[str, int]:
+    """Tickets created in the range that were escalated (kpi-catalog): handed to a second
+    group, raised to high or urgent after creation, or tagged with one of `tags`."""
+    tagged = "0"
+    if tags:
+        marks = ", ".join("?" * len(tags))
+        tagged = f"EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN ({marks}))"
+    return scope.count("created_day", (
+        f"f.group_stations >= 2 OR {tagged} OR EXISTS (SELECT 1 FROM events e WHERE "
+        "e.source = f.source AND e.ticket_id = f.ticket_id AND e.kind = 'priority' AND "
+        f"e.at > f.created_at AND e.new_value IN {HIGH} AND "
+        f"COALESCE(e.old_value, '') NOT IN {HIGH})"), tags)
+
+
+def solved_shares(scope: Scope) -> dict[str, dict[str, int]]:
+    """Among tickets first solved in the range: bot-only resolutions (flag 16), tickets with
+    any bot message, and satisfaction surveys offered and answered (the survey response
+    rate), the latter only from vendors that record unanswered surveys: elsewhere every
+    known survey is an answer."""
+    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    kinds = dict(scope.store.conn.execute("SELECT name, kind FROM sources"))
+    for key, source, bot_only, bots, offered, answered in scope.rows(
+            "first_solved_day", "1", extra=", f.source, (f.flags & 16) != 0, f.bot_msgs > 0, "
+            "f.csat_offered, f.csat_positive IS NOT NULL"):
+        share = found[key]
+        share["bot_only"] += bot_only
+        share["with_bots"] += bots
+        if rules_for(kinds.get(source)).surveys_offered:
+            share["offered"] += offered
+            share["answered"] += answered
+    return found
