@@ -13,9 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
+from typing import TYPE_CHECKING
 
 from kpi.rules import Rules
 from store.models import SURVEY_FEEDBACK_CHANNEL
+
+if TYPE_CHECKING:  # kpi.facts imports this module
+    from kpi.facts import EventRow
 
 SOLVED = frozenset({"solved", "closed"})
 
@@ -27,7 +31,7 @@ class Cycle:
     end_kind: str  # reply | solve | open
 
 
-def reply_cycles(events: list, clock_start: datetime | None, agent_created: bool,
+def reply_cycles(events: list[EventRow], clock_start: datetime | None, agent_created: bool,
                  rules: Rules) -> list[Cycle]:
     """Cycles of ordered `events` (kpi.facts.EventRow) after the clock starts."""
     if clock_start is None:
@@ -53,13 +57,13 @@ def reply_cycles(events: list, clock_start: datetime | None, agent_created: bool
                 close(event.at, "reply")
         elif event.kind == "status" and event.new_value in SOLVED and first is not None:
             close(event.at, "solve")
-    if first is not None:
+    if first is not None and last is not None:
         start = first if rules.reply_from == "first_unanswered" else last
-        cycles.append(Cycle(start, None, "open"))  # type: ignore[arg-type]
+        cycles.append(Cycle(start, None, "open"))
     return cycles
 
 
-def _customer_message(event) -> bool:
+def _customer_message(event: EventRow) -> bool:
     return (event.kind == "message" and event.public and event.role == "customer"
             and event.channel != SURVEY_FEEDBACK_CHANNEL)
 
