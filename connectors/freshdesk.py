@@ -131,8 +131,7 @@ class FreshdeskSource(HttpSource):
     # -- paging styles --------------------------------------------------------------------
 
     def numbered(self, path: str, params: dict[str, Any], cursor: dict[str, Any],
-                 build: Callable[[dict[str, Any]], list[NormalizedRecord]]
-                 ) -> Iterator[tuple[Page, list[Any]]]:
+                 build: Callable[[dict[str, Any]], list[NormalizedRecord]]) -> Iterator[Page]:
         """`page=N` with a `link: rel="next"` header, from the cursor's page; the cursor
         carries the rest of `cursor` along (the pass's own parameters)."""
         page = int(cursor.get("page", 1))
@@ -142,7 +141,7 @@ class FreshdeskSource(HttpSource):
             records = [r for raw in rows for r in validated(build, raw)]
             page += 1
             yield Page(records, {**cursor, "page": page} if more else None,
-                       self.requests - before, done=not more), rows
+                       self.requests - before, done=not more)
             if not more:
                 return
 
@@ -192,16 +191,12 @@ class FreshdeskSource(HttpSource):
         return [record for records in found for record in records]
 
     def _conversations(self, ticket_id: str) -> list[NormalizedRecord]:
-        path, page, records = f"/api/v2/tickets/{ticket_id}/conversations", 1, []
-        while True:
-            try:
-                rows, more = self._list(path, {"per_page": PAGE_SIZE, "page": page})
-            except SkippableError as exc:  # deleted between the list and this call
-                return [Rejected(error=str(exc), payload={"ticket_id": ticket_id})]
-            records += [r for raw in rows for r in validated(conversation_records, raw)]
-            if not more:
-                return records
-            page += 1
+        pages = self.numbered(f"/api/v2/tickets/{ticket_id}/conversations", {}, {},
+                              conversation_records)
+        try:
+            return [record for page in pages for record in page.records]
+        except SkippableError as exc:  # deleted between the list and this call
+            return [Rejected(error=str(exc), payload={"ticket_id": ticket_id})]
 
 
 # -- the streams ----------------------------------------------------------------------------
@@ -212,8 +207,7 @@ Reader = Callable[[FreshdeskSource, dict[str, Any], datetime], Iterator[Page]]
 def _whole(path: str, build: Callable[[dict[str, Any]], list[NormalizedRecord]]) -> Reader:
     def read(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
              ) -> Iterator[Page]:
-        for page, _rows in source.numbered(path, {}, cursor, build):
-            yield page
+        return source.numbered(path, {}, cursor, build)
     return read
 
 
@@ -236,7 +230,7 @@ def read_contacts(source: FreshdeskSource, cursor: dict[str, Any], since: dateti
     state = {"started": started, "page": cursor.get("page", 1)}
     if changed_since:
         state["updated_since"] = changed_since
-    for page, _rows in source.numbered("/api/v2/contacts", params, state, contact_records):
+    for page in source.numbered("/api/v2/contacts", params, state, contact_records):
         yield Page(page.records, page.cursor or {"updated_since": started}, page.requests,
                    done=page.done)
 
@@ -263,7 +257,7 @@ def read_ratings(source: FreshdeskSource, cursor: dict[str, Any], since: datetim
     created_since = cursor.get("created_since") or _iso(since)
     newest = _parse(created_since)
     state = {"created_since": created_since, "page": cursor.get("page", 1)}
-    for page, _rows in source.numbered("/api/v2/surveys/satisfaction_ratings",
+    for page in source.numbered("/api/v2/surveys/satisfaction_ratings",
                                        {"created_since": created_since}, state,
                                        lambda raw: rating_records(raw, scales)):
         newest = max([newest] + [r.at for r in page.records if isinstance(r, Rating)])
@@ -278,7 +272,7 @@ def read_time_entries(source: FreshdeskSource, cursor: dict[str, Any], since: da
     after = cursor.get("executed_after") or _iso(since)
     newest = _parse(after)
     state = {"executed_after": after, "page": cursor.get("page", 1)}
-    for page, _rows in source.numbered("/api/v2/time_entries", {"executed_after": after},
+    for page in source.numbered("/api/v2/time_entries", {"executed_after": after},
                                        state, time_entry_records):
         newest = max([newest] + [r.at for r in page.records if isinstance(r, TimeEntry)])
         yield Page(page.records,
