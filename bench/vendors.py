@@ -18,7 +18,7 @@ import httpx
 from bench.common import ENV, NOW, TOKEN, desk, open_store, rate_table, repeat_for, table
 from deskpulse.simulated import vendor
 from deskpulse.simulator import FreshdeskAPI, IntercomAPI
-from deskpulse.simulator.freshdesk_render import flag, timed_replies
+from deskpulse.simulator.freshdesk_render import agent_replies, flag
 from deskpulse.simulator.model import Desk
 from deskpulse.sync import Runner, RunResult
 from store import Store
@@ -51,7 +51,7 @@ def floor(kind: str, account: Desk) -> tuple[int, int]:
         return (math.ceil(len(live) / 150) + math.ceil(customers / 150) + 2, len(live))
     deleted = sum(1 for t in visible if flag(t, now) == "deleted")
     ratings = sum(1 for t in live if (r := t.rating_at(now)) and r.score in ("good", "bad"))
-    entries = sum(len(timed_replies(account, t)) for t in live)
+    entries = sum(len(agent_replies(account, t)) for t in live)
     pages = (math.ceil(len(live) / 100) + max(1, math.ceil(deleted / 100))
              + max(1, math.ceil((len(visible) - len(live) - deleted) / 100))
              + math.ceil(len(account.agents()) / 100) + math.ceil(customers / 100)

@@ -139,7 +139,7 @@ class FreshdeskAPI:
             and not t.is_deleted(now))
         self._entries = sorted(
             (action.at, action.id, t.id, action) for t in visible if not t.is_deleted(now)
-            for action in render.timed_replies(self.desk, t))
+            for action in render.agent_replies(self.desk, t))
         self._contacts = sorted((p.created_at, p.id) for p in self.desk.customers()
                                 if p.created_at <= now)
         self._index_key = key

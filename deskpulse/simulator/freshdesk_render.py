@@ -76,7 +76,7 @@ def stats(desk: Desk, ticket: SimTicket) -> dict[str, Any]:
     """Freshdesk's ticket stats: a response is a public agent reply or note after the
     description; outbound tickets have none; incoming messages (survey feedback included)
     move requester_responded_at; resolved/closed/reopened are the latest such moves."""
-    replies = [a for a in _comments(desk, ticket)[1:] if a.public and _is_agent(desk, a.actor)]
+    replies = agent_replies(desk, ticket)
     incoming = [a.at for a in _comments(desk, ticket)[1:] if not _is_agent(desk, a.actor)]
     rating = ticket.rating_at(desk.now)
     if rating is not None and rating.comment and rating.score in SCORE:
@@ -182,8 +182,9 @@ def rating_json(ticket: SimTicket, state: dict[str, Any]) -> dict[str, Any]:
             "ratings": {"default_question": SCORE[rating.score]}}
 
 
-def timed_replies(desk: Desk, ticket: SimTicket) -> list[Action]:
-    """The agent replies the simulated desk logs time for (one entry each)."""
+def agent_replies(desk: Desk, ticket: SimTicket) -> list[Action]:
+    """Public agent comments after the description: Freshdesk's responses, and what the
+    simulated desk logs time for (one time entry each)."""
     return [a for a in _comments(desk, ticket)[1:] if a.public and _is_agent(desk, a.actor)]
 
 
