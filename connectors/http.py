@@ -174,8 +174,9 @@ class Http:
         asked = retry_after(response.headers, now)
         if asked is None and response.status_code == 429:  # Intercom: wait for the reset
             asked = seconds_to_reset(response.headers, now)
-        # a Retry-After already says how long to wait: the budget must not add its own wait;
-        if asked is None:  # the largest wait any response asked for, until a request spends it
+        # A Retry-After already says how long to wait, so the budget adds no wait of its own;
+        # otherwise the largest wait any response asked for holds until a request spends it.
+        if asked is None:
             with self._counter:
                 self._window.see(remaining_budget(response.headers), now)
                 wait = budget_delay(response.headers, now, self.low_water, others,
