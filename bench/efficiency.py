@@ -23,7 +23,7 @@ def minimum_requests(account) -> dict[str, int]:
     return {
         "users": max(1, math.ceil(len(account.people) / 1000)),
         "groups": max(1, math.ceil(len(account.groups) / 100)),
-        "business_hours": 1,
+        "business_hours": 2,  # the schedule list and its one schedule's holidays
         "tickets": max(1, math.ceil(len(tickets) / 1000)),
         "ticket_events": max(1, math.ceil(audit_count / 1000)),
         "satisfaction_ratings": max(1, math.ceil(ratings / 100)),

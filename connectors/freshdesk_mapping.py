@@ -146,7 +146,9 @@ def contact_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
 
 
 def group_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
-    return [Group(id=raw["id"], name=raw.get("name"))]
+    """A group and the business hours its tickets follow (Freshdesk: a ticket inherits its
+    group's business hours, else the default ones)."""
+    return [Group(id=raw["id"], name=raw.get("name"), schedule_id=raw.get("business_hour_id"))]
 
 
 def survey_scale(survey: dict[str, Any]) -> str:

@@ -11,7 +11,8 @@
   is the only bulk source of comments and status/assignee/group changes. A page never splits
   one second, so the boundary second is read twice; event ids make that an upsert.
 - groups: a small cursor-paginated list, read whole every sync.
-- business_hours: `/business_hours/schedules`, whole every sync (one request).
+- business_hours: `/business_hours/schedules` and each schedule's `/holidays`, whole every
+  sync (1 + one request per schedule).
 - satisfaction_ratings: cursor-paginated, filtered by `start_time` (the newest update seen).
 Incremental exports allow 10 requests a minute (30 with High Volume):
 developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/.
@@ -91,7 +92,7 @@ class ZendeskSource(HttpSource):
         if not isinstance(count, int):
             return {"tickets": None}
         # 1,000 tickets a request; ticket events run ~10 audits a ticket, 1,000 a page
-        return {"tickets": count, "requests": -(-count // EXPORT_PAGE_SIZE) * 11 + 4}
+        return {"tickets": count, "requests": -(-count // EXPORT_PAGE_SIZE) * 11 + 5}
 
     def _get(self, path: str, params: dict[str, Any], cap: str | None = None) -> Any:
         return self.http.get_json(path, params, cap=cap)[0]
@@ -200,12 +201,19 @@ def read_groups(source: ZendeskSource, cursor: dict[str, Any], start: int) -> It
 
 def read_business_hours(source: ZendeskSource, cursor: dict[str, Any], start: int
                         ) -> Iterator[Page]:
-    """The account's schedules, whole (a handful); the first is the account's default."""
+    """The account's schedules, whole (a handful), each with its holidays (one request per
+    schedule); the first is the account's default."""
     path = "/api/v2/business_hours/schedules"
     before = source.requests
     body = source._get(path, {})
     rows = require(body, "schedules", source=source.name, stream="business_hours",
                    endpoint=path)
+    for raw in rows:
+        if isinstance(raw, dict) and raw.get("id") is not None:
+            days_off = f"{path}/{raw['id']}/holidays"
+            raw["holidays"] = require(source._get(days_off, {}), "holidays",
+                                      source=source.name, stream="business_hours",
+                                      endpoint=days_off)
     records = [r for raw in rows for r in validated(schedule_records, raw)]
     records = [r.model_copy(update={"is_default": n == 0}) for n, r in enumerate(records)]
     yield Page(records, None, source.requests - before, done=True)

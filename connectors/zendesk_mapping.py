@@ -93,15 +93,19 @@ def group_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
 
 
 def schedule_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
-    """A business-hours schedule: intervals are minutes from Sunday 00:00, local time."""
+    """A business-hours schedule: intervals are minutes from Sunday 00:00, local time;
+    `holidays` (read from the schedule's own endpoint) are whole local days, inclusive."""
     hours: dict[str, list[str]] = {}
     for interval in raw.get("intervals") or []:
         start, end = int(interval["start_time"]), int(interval["end_time"])
         midnight = start // 1440 * 1440
         hours.setdefault(WEEK[(start // 1440) % 7], []).append(
             f"{_clock(start - midnight)}-{_clock(end - midnight)}")
+    holidays = [f"{day['start_date']}..{day.get('end_date') or day['start_date']}"
+                for day in raw.get("holidays") or []]
     return [BusinessSchedule(id=raw["id"], name=raw.get("name"),
-                             time_zone=iana(raw.get("time_zone")), hours=hours)]
+                             time_zone=iana(raw.get("time_zone")), hours=hours,
+                             holidays=holidays)]
 
 
 def _clock(minutes: int) -> str:

@@ -22,7 +22,7 @@ from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
-from kpi import Schedule
+from kpi import Calendars
 from store import Store
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ ConfigOption = Annotated[
 DatabaseOption = Annotated[
     Path | None, typer.Option("--database", help="read this SQLite file instead of the "
                               "config's (for kpi and status)")]
-BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority")
+BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -72,9 +72,10 @@ def _kpi_options(config: Path | None, database: Path | None) -> dict:
     return _config(config).kpi.summary_options()
 
 
-def _open_store(database: Path) -> Store:
+def _open_store(database: Path, options: dict | None = None) -> Store:
+    """Open the file with current views; `options` ([kpi] choices) are recorded for them."""
     store = Store.open(database)
-    kpi.install_views(store)
+    kpi.install_views(store, options)
     return store
 
 
@@ -84,7 +85,8 @@ def _read_store(config_path: Path | None, database: Path | None) -> Store:
             msg = f"{database} does not exist"
             raise _fail(msg)
         return _open_store(database)
-    return _open_store(_config(config_path).database)
+    cfg = _config(config_path)
+    return _open_store(cfg.database, cfg.kpi.summary_options())
 
 
 def _parse_day(text: str | None, option: str) -> date | None:
@@ -143,7 +145,7 @@ def backfill(
         return
     with _writer(cfg, f"backfill-{source}"), SyncProgress(
             console, enabled=console.is_terminal) as progress:
-        store = _open_store(cfg.database)
+        store = _open_store(cfg.database, cfg.kpi.summary_options())
         try:
             result = Runner(store, source_cfg, progress=progress,
                             schedule=_schedule(cfg)).backfill(start, end)
@@ -197,7 +199,7 @@ def sync(
         raise _fail(msg)
     failed = False
     with _writer(cfg):
-        store = _open_store(cfg.database)
+        store = _open_store(cfg.database, cfg.kpi.summary_options())
         try:
             for name in names:
                 result = Runner(store, _source(cfg, name), schedule=_schedule(cfg)).sync()
@@ -233,7 +235,8 @@ def daemon(
 
 @app.command("kpi")
 def kpi_command(
-    by: Annotated[str | None, typer.Option(help="day|week|channel|group|agent|priority")] = None,
+    by: Annotated[str | None, typer.Option(
+        help="day|week|channel|group|agent|priority|type")] = None,
     since: Annotated[str | None, typer.Option(help="first day, e.g. 2024-01-01")] = None,
     until: Annotated[str | None, typer.Option(help="last day (inclusive)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
@@ -454,9 +457,9 @@ def simulate(
         server.server_close()
 
 
-def _schedule(cfg: Config) -> Schedule | None:
+def _schedule(cfg: Config) -> Calendars | None:
     try:
-        return cfg.business_schedule()
+        return cfg.business_calendars()
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 

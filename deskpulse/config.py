@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connectors import Connector, load
-from kpi import Schedule
+from kpi import Calendars
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "deskpulse.toml"
@@ -109,15 +109,15 @@ class Config(BaseModel):
     sources: dict[str, SourceConfig] = {}
     schedule: list[dict[str, Any]] = []
 
-    def business_schedule(self) -> Schedule | None:
-        """The `[[schedule]]` marked default (or the only one); None: no business time."""
+    def business_calendars(self) -> Calendars | None:
+        """Business hours from `[[schedule]]` (history by `effective_from`, per-group by
+        `groups`, the one marked default for the rest); None: no business time."""
         if not self.schedule:
             return None
-        chosen = next((s for s in self.schedule if s.get("default")), self.schedule[0])
         try:
-            return Schedule.from_config(chosen)
-        except (KeyError, ValueError) as exc:
-            msg = f"{self.path or 'config'}: [[schedule]] {chosen.get('id', '')}: {exc}"
+            return Calendars.from_config(self.schedule)
+        except (KeyError, ValueError, TypeError) as exc:
+            msg = f"{self.path or 'config'}: [[schedule]]: {exc}"
             raise ConfigError(msg) from None
 
     def source(self, name: str) -> SourceConfig:

@@ -105,9 +105,9 @@ class Daemon:
     def _sync_once(self, source: SourceConfig, stop: threading.Event) -> RunResult:
         store = Store.open(self.config.database)
         try:
-            kpi.install_views(store)
+            kpi.install_views(store, self.config.kpi.summary_options())
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
-                            schedule=self.config.business_schedule())
+                            schedule=self.config.business_calendars())
             return runner.sync()
         finally:
             store.close()

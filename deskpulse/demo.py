@@ -30,7 +30,8 @@ from kpi import Schedule
 from store import Store
 
 DEMO_SOURCE = "demo"
-# The simulated account's support hours (it serves them at /api/v2/business_hours/schedules).
+# Office hours of the simulated Intercom workspace, which (like Intercom) serves none: they come
+# from config. The simulated Zendesk and Freshdesk serve theirs, and the demo uses those.
 DEMO_SCHEDULE = Schedule.from_config({
     "tz": "America/New_York",
     "hours": {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -84,7 +85,8 @@ def run_demo(
     store = Store.open(database)
     kpi.install_views(store)
     runner = Runner(store, demo_source(kind=vendor), transport=httpx.MockTransport(api.handler),
-                    environ={"DESKPULSE_DEMO_TOKEN": token}, schedule=DEMO_SCHEDULE)
+                    environ={"DESKPULSE_DEMO_TOKEN": token},
+                    schedule=DEMO_SCHEDULE if vendor == "intercom" else None)
     try:
         since = (now - timedelta(days=92)).replace(hour=0, minute=0, second=0)
         backfill = _timed(console, "Backfill", runner, lambda r: r.backfill(since), show_progress)

@@ -43,6 +43,8 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("First resolution time", "first_resolution", "h"),
     ("Full resolution time", "full_resolution", "h"),
     ("Requester wait (mean)", "requester_wait_mean_s", "h"),
+    ("Agent work time", "agent_work", "h"),
+    ("Social media first reply", "social_frt", "h"),
     ("Handle time (logged)", "handle_time", "h"),
     ("Replies per solved ticket", "replies_per_solved", ""),
     ("One-touch", "one_touch_pct", "%"),

@@ -27,7 +27,7 @@ import kpi
 from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
-from kpi import Schedule
+from kpi import Calendars, Schedule
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,9 @@ class Runner:
     environ: dict[str, str] | None = None
     connector: Connector | None = None  # default: the one registered for source.kind
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
-    schedule: Schedule | None = None  # business hours for the `_bus` facts
+    schedule: Calendars | Schedule | None = None  # business hours for the `_bus` facts
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
-    _in_use: Schedule | None = field(default=None, init=False, repr=False)
+    _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -185,9 +185,9 @@ class Runner:
                          stream, self.max_pages)
                 return
 
-    def _schedule(self) -> Schedule | None:
+    def _schedule(self) -> Calendars | Schedule | None:
         """The configured business hours, else the vendor's synced default (one source)."""
-        return self.schedule if self.schedule is not None else kpi.synced_schedule(self.store)
+        return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
 
     def _refresh_kpis(self) -> int:
         """Refresh changed tickets' facts; if the business hours in use changed meanwhile
@@ -221,7 +221,7 @@ class Runner:
         return result
 
 
-def _fingerprint(schedule: Schedule | None) -> str | None:
+def _fingerprint(schedule: Calendars | Schedule | None) -> str | None:
     return None if schedule is None else schedule.fingerprint()
 
 

@@ -4,12 +4,15 @@
 """
 
 from kpi.calendar import Schedule
+from kpi.calendars import Calendar, Calendars
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
-from kpi.synced import synced_schedule
+from kpi.synced import synced_calendars
 
 __all__ = [
+    "Calendar",
+    "Calendars",
     "EventRow",
     "RatingRow",
     "Schedule",
@@ -23,6 +26,6 @@ __all__ = [
     "rebuild",
     "refresh",
     "summary",
-    "synced_schedule",
+    "synced_calendars",
     "ticket_facts_for",
 ]

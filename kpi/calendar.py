@@ -63,8 +63,11 @@ class Schedule:
         total = self._overlap(first, start, end) + self._overlap(last, start, end)
         return total + self._full_days(first + timedelta(days=1), last)
 
-    def _local_day(self, moment: datetime) -> date:
+    def local_date(self, moment: datetime) -> date:
+        """The date of `moment` on this schedule's wall calendar."""
         return moment.astimezone(self._zone).date()
+
+    _local_day = local_date
 
     def _windows(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.holidays:

@@ -16,12 +16,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kpi.calendar import Schedule
+from kpi.calendars import BusinessClock
 from kpi.cycles import Cycle, median_seconds, reply_cycles
 from kpi.rules import ZENDESK, Rules
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
+AGENT_WORK = frozenset({"new", "open"})  # Zendesk's "agent work time": the ball is with agents
 AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
 _RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
 
@@ -68,6 +69,7 @@ class TicketFacts:
     requester_wait: int = 0
     agent_wait: int = 0
     on_hold: int = 0
+    agent_work: int = 0
     reopens: int = 0
     replies: int = 0
     public_agent_comments: int = 0
@@ -97,6 +99,7 @@ class TicketFacts:
     requester_wait_bus: int | None = None
     agent_wait_bus: int | None = None
     on_hold_bus: int | None = None
+    agent_work_bus: int | None = None
 
     @property
     def reassignments(self) -> int:
@@ -127,7 +130,7 @@ def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
 
 
 def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRow],
-            schedule: Schedule | None = None, rules: Rules = ZENDESK) -> TicketFacts:
+            schedule: BusinessClock | None = None, rules: Rules = ZENDESK) -> TicketFacts:
     """Facts of one ticket from its events (any order), ratings and business schedule."""
     events = ordered(events)
     created = next((e for e in events if e.kind == "created"), None)
@@ -152,7 +155,7 @@ def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRo
 
 
 def _cycles(facts: TicketFacts, events: list[EventRow], created: EventRow | None,
-            rules: Rules, schedule: Schedule | None) -> None:
+            rules: Rules, schedule: BusinessClock | None) -> None:
     agent_created = created is not None and created.role == "agent"
     facts.cycles = reply_cycles(events, facts.clock_start, agent_created, rules)
     answered = [c for c in facts.cycles if c.end_kind == "reply" and c.end is not None]
@@ -172,8 +175,9 @@ def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> 
 
 
 def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
-              schedule: Schedule) -> None:
-    """One schedule for the whole ticket (schedule history is not modelled yet)."""
+              schedule: BusinessClock) -> None:
+    """Single-event spans by the schedule in force at their end; each wait interval by
+    its own (kpi.calendars)."""
     start = facts.clock_start
 
     def span(end: datetime | None) -> int | None:
@@ -184,14 +188,15 @@ def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
     facts.first_resolution_bus = span(facts.first_solved_at)
     facts.full_resolution_bus = span(facts.last_solved_at) if facts.full_resolution is not None \
         else None
-    sums = {"requester": 0, "agent": 0, "hold": 0}
+    sums = {"requester": 0, "agent": 0, "hold": 0, "work": 0}
     for status, a, b in waits:
         seconds = schedule.seconds(a, b)
         sums["requester"] += seconds if status in REQUESTER_WAIT else 0
         sums["agent"] += seconds if status == "pending" else 0
         sums["hold"] += seconds if status == "on_hold" else 0
-    facts.requester_wait_bus, facts.agent_wait_bus, facts.on_hold_bus = (
-        sums["requester"], sums["agent"], sums["hold"])
+        sums["work"] += seconds if status in AGENT_WORK else 0
+    facts.requester_wait_bus, facts.agent_wait_bus, facts.on_hold_bus, facts.agent_work_bus = (
+        sums["requester"], sums["agent"], sums["hold"], sums["work"])
 
 
 def _replies(facts: TicketFacts, events: list[EventRow], created: EventRow | None,
@@ -248,6 +253,8 @@ def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime |
             facts.agent_wait += ended
         if status == "on_hold":
             facts.on_hold += ended
+        if status in AGENT_WORK:
+            facts.agent_work += ended
         if status in SOLVED and new not in SOLVED:
             facts.reopens += 1
             span_start = event.at

@@ -11,6 +11,7 @@ identical rows (integer sums).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from kpi.calendar import Schedule
+from kpi.calendars import BusinessClock, Calendars, as_calendars
 from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import apply_delta, contributions_of
@@ -50,10 +52,11 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-def refresh(store: Store, *, source: str | None = None, schedule: Schedule | None = None) -> int:
+def refresh(store: Store, *, source: str | None = None,
+            schedule: Schedule | Calendars | None = None) -> int:
     """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
     `schedule` gives business time (the `_bus` columns); without it they stay NULL."""
-    done = 0
+    done, calendars = 0, as_calendars(schedule)
     with store.transaction():
         sources = [source] if source else [row[0] for row in store.conn.execute(
             "SELECT DISTINCT source FROM kpi_dirty")]
@@ -62,7 +65,7 @@ def refresh(store: Store, *, source: str | None = None, schedule: Schedule | Non
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
             for chunk in _chunks(ids):
                 old = contributions_of(store.conn, name, chunk)
-                _replace_facts(store, name, chunk, schedule)
+                _replace_facts(store, name, chunk, calendars)
                 apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
@@ -71,7 +74,8 @@ def refresh(store: Store, *, source: str | None = None, schedule: Schedule | Non
     return done
 
 
-def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | None = None) -> int:
+def rebuild(store: Store, *, source: str | None = None,
+            schedule: Schedule | Calendars | None = None) -> int:
     """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
@@ -84,13 +88,14 @@ def rebuild(store: Store, *, source: str | None = None, schedule: Schedule | Non
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-FACTS_VERSION = 4  # 2: reply cycles; 3: handle time; 4: first assignment, bots
+FACTS_VERSION = 5  # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work
 
 
-def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
+def ensure_definitions(store: Store, schedule: Schedule | Calendars | None) -> bool:
     """Rebuild every fact when the definitions changed since they were computed (a schedule
     added, edited or removed, or a newer FACTS_VERSION); return True when it rebuilt."""
-    fingerprint = f"v{FACTS_VERSION}:" + (schedule.fingerprint() if schedule else "no-schedule")
+    calendars = as_calendars(schedule)
+    fingerprint = f"v{FACTS_VERSION}:" + (calendars.fingerprint() if calendars else "no-schedule")
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
     if row is not None and row[0] == fingerprint:
         return False
@@ -104,10 +109,19 @@ def ensure_definitions(store: Store, schedule: Schedule | None) -> bool:
     return has_facts
 
 
-def install_views(store: Store) -> None:
-    """(Re)create the kpi_* views from kpi/views.sql."""
+def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
+    """(Re)create the kpi_* views from kpi/views.sql; with `options` (the config's [kpi]
+    `repeat_days` and `escalation_tags`, as for `kpi.summary`), record them in kpi_meta for
+    the views that depend on them."""
     sql = resources.files("kpi").joinpath("views.sql").read_text(encoding="utf-8")
     with store.transaction():
+        if options is not None:
+            for key, value in (("repeat_contact_days", str(int(options["repeat_days"]))),
+                               ("escalation_tags", json.dumps(list(
+                                   options["escalation_tags"])))):
+                store.conn.execute(
+                    "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
         for (name,) in store.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
         ).fetchall():
@@ -117,13 +131,13 @@ def install_views(store: Store) -> None:
 
 
 def _replace_facts(store: Store, source: str, ids: list[str],
-                   schedule: Schedule | None) -> None:
+                   calendars: Calendars | None) -> None:
     conn, marks = store.conn, _marks(len(ids))
     for table in ("ticket_facts", "unsolved_spans", "reply_cycles"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
-        "SELECT id, created_at, channel, priority, group_id, assignee_id FROM tickets "
+        "SELECT id, created_at, channel, priority, group_id, assignee_id, type FROM tickets "
         f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
     handled = dict(conn.execute(
@@ -131,12 +145,15 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         f"({marks}) GROUP BY ticket_id", (source, *ids)))
     kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
     rules = rules_for(kind[0] if kind else None)
+    names = _group_names(store, source) if calendars and calendars.by_group else {}
     fact_rows, span_rows, cycle_rows = [], [], []
-    for tid, (_id, created, channel, priority, group, assignee) in sorted(tickets.items()):
+    for tid, (_id, created, channel, priority, group, assignee, kind) in sorted(tickets.items()):
+        schedule = calendars.for_group(group, names.get(group)) if calendars else None
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
         facts.handle_time = handled.get(tid)
-        fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee))
+        fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee)
+                         | {"type": kind})
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
              _day(span.end)) for seq, span in enumerate(facts.spans))
@@ -151,13 +168,18 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
 
 
-def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: Schedule | None
+def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None
                ) -> tuple[Any, ...]:
     ended = cycle.end is not None
     calendar = max(0, int((cycle.end - cycle.start).total_seconds())) if ended else None
     business = schedule.seconds(cycle.start, cycle.end) if ended and schedule else None
     return (source, tid, seq, _iso(cycle.start), _iso(cycle.end), cycle.end_kind, calendar,
             business, _day(cycle.end))
+
+
+def _group_names(store: Store, source: str) -> dict[str, str]:
+    return {gid: name for gid, name in store.conn.execute(
+        "SELECT id, name FROM groups WHERE source = ? AND name IS NOT NULL", (source,))}
 
 
 def _events(store: Store, source: str, ids: list[str]) -> dict[str, list[EventRow]]:
@@ -202,6 +224,7 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "requester_wait_cal": f.requester_wait, "requester_wait_bus": f.requester_wait_bus,
         "agent_wait_cal": f.agent_wait, "agent_wait_bus": f.agent_wait_bus,
         "on_hold_cal": f.on_hold, "on_hold_bus": f.on_hold_bus, "reopens": f.reopens,
+        "agent_work_cal": f.agent_work, "agent_work_bus": f.agent_work_bus,
         "replies": f.replies, "public_agent_comments": f.public_agent_comments,
         "customer_msgs": f.customer_msgs, "notes": f.notes,
         "assignee_stations": f.assignee_stations, "group_stations": f.group_stations,

@@ -18,16 +18,22 @@ from store import Store
 
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
 DIMENSION_COLUMNS = {"channel": "channel", "group": "group_id", "agent": "assignee_id",
-                     "priority": "priority"}
-PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day"),
-                      ("first_resolution", "first_resolution_cal", "first_solved_day"),
-                      ("full_resolution", "full_resolution_cal", "last_solved_day"),
+                     "priority": "priority", "type": "type"}
+# (figure, fact column, anchor day, extra condition on the facts)
+PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day", ""),
+                      ("first_resolution", "first_resolution_cal", "first_solved_day", ""),
+                      ("full_resolution", "full_resolution_cal", "last_solved_day", ""),
                       # business time: no values (so None figures) without a schedule
-                      ("frt_bus", "frt_bus", "first_reply_day"),
-                      ("first_assignment", "first_assignment_cal", "first_assigned_day"),
-                      ("full_resolution_bus", "full_resolution_bus", "last_solved_day"),
+                      ("frt_bus", "frt_bus", "first_reply_day", ""),
+                      ("first_assignment", "first_assignment_cal", "first_assigned_day", ""),
+                      ("full_resolution_bus", "full_resolution_bus", "last_solved_day", ""),
+                      # time in new/open until the first solve (Zendesk's agent work time)
+                      ("agent_work", "agent_work_cal", "first_solved_day", ""),
+                      ("agent_work_bus", "agent_work_bus", "first_solved_day", ""),
+                      # first reply on tickets that came in through social media
+                      ("social_frt", "frt_cal", "first_reply_day", "channel = 'social'"),
                       # where agents log time (Freshdesk time entries): per solved ticket
-                      ("handle_time", "handle_time_s", "first_solved_day"))
+                      ("handle_time", "handle_time_s", "first_solved_day", ""))
 
 
 def percentile(sorted_values: list[int], p: float) -> float | None:
@@ -74,7 +80,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             until: date | None = None, by: str | None = None,
             repeat_days: int = REPEAT_DAYS, escalation_tags: tuple[str, ...] = ()
             ) -> list[dict[str, Any]]:
-    """One row per period (by=day|week), per dimension value (channel|group|agent|priority),
+    """One row per period (by=day|week), per dimension value (channel|group|agent|priority|type),
     or one row for the whole range (by=None)."""
     dimension = by if by in DIMENSION_COLUMNS else "all"
     totals = _counters(store, source, since, until, by, dimension)
@@ -92,7 +98,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
         row: dict[str, Any] = {} if by is None else {_key_name(by): key}
         row |= {"created": c["created"], "solved": c["solved"],
                 "reopened": c["reopened_tickets"], "backlog": backlog.get(key)}
-        for metric in [m for m, _column, _anchor in PERCENTILE_METRICS] + ["reply"]:
+        for metric in [m for m, *_how in PERCENTILE_METRICS] + ["reply"]:
             values = sorted(spreads.get(key, {}).get(metric, []))
             row[f"{metric}_p50_s"] = percentile(values, 0.5)
             row[f"{metric}_p90_s"] = percentile(values, 0.9)
@@ -162,8 +168,9 @@ def _percentiles(store: Store, source: str | None, since: date | None, until: da
                  by: str | None) -> dict[str, dict[str, list[int]]]:
     found: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     dim_column = DIMENSION_COLUMNS.get(by or "", "channel")
-    for metric, column, anchor in PERCENTILE_METRICS:
+    for metric, column, anchor, condition in PERCENTILE_METRICS:
         where, args = _filters(source, since, until, anchor)
+        where += f" AND {condition}" if condition else ""
         for day, value, x in store.conn.execute(
                 f"SELECT {anchor}, {dim_column}, {column} FROM ticket_facts "
                 f"WHERE {where} AND {column} IS NOT NULL AND {anchor} IS NOT NULL", args):

@@ -6,7 +6,7 @@ waits, replies, touches, reopens) → `first_solved_day`; full resolution → `l
 CSAT → `rated_day`. The backlog is a difference array over `unsolved_spans`: +1 on the day a
 span opens, −1 on the day it closes, so `SUM(backlog_delta)` up to day D is the number of
 tickets unsolved at the end of D. Dimensions: 'all' (value ''), 'channel', 'group', 'agent'
-(the current assignee) and 'priority', each the ticket's current value ('' when unset).
+(the current assignee), 'priority' and 'type', each the ticket's current value ('' when unset).
 A refresh subtracts what a changed ticket's old facts added and adds what its new facts add,
 so its cost follows the changed tickets, never the days they touch.
 """
@@ -24,11 +24,11 @@ COUNTERS = ("created", "replied", "frt_sum", "solved", "first_res_sum", "full_re
             "replies_sum", "reopens_sum", "reopened_tickets", "one_touch", "two_touch",
             "multi_touch", "zero_touch", "fcr", "csat_rated", "csat_positive", "backlog_delta")
 DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
-              ("agent", "assignee_id"), ("priority", "priority"))
+              ("agent", "assignee_id"), ("priority", "priority"), ("type", "type"))
 FACT_COLUMNS = ("ticket_id", *ANCHOR_DAYS, "channel", "group_id", "assignee_id", "priority",
-                "frt_cal", "first_resolution_cal", "full_resolution_cal", "requester_wait_cal",
-                "agent_wait_cal", "on_hold_cal", "replies", "reopens", "one_touch", "two_touch",
-                "multi_touch", "zero_touch", "fcr", "csat_positive")
+                "type", "frt_cal", "first_resolution_cal", "full_resolution_cal",
+                "requester_wait_cal", "agent_wait_cal", "on_hold_cal", "replies", "reopens",
+                "one_touch", "two_touch", "multi_touch", "zero_touch", "fcr", "csat_positive")
 
 Key = tuple[str, str, str]
 

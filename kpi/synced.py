@@ -1,8 +1,9 @@
 """Business hours the vendor keeps (synced into `schedules`), when the config gives none.
 
-Zendesk and Freshdesk sources sync their schedules. A file holding one source uses that
-source's default schedule for the `_bus` facts unless `[[schedule]]` is configured; with
-several sources the config must say, because one set of facts cannot follow several
+Zendesk and Freshdesk sources sync their schedules (Zendesk with each schedule's holidays),
+and Freshdesk also which schedule each group follows (`groups.schedule_id`). A file holding
+one source uses them for the `_bus` facts unless `[[schedule]]` is configured; with several
+sources the config must say, because one set of facts cannot follow several vendors'
 calendars (and switching between them would rebuild every fact on every run).
 """
 
@@ -11,21 +12,35 @@ from __future__ import annotations
 import json
 
 from kpi.calendar import Schedule
+from kpi.calendars import Calendar, Calendars
 from store import Store
 
 
-def synced_schedule(store: Store) -> Schedule | None:
-    """The single source's default synced schedule, or None (no source, several, none
-    synced, or one whose zone or hours cannot be read: `_bus` then stays NULL)."""
+def synced_calendars(store: Store) -> Calendars | None:
+    """The single source's synced schedules, its default for tickets of groups without one;
+    None when there is no source, several, none synced, or no readable default schedule
+    (`_bus` then stays NULL). A group's schedule that cannot be read falls back to the
+    default rather than to calendar time."""
     if store.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0] != 1:
         return None
-    row = store.conn.execute(
-        "SELECT time_zone, hours, holidays FROM schedules "
-        "ORDER BY is_default DESC, id LIMIT 1").fetchone()
-    if row is None or not row[0]:
+    rows = store.conn.execute("SELECT id, time_zone, hours, holidays FROM schedules "
+                              "ORDER BY is_default DESC, id").fetchall()
+    calendars = {ident: Calendar([(None, schedule)]) for ident, *parts in rows
+                 if (schedule := _readable(*parts)) is not None}
+    default = rows[0][0] if rows else None  # the vendor's default, else its first schedule
+    if default not in calendars:
+        return None
+    by_group = {group: schedule for group, schedule in store.conn.execute(
+        "SELECT id, schedule_id FROM groups WHERE schedule_id IS NOT NULL")
+        if schedule in calendars}
+    return Calendars(calendars, default, by_group)
+
+
+def _readable(zone: str | None, hours: str, holidays: str) -> Schedule | None:
+    if not zone:
         return None
     try:
-        return Schedule.from_config({"tz": row[0], "hours": json.loads(row[1]),
-                                     "holidays": json.loads(row[2])})
+        return Schedule.from_config({"tz": zone, "hours": json.loads(hours),
+                                     "holidays": json.loads(holidays)})
     except (ValueError, KeyError, TypeError):
         return None

@@ -29,19 +29,55 @@ SELECT source, day, created, solved, reopened, backlog, frt_n, frt_mean_s,
 FROM kpi_days_by
 WHERE dimension = 'all';
 
--- Exact p50/p90 per source, day and metric (frt by first-reply day, first_resolution by
--- first-solve day, full_resolution by last-solve day), linear interpolation as
+-- Exact p50/p90 per source, day and metric, each on the day of its end event (as in
+-- `deskpulse kpi`): frt, frt_bus, social_frt (channel 'social') by first-reply day;
+-- first_resolution(_bus), agent_work(_bus), handle_time by first-solve day;
+-- full_resolution(_bus) by last-solve day; first_assignment by first-assignment day;
+-- reply(_bus) = every answered reply cycle, by the day of the answer. Linear interpolation as
 -- percentile_cont, with n and mean beside them. Window functions only: no extension needed.
+-- Business-time metrics have no rows without a schedule.
 CREATE VIEW kpi_percentiles_daily AS
 WITH v AS (
     SELECT source, first_reply_day AS day, 'frt' AS metric, frt_cal AS x
     FROM ticket_facts WHERE frt_cal IS NOT NULL
     UNION ALL
+    SELECT source, first_reply_day, 'frt_bus', frt_bus
+    FROM ticket_facts WHERE frt_bus IS NOT NULL
+    UNION ALL
+    SELECT source, first_reply_day, 'social_frt', frt_cal
+    FROM ticket_facts WHERE frt_cal IS NOT NULL AND channel = 'social'
+    UNION ALL
     SELECT source, first_solved_day, 'first_resolution', first_resolution_cal
     FROM ticket_facts WHERE first_resolution_cal IS NOT NULL
     UNION ALL
+    SELECT source, first_solved_day, 'first_resolution_bus', first_resolution_bus
+    FROM ticket_facts WHERE first_resolution_bus IS NOT NULL
+    UNION ALL
     SELECT source, last_solved_day, 'full_resolution', full_resolution_cal
     FROM ticket_facts WHERE full_resolution_cal IS NOT NULL
+    UNION ALL
+    SELECT source, last_solved_day, 'full_resolution_bus', full_resolution_bus
+    FROM ticket_facts WHERE full_resolution_bus IS NOT NULL
+    UNION ALL
+    SELECT source, first_assigned_day, 'first_assignment', first_assignment_cal
+    FROM ticket_facts WHERE first_assignment_cal IS NOT NULL
+    UNION ALL
+    SELECT source, first_solved_day, 'agent_work', agent_work_cal
+    FROM ticket_facts WHERE first_solved_day IS NOT NULL
+    UNION ALL
+    SELECT source, first_solved_day, 'agent_work_bus', agent_work_bus
+    FROM ticket_facts WHERE first_solved_day IS NOT NULL AND agent_work_bus IS NOT NULL
+    UNION ALL
+    SELECT source, first_solved_day, 'handle_time', handle_time_s
+    FROM ticket_facts WHERE first_solved_day IS NOT NULL AND handle_time_s IS NOT NULL
+    UNION ALL
+    SELECT c.source, c.end_day, 'reply', c.secs_cal
+    FROM reply_cycles c JOIN ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id
+    WHERE c.end_kind = 'reply'
+    UNION ALL
+    SELECT c.source, c.end_day, 'reply_bus', c.secs_bus
+    FROM reply_cycles c JOIN ticket_facts f ON f.source = c.source AND f.ticket_id = c.ticket_id
+    WHERE c.end_kind = 'reply' AND c.secs_bus IS NOT NULL
 ),
 ranked AS (
     SELECT source, day, metric, x,
@@ -63,3 +99,68 @@ SELECT source, day, metric, n, ROUND(mean, 1) AS mean_s,
        lo50 + (h50 - CAST(h50 AS INTEGER)) * (COALESCE(hi50, lo50) - lo50) AS p50_s,
        lo90 + (h90 - CAST(h90 AS INTEGER)) * (COALESCE(hi90, lo90) - lo90) AS p90_s
 FROM picked;
+
+-- Per ticket, the conditions behind the rate figures of `deskpulse kpi`, with the options the
+-- last run recorded in kpi_meta ([kpi] repeat_contact_days, default 7, and escalation_tags).
+-- escalated: handed to a second group, raised to high/urgent after creation, or tagged;
+-- repeat_contact: the requester opened another ticket within N days of the latest solve;
+-- bot_only: solved by bots alone (flag 16); surveys: only vendors that record unanswered
+-- surveys (Zendesk) say what was offered, elsewhere survey_offered is NULL.
+CREATE VIEW kpi_ticket_flags AS
+WITH opts AS (
+    SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM kpi_meta
+                     WHERE key = 'repeat_contact_days'), 7) AS days,
+           COALESCE((SELECT value FROM kpi_meta WHERE key = 'escalation_tags'), '[]') AS tags
+)
+SELECT f.source, f.ticket_id, f.created_day, f.first_solved_day,
+       (f.group_stations >= 2
+        OR EXISTS (SELECT 1 FROM json_each(t.tags) j, json_each(opts.tags) o
+                   WHERE j.value = o.value)
+        OR EXISTS (SELECT 1 FROM events e WHERE e.source = f.source
+                   AND e.ticket_id = f.ticket_id AND e.kind = 'priority'
+                   AND e.at > f.created_at AND e.new_value IN ('high', 'urgent')
+                   AND COALESCE(e.old_value, '') NOT IN ('high', 'urgent'))) AS escalated,
+       (f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS (
+            SELECT 1 FROM tickets n WHERE n.source = t.source
+            AND n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0
+            AND n.created_at > f.last_solved_at
+            AND n.created_at <= strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at,
+                                         '+' || opts.days || ' days'))) AS repeat_contact,
+       (f.flags & 16) != 0 AS bot_only,
+       f.bot_msgs > 0 AS with_bots,
+       CASE WHEN s.kind = 'zendesk' THEN f.csat_offered END AS survey_offered,
+       CASE WHEN s.kind = 'zendesk' THEN f.csat_positive IS NOT NULL END AS survey_answered
+FROM ticket_facts f
+JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id
+LEFT JOIN sources s ON s.name = f.source
+CROSS JOIN opts;
+
+-- Those rates per source and day: escalation on the creation day, the others on the
+-- first-solve day (as `deskpulse kpi`). Rates are 0..1; NULL when there is nothing to count
+-- (bot_only_rate: no bot message among the day's solved tickets).
+CREATE VIEW kpi_days_rates AS
+WITH created AS (
+    SELECT source, created_day AS day, COUNT(*) AS created, SUM(escalated) AS escalated
+    FROM kpi_ticket_flags GROUP BY source, created_day
+),
+solved AS (
+    SELECT source, first_solved_day AS day, COUNT(*) AS solved,
+           SUM(repeat_contact) AS repeat_contacts, SUM(bot_only) AS bot_only,
+           SUM(with_bots) AS with_bots, SUM(survey_offered) AS surveys_offered,
+           SUM(survey_answered) AS surveys_answered
+    FROM kpi_ticket_flags WHERE first_solved_day IS NOT NULL
+    GROUP BY source, first_solved_day
+),
+days AS (SELECT source, day FROM created UNION SELECT source, day FROM solved)
+SELECT d.source, d.day, COALESCE(c.created, 0) AS created, COALESCE(c.escalated, 0) AS escalated,
+       ROUND(c.escalated * 1.0 / NULLIF(c.created, 0), 4) AS escalation_rate,
+       COALESCE(s.solved, 0) AS solved, COALESCE(s.repeat_contacts, 0) AS repeat_contacts,
+       ROUND(s.repeat_contacts * 1.0 / NULLIF(s.solved, 0), 4) AS repeat_contact_rate,
+       COALESCE(s.bot_only, 0) AS bot_only,
+       CASE WHEN s.with_bots > 0 THEN ROUND(s.bot_only * 1.0 / s.solved, 4) END
+           AS bot_only_rate,
+       ROUND(s.surveys_answered * 1.0 / NULLIF(s.surveys_offered, 0), 4)
+           AS survey_response_rate
+FROM days d
+LEFT JOIN created c ON c.source = d.source AND c.day = d.day
+LEFT JOIN solved s ON s.source = d.source AND s.day = d.day;

@@ -222,7 +222,8 @@ class Store:
             changed.update(self._tickets_acted_on_by_changed_roles(source, people))
             self._upsert("people", [person_row(source, p) for p in people])
         if groups := grouped.get(Group):
-            self._upsert("groups", [{"source": source, "id": g.id, "name": g.name} for g in groups])
+            self._upsert("groups", [{"source": source, "id": g.id, "name": g.name,
+                                     "schedule_id": g.schedule_id} for g in groups])
         if ratings := grouped.get(Rating):
             self._upsert("ratings", [rating_row(source, r) for r in ratings])
             changed.update(r.ticket_id for r in ratings if r.ticket_id is not None)

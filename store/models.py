@@ -118,6 +118,7 @@ class Person(Record):
 class Group(Record):
     id: Id
     name: str | None = None
+    schedule_id: OptionalId = None  # the business hours its tickets follow, if the vendor says
 
 
 class Rating(Record):

@@ -167,9 +167,19 @@ REQUESTER_INDEX = """
 CREATE INDEX tickets_requester ON tickets (source, requester_id, created_at);
 """
 
+# Which business hours a group follows (Freshdesk's business_hour_id), agent work time (time
+# in new/open, the Zendesk SLA metric) as a fact, and the ticket type as a report dimension.
+GROUP_SCHEDULES_AND_AGENT_WORK = """
+ALTER TABLE groups ADD COLUMN schedule_id TEXT;
+ALTER TABLE ticket_facts ADD COLUMN agent_work_cal INTEGER;
+ALTER TABLE ticket_facts ADD COLUMN agent_work_bus INTEGER;
+ALTER TABLE ticket_facts ADD COLUMN type TEXT;
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
-                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX]
+                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
+                         GROUP_SCHEDULES_AND_AGENT_WORK]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -102,5 +102,7 @@ def test_the_readme_config_example_loads_as_written(tmp_path):
     assert (helpdesk.kind, settings.url()) == ("freshdesk", "https://acme.freshdesk.com")
     messenger = config.source("messenger").settings(environ={"INTERCOM_TOKEN": "t"})
     assert messenger.url() == "https://api.intercom.io"
-    schedule = config.business_schedule()
-    assert schedule is not None and len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4
+    calendars = config.business_calendars()
+    assert calendars is not None
+    (_start, schedule), = calendars.calendars[calendars.default].versions
+    assert len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4

@@ -227,11 +227,13 @@ def test_agents_contacts_groups_and_business_hours(desk):
     assert [(p.id, p.role) for p in people] == [
         ("43001", "agent"), ("43002", "agent"), ("44001", "customer"), ("44002", "customer"),
         ("44003", "customer")]
-    assert [g.name for g in of(read_all(desk, "groups"), Group)] == ["Billing",
-                                                                     "Technical Support"]
-    (hours,) = of(read_all(desk, "business_hours"), BusinessSchedule)
+    assert [(g.name, g.schedule_id) for g in of(read_all(desk, "groups"), Group)] == [
+        ("Billing", "49301"), ("Technical Support", "49302")]
+    hours, uk = of(read_all(desk, "business_hours"), BusinessSchedule)
     assert (hours.time_zone, hours.is_default, hours.hours["mon"], "sat" in hours.hours) == \
         ("America/New_York", True, ["09:00-17:00"], False)
+    assert (uk.id, uk.time_zone, uk.is_default, uk.hours["fri"]) == (
+        "49302", "Europe/London", False, ["08:00-16:30"])
 
 
 def test_contacts_resume_from_when_the_previous_pass_started(desk):

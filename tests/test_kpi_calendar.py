@@ -89,8 +89,10 @@ def test_schedule_from_the_config_file(tmp_path):
     path.write_text('[[schedule]]\ntz = "Europe/Berlin"\ndefault = true\n'
                     'hours = { mon = ["09:00-12:00", "13:00-17:00"] }\n'
                     'holidays = ["2027-01-01"]\n', encoding="utf-8")
-    schedule = load_config(path, environ={}).business_schedule()
-    assert schedule is not None and schedule.holidays == frozenset({date(2027, 1, 1)})
+    calendars = load_config(path, environ={}).business_calendars()
+    assert calendars is not None
+    schedule = calendars.for_group(None).at(utc(2026, 3, 2, 7))
+    assert schedule.holidays == frozenset({date(2027, 1, 1)})
     assert schedule.seconds(utc(2026, 3, 2, 7), utc(2026, 3, 2, 17)) == 7 * 3600
 
 
@@ -117,13 +119,15 @@ def test_a_single_sources_synced_schedule_is_used_and_several_sources_need_the_c
 
     store = Store.open(tmp_path / "s.db")
     store.ensure_source("zd", "zendesk", "acme")
-    assert kpi.synced_schedule(store) is None  # nothing synced yet
+    assert kpi.synced_calendars(store) is None  # nothing synced yet
     hours = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
     store.commit_page("zd", "business_hours", [
         BusinessSchedule(id="2", time_zone="Europe/Berlin", hours={"mon": ["08:00-12:00"]}),
         BusinessSchedule(id="1", time_zone="America/New_York", is_default=True, hours=hours)],
         None)
-    synced = kpi.synced_schedule(store)
-    assert synced is not None and synced.tz == "America/New_York" and len(synced.hours) == 5
+    synced = kpi.synced_calendars(store)
+    assert synced is not None and synced.default == "1"
+    default = synced.for_group(None).at(datetime(2026, 3, 2, tzinfo=UTC))
+    assert default.tz == "America/New_York" and len(default.hours) == 5
     store.ensure_source("fd", "freshdesk", "acme")
-    assert kpi.synced_schedule(store) is None  # two sources: one calendar cannot serve both
+    assert kpi.synced_calendars(store) is None  # two sources: one calendar cannot serve both

@@ -79,6 +79,15 @@ def test_waits_sum_only_ended_intervals_and_hold_is_zero_when_never_held():
     assert (running.on_hold, running.requester_wait) == (0, 600)  # the hold is still running
 
 
+def test_agent_work_counts_new_and_open_but_not_pending_or_hold():
+    facts = compute(T0, created() + [status(10, "open"), status(40, "on_hold"),
+                                     status(70, "open"), status(80, "pending"),
+                                     status(200, "open", "customer"), status(215, "solved")],
+                    [])
+    assert facts.agent_work == (10 + 30 + 10 + 15) * 60
+    assert facts.requester_wait == facts.agent_work + 30 * 60  # the hold is the difference
+
+
 def test_touches_and_fcr():
     one = compute(T0, created() + [ev(5, "message", "agent"), status(5, "solved")], [])
     assert (one.touch(1), one.touch(0)) == (True, False)

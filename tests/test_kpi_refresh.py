@@ -13,6 +13,16 @@ from store import Event, Person, Rating, Store, Ticket
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
 TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# business time with a history (the hours change mid-month) and a group on its own schedule
+CALENDARS = kpi.Calendars.from_config([
+    {"id": "main", "tz": "Europe/Berlin", "hours": {d: ["09:00-17:00"] for d in WEEKDAYS},
+     "holidays": ["2026-01-06"]},
+    {"id": "main", "tz": "Europe/Berlin", "effective_from": "2026-01-15",
+     "hours": {d: ["08:00-12:00", "13:00-18:00"] for d in WEEKDAYS}},
+    {"id": "west", "tz": "America/Los_Angeles", "groups": ["g2"],
+     "hours": {d: ["07:00-15:00"] for d in (*WEEKDAYS, "sat")}},
+])
 
 
 @st.composite
@@ -40,7 +50,9 @@ def histories(draw):
                 new_value=state if kind == "status" else (actor if kind == "assignee" else None)))
         records.append(Ticket(id=tid, status="open", channel=channel, created_at=start,
                               updated_at=moment, deleted=deleted, assignee_id="a1",
-                              priority=draw(st.sampled_from([None, "low", "high"]))))
+                              priority=draw(st.sampled_from([None, "low", "high"])),
+                              group_id=draw(st.sampled_from([None, "g1", "g2"])),
+                              type=draw(st.sampled_from([None, "question", "incident"]))))
         records.extend(events)
         if draw(st.booleans()):
             records.append(Rating(id=f"{tid}-r", ticket_id=tid, at=moment, scale="good_bad",
@@ -63,17 +75,20 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
     for number, page in enumerate(pages):
         store.commit_page("acme", f"s{number % 3}", page, {"n": number})
-        kpi.refresh(store)
+        kpi.refresh(store, schedule=CALENDARS)
     incremental = {table: rows(store, table) for table in TABLES}
-    kpi.rebuild(store)
+    kpi.rebuild(store, schedule=CALENDARS)
     for table in TABLES:
         assert rows(store, table) == incremental[table], table
     for row in store.conn.execute(
             "SELECT frt_cal, first_resolution_cal, full_resolution_cal, requester_wait_cal, "
-            "agent_wait_cal, on_hold_cal FROM ticket_facts"):
+            "agent_wait_cal, on_hold_cal, agent_work_cal, frt_bus, agent_work_bus "
+            "FROM ticket_facts"):
         assert all(value is None or value >= 0 for value in row)
         first, full = row[1], row[2]
         assert full is None or (first is not None and full >= first)
+        assert row[6] <= row[3]  # agent work is part of the requester's wait
+        assert row[7] is None or row[7] <= row[0]  # business time never exceeds calendar time
     backlog = store.conn.execute("SELECT COALESCE(SUM(backlog_delta), 0) FROM kpi_daily "
                                  "WHERE dimension = 'all'").fetchone()[0]
     open_spans = store.conn.execute(

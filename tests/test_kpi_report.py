@@ -10,9 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kpi
+from kpi.report import PERCENTILE_METRICS
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+METRICS = [metric for metric, *_how in PERCENTILE_METRICS] + ["reply"]
 
 
 @given(st.lists(st.integers(0, 10**7), min_size=2, max_size=300))
@@ -46,9 +48,16 @@ def test_daily_summary_matches_the_views(store):
     for row in rows:
         day = row["period"]
         assert (row["created"], row["solved"], row["backlog"], row["frt_n"]) == views[day][1:]
-        if row["frt_n"]:
-            n, p50, p90 = pct[(day, "frt")]
-            assert (n, row["frt_p50_s"], row["frt_p90_s"]) == (row["frt_n"], p50, p90)
+        for metric in METRICS:
+            if row[f"{metric}_n"]:
+                n, p50, p90 = pct[(day, metric)]
+                assert (n, row[f"{metric}_p50_s"], row[f"{metric}_p90_s"]) == (
+                    row[f"{metric}_n"], p50, p90), (day, metric)
+            else:
+                assert (day, metric) not in pct
+    # every figure with a percentile in `deskpulse kpi` has one in the view too
+    assert {metric for _day, metric in pct} >= {"frt", "reply", "agent_work", "social_frt",
+                                                 "first_assignment", "full_resolution"}
 
 
 def test_range_percentiles_come_from_facts_not_from_daily_medians(store):
@@ -64,7 +73,7 @@ def test_range_percentiles_come_from_facts_not_from_daily_medians(store):
 
 def test_dimension_rows_add_up_to_the_total(store):
     [total] = kpi.summary(store, source="demo")
-    for by in ("channel", "group", "agent", "priority"):
+    for by in ("channel", "group", "agent", "priority", "type"):
         parts = kpi.summary(store, source="demo", by=by)
         assert sum(r["created"] for r in parts) == total["created"], by
         assert sum(r["backlog"] or 0 for r in parts) == total["backlog"], by
@@ -82,3 +91,25 @@ def test_weeks_start_on_monday_and_backlog_carries_over(store):
 
 def test_an_empty_range_has_no_rows_and_no_fake_zeros(store):
     assert kpi.summary(store, source="demo", since=date(2030, 1, 1)) == []
+
+
+def test_rate_figures_match_the_views_under_the_recorded_options(store):
+    tags = [t for (t,) in store.conn.execute(
+        "SELECT DISTINCT j.value FROM tickets, json_each(tickets.tags) j LIMIT 1")]
+    assert tags  # the simulated desk tags its tickets
+    for options in ({"repeat_days": 7, "escalation_tags": ()},
+                    {"repeat_days": 30, "escalation_tags": tuple(tags)}):
+        kpi.install_views(store, options)
+        rows = kpi.summary(store, source="demo", by="day", **options)
+        views = {r[0]: r[1:] for r in store.conn.execute(
+            "SELECT day, escalation_rate, repeat_contact_rate, bot_only_rate, "
+            "survey_response_rate FROM kpi_days_rates WHERE source = 'demo'")}
+        def pct(rate):
+            return None if rate is None else round(rate * 100, 2)
+        for row in rows:
+            expected = tuple(row[k] for k in ("escalation_pct", "repeat_contact_pct",
+                                               "bot_only_pct", "survey_response_pct"))
+            got = tuple(pct(r) for r in views.get(row["period"], (None,) * 4))
+            assert got == pytest.approx(expected, abs=0.01), (row["period"], options)
+        assert any(r["repeat_contact_pct"] for r in rows)
+        assert any(r["escalation_pct"] for r in rows)

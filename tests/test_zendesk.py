@@ -176,7 +176,7 @@ def test_estimate_asks_zendesk_for_the_ticket_count(desk):
     count = {"count": {"value": 123456, "refreshed_at": "2026-03-02T09:00:00Z"}}
     desk.add("GET", "/api/v2/tickets/count.json", httpx.Response(200, json=count))
     # 124 export pages of tickets, ~11 for their events, plus the small streams
-    assert source(desk).estimate(SINCE) == {"tickets": 123456, "requests": 124 * 11 + 4}
+    assert source(desk).estimate(SINCE) == {"tickets": 123456, "requests": 124 * 11 + 5}
 
 
 def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
@@ -189,6 +189,9 @@ def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
         "intervals": [{"start_time": 1980, "end_time": 2460},
                       {"start_time": 6 * 1440 + 600, "end_time": 7 * 1440}]}]}
     desk.add("GET", "/api/v2/business_hours/schedules", httpx.Response(200, json=schedules))
+    desk.add("GET", "/api/v2/business_hours/schedules/7/holidays",
+             fixture("zendesk/business_hours/holidays"))
     (schedule,) = of(read_all(desk, "business_hours"), BusinessSchedule)
     assert (schedule.time_zone, schedule.is_default) == ("America/New_York", True)
     assert schedule.hours == {"mon": ["09:00-17:00"], "sat": ["10:00-23:59:59"]}
+    assert schedule.holidays == ["2026-12-24..2026-12-26", "2027-01-01..2027-01-01"]

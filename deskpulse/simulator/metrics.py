@@ -4,8 +4,9 @@ Written from Zendesk's published definitions (vendor-apis.md §4.1), on purpose 
 code from deskpulse's kpi/: the two must agree, and if they do not, one of them is wrong.
 Durations are whole minutes, rounded to the nearest minute, as {"calendar", "business"};
 business minutes count Mon–Fri 09:00–17:00 in America/New_York (the simulated account's
-schedule, served at /api/v2/business_hours/schedules). Sums of waits count only intervals that
-have ended; the interval still running is left out.
+schedule, served at /api/v2/business_hours/schedules) except on the account's holidays
+(Christmas Eve to Boxing Day and New Year's Day, served at .../schedules/1/holidays). Sums of
+waits count only intervals that have ended; the interval still running is left out.
 """
 
 from __future__ import annotations
@@ -20,16 +21,25 @@ SCHEDULE_TZ = ZoneInfo("America/New_York")
 SCHEDULE_HOURS = (time(9), time(17))
 SOLVED = ("solved", "closed")
 UNSOLVED_WAIT = ("new", "open", "hold")
+# The simulated Zendesk account's holidays: (name, first day, last day) per year.
+HOLIDAY_YEARS = range(2015, 2036)
+HOLIDAYS = [(name, date(year, *first), date(year, *last)) for year in HOLIDAY_YEARS
+            for name, first, last in (("New Year", (1, 1), (1, 1)),
+                                      ("Christmas", (12, 24), (12, 26)))]
+DAYS_OFF = frozenset(date.fromordinal(n) for _name, first, last in HOLIDAYS
+                     for n in range(first.toordinal(), last.toordinal() + 1))
 
 
-def business_seconds(start: datetime, end: datetime) -> float:
-    """Seconds of [start, end) inside the schedule's weekday windows, DST-safe."""
+def business_seconds(start: datetime, end: datetime, days_off: frozenset[date] = frozenset()
+                     ) -> float:
+    """Seconds of [start, end) inside the schedule's weekday windows, DST-safe, skipping
+    `days_off` (local dates)."""
     if end <= start:
         return 0.0
     total, day = 0.0, start.astimezone(SCHEDULE_TZ).date() - timedelta(days=1)
     last = end.astimezone(SCHEDULE_TZ).date() + timedelta(days=1)
     while day <= last:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in days_off:
             total += _overlap(start, end, *_window(day))
         day += timedelta(days=1)
     return total
@@ -53,12 +63,12 @@ def _duration(start: datetime | None, end: datetime | None) -> dict[str, int | N
     if start is None or end is None:
         return {"calendar": None, "business": None}
     return {"calendar": _minutes((end - start).total_seconds()),
-            "business": _minutes(business_seconds(start, end))}
+            "business": _minutes(business_seconds(start, end, DAYS_OFF))}
 
 
 def _sum(intervals: list[tuple[datetime, datetime]]) -> dict[str, int]:
     return {"calendar": _minutes(sum((b - a).total_seconds() for a, b in intervals)),
-            "business": _minutes(sum(business_seconds(a, b) for a, b in intervals))}
+            "business": _minutes(sum(business_seconds(a, b, DAYS_OFF) for a, b in intervals))}
 
 
 def ticket_metric(ticket: SimTicket, agents: set[int], now: datetime,

@@ -61,6 +61,7 @@ class ZendeskAPI:
             "/api/v2/groups": self._groups,
             "/api/v2/satisfaction_ratings": self._ratings,
             "/api/v2/business_hours/schedules": lambda q, base: render.SCHEDULE,
+            "/api/v2/business_hours/schedules/1/holidays": lambda q, base: render.HOLIDAYS,
             "/api/v2/tickets/count.json": self._count_tickets,
         }
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from deskpulse.simulator import metrics
 from deskpulse.simulator.metrics import ticket_metric
 from deskpulse.simulator.model import SYSTEM, Action, Desk, Person, SimTicket
 
@@ -128,6 +129,10 @@ def rating_json(ticket: SimTicket, state: dict[str, Any], base: str) -> dict[str
             "comment": rating.comment, "created_at": iso(rating.created_at),
             "updated_at": iso(rating.updated_at)}
 
+
+HOLIDAYS = {"holidays": [
+    {"id": 9000 + n, "name": name, "start_date": first.isoformat(), "end_date": last.isoformat()}
+    for n, (name, first, last) in enumerate(metrics.HOLIDAYS)]}
 
 SCHEDULE = {
     "schedules": [{
