@@ -15,3 +15,11 @@ def test_the_benchmark_suite_runs_at_smoke_size():
     assert done.returncode == 0, done.stderr[-3000:]
     for heading in ("Request efficiency", "Rate-limit use", "Local pipeline", "Memory"):
         assert heading in done.stdout
+
+
+def test_the_million_ticket_store_benchmark_runs_at_smoke_size():
+    done = subprocess.run([sys.executable, "-m", "bench.scale", "--smoke"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "600 tickets (3 copies" in done.stdout
+    assert "tickets, events                                600," in done.stdout

@@ -1,0 +1,113 @@
+"""KPI cost, store size and report latency on a store of a million tickets.
+
+Generating and serving a million tickets through the simulator takes hours (it keeps every
+timeline in memory), so the large store is built from `copies` copies of one simulated
+account backfilled for real: every ticket-keyed row (tickets, events, ratings, vendor
+metrics, time entries) is copied with a suffix on its ids, so each copy is the same account's
+year again, ten times as busy per day. Facts are then rebuilt from scratch (the full rebuild
+figure), 1,000 tickets are marked changed and refreshed (the incremental figure), and the
+report for 90 days is timed. `python -m bench.scale [--base 100000] [--copies 10]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+import kpi
+from bench.common import api, backfill, desk, open_store, table
+from store import Store
+
+# ticket-keyed tables and the columns that hold ids to make unique per copy
+KEYED = {"tickets": ("id",), "events": ("id", "ticket_id"), "ratings": ("id", "ticket_id"),
+         "vendor_metrics": ("ticket_id",), "time_entries": ("id", "ticket_id")}
+
+
+def _copy_rows(store: Store, copy: int) -> None:
+    """One more copy of every ticket-keyed row, ids suffixed `~copy`."""
+    for name, ids in KEYED.items():
+        columns = [row[1] for row in store.conn.execute(f"PRAGMA table_info('{name}')")]
+        picked = ", ".join(f"{c} || '~{copy}'" if c in ids else c for c in columns)
+        originals = f"instr({ids[0]}, '~') = 0"  # the base account's rows only
+        store.conn.execute(f"INSERT INTO {name} ({', '.join(columns)}) "
+                           f"SELECT {picked} FROM {name} WHERE {originals}")
+
+
+def build(base: int, copies: int, folder: Path) -> tuple[Store, dict[str, str]]:
+    """A store of base × copies tickets with facts rebuilt from scratch; the timings."""
+    store = open_store(folder / "scale.db")
+    started = time.perf_counter()
+    backfill(store, httpx.MockTransport(api(desk(base)).handler))
+    timings = {"backfill of the base account": f"{time.perf_counter() - started:.1f} s"}
+    started = time.perf_counter()
+    with store.transaction():
+        for copy in range(1, copies):
+            _copy_rows(store, copy)
+    timings["copying it"] = f"{time.perf_counter() - started:.1f} s"
+    return store, timings
+
+
+def figures(store: Store, path: Path) -> list[tuple[str, str]]:
+    counts = {name: store.conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+              for name in ("tickets", "events")}
+    rows = [("tickets, events", f"{counts['tickets']:,}, {counts['events']:,}")]
+    started = time.perf_counter()
+    kpi.rebuild(store)
+    full = time.perf_counter() - started
+    ids = [row[0] for row in store.conn.execute(
+        "SELECT id FROM tickets ORDER BY random() LIMIT 1000")]
+    with store.transaction():
+        store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
+                               [(tid,) for tid in ids])
+    started = time.perf_counter()
+    kpi.refresh(store)
+    incremental = time.perf_counter() - started
+    rows += [("kpi.rebuild of every ticket", f"{full:.1f} s"),
+             ("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
+             ("refresh / rebuild (target <= 0.01)", f"{incremental / full:.4f}")]
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = dict(store.conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
+    rows += [("file size", f"{path.stat().st_size / 1e6:,.0f} MB"),
+             ("bytes per ticket (table + indexes + raw JSON)",
+              f"{_bytes(pages, 'tickets') / counts['tickets']:,.0f}"),
+             ("bytes per event (table + indexes)",
+              f"{_bytes(pages, 'events') / counts['events']:,.0f}")]
+    last = date.fromisoformat(store.conn.execute("SELECT MAX(day) FROM kpi_daily").fetchone()[0])
+    for label, by in (("kpi report, 90 days, p50/p90", None),
+                      ("… by channel", "channel"), ("… by week", "week")):
+        started = time.perf_counter()
+        kpi.summary(store, source="demo", since=last - timedelta(days=89), until=last, by=by)
+        rows.append((f"{label} (target < 1 s)", f"{time.perf_counter() - started:.3f} s"))
+    return rows
+
+
+def _bytes(pages: dict[str, int], name: str) -> int:
+    return sum(size for table_name, size in pages.items()
+               if table_name == name or table_name.startswith(f"{name}_") or
+               table_name.startswith(f"sqlite_autoindex_{name}"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale")
+    parser.add_argument("--base", type=int, default=100_000, help="tickets backfilled")
+    parser.add_argument("--copies", type=int, default=10, help="copies in the large store")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
+    args = parser.parse_args()
+    base, copies = (200, 3) if args.smoke else (args.base, args.copies)
+    with tempfile.TemporaryDirectory() as scratch:
+        store, timings = build(base, copies, Path(scratch))
+        try:
+            rows = list(timings.items()) + figures(store, Path(scratch) / "scale.db")
+        finally:
+            store.close()
+    print(table(f"{base * copies:,} tickets ({copies} copies of a simulated {base:,}-ticket "
+                "account)", rows))
+
+
+if __name__ == "__main__":
+    main()
