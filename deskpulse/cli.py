@@ -147,8 +147,8 @@ def backfill(
             console, enabled=console.is_terminal) as progress:
         store = _open_store(cfg.database, cfg.kpi.summary_options())
         try:
-            result = Runner(store, source_cfg, progress=progress,
-                            schedule=_schedule(cfg)).backfill(start, end)
+            result = Runner(store, source_cfg, progress=progress, schedule=_schedule(cfg),
+                            report_tz=cfg.kpi.report_tz).backfill(start, end)
         finally:
             store.close()
     _summarize(result)
@@ -202,7 +202,8 @@ def sync(
         store = _open_store(cfg.database, cfg.kpi.summary_options())
         try:
             for name in names:
-                result = Runner(store, _source(cfg, name), schedule=_schedule(cfg)).sync()
+                result = Runner(store, _source(cfg, name), schedule=_schedule(cfg),
+                                report_tz=cfg.kpi.report_tz).sync()
                 _summarize(result)
                 failed |= result.status != "ok"
         finally:

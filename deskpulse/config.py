@@ -14,6 +14,7 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -42,9 +43,19 @@ def parse_interval(text: str) -> timedelta:
 
 class KpiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    report_tz: str = "UTC"
+    report_tz: str = "UTC"  # the zone whose days every figure is counted in
     escalation_tags: list[str] = []  # a ticket with one of these tags counts as escalated
     repeat_contact_days: int = 7  # the window of the repeat contact rate
+
+    @field_validator("report_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"report_tz {value!r} is not a known time zone (e.g. 'Europe/Berlin')"
+            raise ValueError(msg) from None
+        return value
 
     def summary_options(self) -> dict[str, Any]:
         """What `kpi.summary` needs from this section."""

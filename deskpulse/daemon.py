@@ -107,7 +107,8 @@ class Daemon:
         try:
             kpi.install_views(store, self.config.kpi.summary_options())
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
-                            schedule=self.config.business_calendars())
+                            schedule=self.config.business_calendars(),
+                            report_tz=self.config.kpi.report_tz)
             return runner.sync()
         finally:
             store.close()

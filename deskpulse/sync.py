@@ -69,6 +69,7 @@ class Runner:
     connector: Connector | None = None  # default: the one registered for source.kind
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
     schedule: Calendars | Schedule | None = None  # business hours for the `_bus` facts
+    report_tz: str = "UTC"  # the zone of the facts' day columns ([kpi] report_tz)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
 
@@ -116,7 +117,7 @@ class Runner:
             return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         self._in_use = self._schedule()
-        kpi.ensure_definitions(self.store, self._in_use)
+        kpi.ensure_definitions(self.store, self._in_use, self.report_tz)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -195,7 +196,7 @@ class Runner:
         current = self._schedule()
         if _fingerprint(current) != _fingerprint(self._in_use):
             self._in_use = current
-            kpi.ensure_definitions(self.store, current)
+            kpi.ensure_definitions(self.store, current, self.report_tz)
         return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use)
 
     def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:

@@ -28,7 +28,7 @@ class MetricCheck:
 def verify(store: Store, source: str, connector: Connector) -> list[MetricCheck]:
     checks = {metric.name: MetricCheck(metric.name) for metric in connector.oracle}
     meta = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
-    business = meta is not None and not meta[0].endswith("no-schedule")
+    business = meta is not None and "no-schedule" not in meta[0].split(":")
     rows = store.conn.execute(
         "SELECT v.ticket_id, v.metrics, f.* FROM vendor_metrics v "
         "JOIN ticket_facts f ON f.source = v.source AND f.ticket_id = v.ticket_id "

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
@@ -43,6 +44,24 @@ def _day(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%d")
 
 
+DayOf = Callable[[datetime | None], str | None]
+
+
+def _days_in(zone_name: str) -> DayOf:
+    """The day of a moment on the report's calendar ([kpi] report_tz; UTC: the fast path)."""
+    if zone_name == "UTC":
+        return _day
+    zone = ZoneInfo(zone_name)
+    return lambda moment: None if moment is None else moment.astimezone(zone).strftime(
+        "%Y-%m-%d")
+
+
+def report_zone(store: Store) -> str:
+    """The zone the stored day columns are in (recorded by `ensure_definitions`)."""
+    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'report_tz'").fetchone()
+    return row[0] if row else "UTC"
+
+
 def _chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -56,7 +75,7 @@ def refresh(store: Store, *, source: str | None = None,
             schedule: Schedule | Calendars | None = None) -> int:
     """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
     `schedule` gives business time (the `_bus` columns); without it they stay NULL."""
-    done, calendars = 0, as_calendars(schedule)
+    done, calendars, day = 0, as_calendars(schedule), _days_in(report_zone(store))
     with store.transaction():
         sources = [source] if source else [row[0] for row in store.conn.execute(
             "SELECT DISTINCT source FROM kpi_dirty")]
@@ -65,7 +84,7 @@ def refresh(store: Store, *, source: str | None = None,
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
             for chunk in _chunks(ids):
                 old = contributions_of(store.conn, name, chunk)
-                _replace_facts(store, name, chunk, calendars)
+                _replace_facts(store, name, chunk, calendars, day)
                 apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
@@ -91,21 +110,25 @@ def rebuild(store: Store, *, source: str | None = None,
 FACTS_VERSION = 5  # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work
 
 
-def ensure_definitions(store: Store, schedule: Schedule | Calendars | None) -> bool:
+def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
+                       report_tz: str = "UTC") -> bool:
     """Rebuild every fact when the definitions changed since they were computed (a schedule
-    added, edited or removed, or a newer FACTS_VERSION); return True when it rebuilt."""
+    added, edited or removed, another report time zone, or a newer FACTS_VERSION); return
+    True when it rebuilt."""
     calendars = as_calendars(schedule)
     fingerprint = f"v{FACTS_VERSION}:" + (calendars.fingerprint() if calendars else "no-schedule")
+    fingerprint += "" if report_tz == "UTC" else f":days in {report_tz}"
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
     if row is not None and row[0] == fingerprint:
         return False
     has_facts = store.conn.execute("SELECT 1 FROM ticket_facts LIMIT 1").fetchone() is not None
-    if has_facts:
-        rebuild(store, schedule=schedule)
     with store.transaction():
-        store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES ('definitions', ?) "
-                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                           (fingerprint,))
+        for key, value in (("report_tz", report_tz), ("definitions", fingerprint)):
+            store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               (key, value))
+        if has_facts:  # in the same transaction: a crash leaves the old definitions
+            rebuild(store, schedule=schedule)
     return has_facts
 
 
@@ -131,7 +154,7 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
 
 
 def _replace_facts(store: Store, source: str, ids: list[str],
-                   calendars: Calendars | None) -> None:
+                   calendars: Calendars | None, day: DayOf) -> None:
     conn, marks = store.conn, _marks(len(ids))
     for table in ("ticket_facts", "unsolved_spans", "reply_cycles"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
@@ -152,12 +175,12 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
         facts.handle_time = handled.get(tid)
-        fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee)
+        fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee, day)
                          | {"type": kind})
         span_rows.extend(
-            (source, tid, seq, _iso(span.start), _iso(span.end), _day(span.start),
-             _day(span.end)) for seq, span in enumerate(facts.spans))
-        cycle_rows.extend(_cycle_row(source, tid, seq, cycle, schedule)
+            (source, tid, seq, _iso(span.start), _iso(span.end), day(span.start),
+             day(span.end)) for seq, span in enumerate(facts.spans))
+        cycle_rows.extend(_cycle_row(source, tid, seq, cycle, schedule, day)
                           for seq, cycle in enumerate(facts.cycles))
     if fact_rows:
         columns = list(fact_rows[0])
@@ -168,13 +191,13 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
 
 
-def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None
-               ) -> tuple[Any, ...]:
+def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None,
+               day: DayOf) -> tuple[Any, ...]:
     ended = cycle.end is not None
     calendar = max(0, int((cycle.end - cycle.start).total_seconds())) if ended else None
     business = schedule.seconds(cycle.start, cycle.end) if ended and schedule else None
     return (source, tid, seq, _iso(cycle.start), _iso(cycle.end), cycle.end_kind, calendar,
-            business, _day(cycle.end))
+            business, day(cycle.end))
 
 
 def _group_names(store: Store, source: str) -> dict[str, str]:
@@ -206,18 +229,18 @@ def _ratings(store: Store, source: str, ids: list[str]) -> dict[str, list[Rating
 
 
 def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str | None,
-              group: str | None, assignee: str | None) -> dict[str, Any]:
+              group: str | None, assignee: str | None, day: DayOf) -> dict[str, Any]:
     def flag(value: bool | None) -> int | None:
         return None if value is None else int(value)
 
     return {
         "source": source, "ticket_id": tid, "status": f.status, "channel": channel,
         "priority": priority, "group_id": group, "assignee_id": assignee,
-        "created_at": _iso(f.created_at), "created_day": _day(f.created_at),
-        "first_reply_at": _iso(f.first_reply_at), "first_reply_day": _day(f.first_reply_at),
+        "created_at": _iso(f.created_at), "created_day": day(f.created_at),
+        "first_reply_at": _iso(f.first_reply_at), "first_reply_day": day(f.first_reply_at),
         "frt_cal": f.frt, "frt_bus": f.frt_bus,
-        "first_solved_at": _iso(f.first_solved_at), "first_solved_day": _day(f.first_solved_at),
-        "last_solved_at": _iso(f.last_solved_at), "last_solved_day": _day(f.last_solved_at),
+        "first_solved_at": _iso(f.first_solved_at), "first_solved_day": day(f.first_solved_at),
+        "last_solved_at": _iso(f.last_solved_at), "last_solved_day": day(f.last_solved_at),
         "resolutions": f.resolutions, "first_resolution_cal": f.first_resolution,
         "first_resolution_bus": f.first_resolution_bus,
         "full_resolution_cal": f.full_resolution, "full_resolution_bus": f.full_resolution_bus,
@@ -233,11 +256,11 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "zero_touch": int(f.touch(0)), "fcr": int(f.touch(1) and f.reopens == 0),
         "csat_offered": int(f.csat_offered), "csat_score": f.csat_score,
         "csat_positive": flag(f.csat_positive), "rated_at": _iso(f.rated_at),
-        "rated_day": _day(f.rated_at), "flags": f.flags, "reply_cycles": f.reply_cycles,
+        "rated_day": day(f.rated_at), "flags": f.flags, "reply_cycles": f.reply_cycles,
         "reply_time_median_cal": f.reply_time_median,
         "reply_time_median_bus": f.reply_time_median_bus, "handle_time_s": f.handle_time,
         "first_assigned_at": _iso(f.first_assigned_at),
-        "first_assigned_day": _day(f.first_assigned_at),
+        "first_assigned_day": day(f.first_assigned_at),
         "first_assignment_cal": f.first_assignment,
         "first_assignment_bus": f.first_assignment_bus, "bot_msgs": f.bot_msgs,
     }

@@ -108,3 +108,12 @@ def test_intervals(text, seconds):
 def test_bad_interval_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="interval"):
         load_config(write(tmp_path, GOOD.replace('"10m"', '"often"')), environ={})
+
+
+def test_an_unknown_report_time_zone_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "deskpulse.toml"
+    path.write_text('[kpi]\nreport_tz = "Mars/Olympus"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="Mars/Olympus"):
+        load_config(path, environ={})
+    path.write_text('[kpi]\nreport_tz = "Europe/Berlin"\n', encoding="utf-8")
+    assert load_config(path, environ={}).kpi.report_tz == "Europe/Berlin"

@@ -140,3 +140,29 @@ def test_a_deleted_ticket_loses_its_facts_and_its_buckets(tmp_path):
     for table in TABLES:
         assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
     store.close()
+
+
+def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(tmp_path):
+    store = Store.open(tmp_path / "tz.db")
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # already 3 March in Berlin
+    store.commit_page("acme", "t", [
+        Ticket(id="1", status="solved", created_at=late, updated_at=late),
+        Event(id="c", ticket_id="1", at=late, kind="created", actor_id="c1", new_value="new"),
+        Event(id="s", ticket_id="1", at=late + timedelta(hours=20), kind="status",
+              actor_id="a1", new_value="solved")], None)
+    kpi.ensure_definitions(store, None)
+    kpi.refresh(store)
+
+    def days():
+        return (store.conn.execute("SELECT created_day, first_solved_day FROM ticket_facts")
+                .fetchone(), sorted(store.conn.execute(
+                    "SELECT day, created, solved FROM kpi_daily WHERE dimension = 'all'")))
+
+    assert days() == (("2026-03-02", "2026-03-03"),
+                      [("2026-03-02", 1, 0), ("2026-03-03", 0, 1)])
+    assert kpi.ensure_definitions(store, None, "Pacific/Auckland")  # rebuilt by itself
+    # 23:30 UTC is 12:30 next day in Auckland; the solve 20 h later is 08:30 the day after
+    assert days() == (("2026-03-03", "2026-03-04"),
+                      [("2026-03-03", 1, 0), ("2026-03-04", 0, 1)])
+    assert not kpi.ensure_definitions(store, None, "Pacific/Auckland")
+    store.close()
