@@ -257,6 +257,8 @@ def kpi_command(
     store = _read_store(config, database)
     try:
         rows = kpi.summary(store, source=source, since=first, until=last, by=by, **options)
+        if by is None and rows:  # the queue as it stands, whatever the range
+            rows[0] |= kpi.unsolved_now(store, source)
         previous = None
         if by is None and first is not None:  # the same number of days just before
             end = last or datetime.now(UTC).date()

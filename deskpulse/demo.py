@@ -127,6 +127,7 @@ def _print_report(store: Store, console: Console, now: datetime) -> None:
     console.print()
     headline = kpi.summary(store, source=DEMO_SOURCE, since=since)
     if headline:
+        headline[0] |= kpi.unsolved_now(store, DEMO_SOURCE)
         render_headline(headline[0], console, f"Support KPIs since {since} (source "
                         f"'{DEMO_SOURCE}')")
     rows = kpi.summary(store, source=DEMO_SOURCE, since=since, by="week")

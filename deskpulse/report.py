@@ -37,6 +37,8 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Tickets created", "created", ""),
     ("Tickets solved (first solve)", "solved", ""),
     ("Backlog at the end", "backlog", ""),
+    ("Unsolved now (last sync)", "unsolved_now", ""),
+    ("… of them unassigned", "unassigned_unsolved_now", ""),
     ("First reply time", "frt", "h"),
     ("Next reply time", "reply", "h"),
     ("Time to first assignment", "first_assignment", "h"),

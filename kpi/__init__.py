@@ -8,6 +8,7 @@ from kpi.calendars import Calendar, Calendars
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
+from kpi.shares import unsolved_now
 from kpi.synced import synced_calendars
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "summary",
     "synced_calendars",
     "ticket_facts_for",
+    "unsolved_now",
 ]

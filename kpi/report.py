@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from kpi.refresh import report_zone
 from kpi.rollup import COUNTERS
 from kpi.shares import REPEAT_DAYS, Scope, escalations, repeat_contacts, solved_shares
 from store import Store
@@ -224,8 +226,10 @@ def backlog_by_age(store: Store, *, source: str | None = None, since: date,
     """Tickets unsolved at the end of each day, split by how long they had been unsolved.
 
     The same convention as the backlog count: a span [start, end) is in the backlog at the
-    end of day D when it started before midnight after D and had not ended by then.
+    end of day D when it started before midnight after D (in the report's zone) and had not
+    ended by then.
     """
+    zone = ZoneInfo(report_zone(store))
     where, args = _filters(source, None, None)
     spans = store.conn.execute(
         f"SELECT start_at, end_at FROM unsolved_spans WHERE {where} AND start_day <= ? "
@@ -234,7 +238,7 @@ def backlog_by_age(store: Store, *, source: str | None = None, since: date,
     rows = []
     day = since
     while day <= until:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        midnight = datetime.combine(day + timedelta(days=1), time(0), zone)
         counts = dict.fromkeys((name for name, _limit in AGE_BANDS), 0)
         for start, end in starts_ends:
             if start < midnight and (end is None or end >= midnight):

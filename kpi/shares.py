@@ -101,3 +101,13 @@ def solved_shares(scope: Scope) -> dict[str, dict[str, int]]:
             share["offered"] += offered
             share["answered"] += answered
     return found
+
+
+def unsolved_now(store: Store, source: str | None = None) -> dict[str, int]:
+    """Tickets unsolved as stored now (the last sync), and those of them with no assignee:
+    the queue nobody owns (kpi-catalog "unassigned unsolved"). Not bound to a date range."""
+    where, args = ("AND source = ?", (source,)) if source else ("", ())
+    unsolved, unassigned = store.conn.execute(
+        "SELECT COUNT(*), COUNT(*) - COUNT(assignee_id) FROM ticket_facts "
+        f"WHERE status NOT IN ('solved', 'closed') {where}", args).fetchone()
+    return {"unsolved_now": unsolved, "unassigned_unsolved_now": unassigned}

@@ -166,3 +166,24 @@ def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(tmp_path):
                       [("2026-03-03", 1, 0), ("2026-03-04", 0, 1)])
     assert not kpi.ensure_definitions(store, None, "Pacific/Auckland")
     store.close()
+
+
+def test_backlog_age_counts_at_midnight_of_the_report_zone(tmp_path):
+    store = Store.open(tmp_path / "age.db")
+    opened = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 21:00 in Berlin, 15:00 in New York
+    store.commit_page("acme", "t", [
+        Ticket(id="1", status="open", created_at=opened, updated_at=opened),
+        Event(id="c", ticket_id="1", at=opened, kind="created", actor_id="c1",
+              new_value="open")], None)
+    day = datetime(2026, 3, 2).date()
+    for zone in ("Europe/Berlin", "America/New_York"):  # still 2 March there: in that
+        kpi.ensure_definitions(store, None, zone)          # night's backlog, under a day old
+        kpi.refresh(store)
+        [row] = kpi.backlog_by_age(store, since=day, until=day)
+        assert sum(v for k, v in row.items() if k != "day") == 1
+        assert list(row.values())[1] == 1
+    kpi.ensure_definitions(store, None, "Asia/Tokyo")  # opened 05:00 on 3 March in Tokyo
+    kpi.refresh(store)
+    [row] = kpi.backlog_by_age(store, since=day, until=day)
+    assert sum(v for k, v in row.items() if k != "day") == 0
+    store.close()

@@ -113,3 +113,12 @@ def test_rate_figures_match_the_views_under_the_recorded_options(store):
             assert got == pytest.approx(expected, abs=0.01), (row["period"], options)
         assert any(r["repeat_contact_pct"] for r in rows)
         assert any(r["escalation_pct"] for r in rows)
+
+
+def test_unsolved_now_counts_the_stored_queue_and_who_owns_none_of_it(store):
+    now = kpi.unsolved_now(store, "demo")
+    unsolved = store.conn.execute(
+        "SELECT COUNT(*), SUM(assignee_id IS NULL) FROM tickets WHERE deleted = 0 "
+        "AND status NOT IN ('solved', 'closed') AND source = 'demo'").fetchone()
+    assert (now["unsolved_now"], now["unassigned_unsolved_now"]) == unsolved
+    assert now["unsolved_now"] > now["unassigned_unsolved_now"] > 0
