@@ -40,7 +40,7 @@ ConfigOption = Annotated[
 DatabaseOption = Annotated[
     Path | None, typer.Option("--database", help="read this SQLite file instead of the "
                               "config's (for kpi and status)")]
-BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type")
+BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "tag")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -237,7 +237,7 @@ def daemon(
 @app.command("kpi")
 def kpi_command(
     by: Annotated[str | None, typer.Option(
-        help="day|week|channel|group|agent|priority|type")] = None,
+        help="day|week|channel|group|agent|priority|type|tag")] = None,
     since: Annotated[str | None, typer.Option(help="first day, e.g. 2024-01-01")] = None,
     until: Annotated[str | None, typer.Option(help="last day (inclusive)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
@@ -256,7 +256,8 @@ def kpi_command(
     options = _kpi_options(config, database)
     store = _read_store(config, database)
     try:
-        rows = kpi.summary(store, source=source, since=first, until=last, by=by, **options)
+        rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
+            else kpi.summary(store, source=source, since=first, until=last, by=by, **options)
         if by is None and rows:  # the queue as it stands, whatever the range
             rows[0] |= kpi.unsolved_now(store, source)
         previous = None

@@ -10,6 +10,7 @@ from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
 from kpi.shares import unsolved_now
 from kpi.synced import synced_calendars
+from kpi.tags import by_tag
 
 __all__ = [
     "Calendar",
@@ -20,6 +21,7 @@ __all__ = [
     "TicketFacts",
     "agent_activity",
     "backlog_by_age",
+    "by_tag",
     "compute",
     "ensure_definitions",
     "install_views",

@@ -122,3 +122,24 @@ def test_unsolved_now_counts_the_stored_queue_and_who_owns_none_of_it(store):
         "AND status NOT IN ('solved', 'closed') AND source = 'demo'").fetchone()
     assert (now["unsolved_now"], now["unassigned_unsolved_now"]) == unsolved
     assert now["unsolved_now"] > now["unassigned_unsolved_now"] > 0
+
+
+def test_by_tag_counts_each_tagged_ticket_under_each_of_its_tags(store):
+    since, until = date(2026, 4, 6), date(2026, 4, 26)
+    rows = {r["tag"]: r for r in kpi.by_tag(store, source="demo", since=since, until=until)}
+    assert len(rows) >= 3
+    for tag, row in rows.items():
+        frt = sorted(x for (x,) in store.conn.execute(
+            "SELECT f.frt_cal FROM ticket_facts f JOIN tickets t ON t.source = f.source AND "
+            "t.id = f.ticket_id WHERE f.first_reply_day BETWEEN ? AND ? AND f.frt_cal IS NOT "
+            "NULL AND EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?)",
+            (since.isoformat(), until.isoformat(), tag)))
+        created = store.conn.execute(
+            "SELECT COUNT(*) FROM ticket_facts f JOIN tickets t ON t.source = f.source AND "
+            "t.id = f.ticket_id WHERE f.created_day BETWEEN ? AND ? AND EXISTS "
+            "(SELECT 1 FROM json_each(t.tags) WHERE value = ?)",
+            (since.isoformat(), until.isoformat(), tag)).fetchone()[0]
+        assert (row["created"], row["frt_n"], row["frt_p50_s"]) == (
+            created, len(frt), kpi.percentile(frt, 0.5))
+    [total] = kpi.summary(store, source="demo", since=since, until=until)
+    assert sum(r["created"] for r in rows.values()) >= total["created"] * 0.5  # many tagged
