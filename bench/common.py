@@ -101,6 +101,27 @@ def precompute(tickets: int, folder: Path, seed: int = 1) -> Prepared:
                     time.perf_counter() - started)
 
 
+def refresh_vs_rebuild(store: Store, ids: list[str]) -> tuple[float, float]:
+    """Seconds of `kpi.refresh` with `ids` marked changed (after the rebuild), and of a
+    full `kpi.rebuild` of every fact and rollup."""
+    started = time.perf_counter()
+    kpi.rebuild(store)
+    full = time.perf_counter() - started
+    with store.transaction():
+        store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
+                               [(tid,) for tid in ids])
+    started = time.perf_counter()
+    kpi.refresh(store)
+    return time.perf_counter() - started, full
+
+
+def table_bytes(pages: dict[str, int], name: str) -> int:
+    """Bytes of a table and its indexes, from `dbstat` page sizes by object name."""
+    return sum(size for table_name, size in pages.items()
+               if table_name == name or table_name.startswith(f"{name}_") or
+               table_name.startswith(f"sqlite_autoindex_{name}"))
+
+
 def table(title: str, rows: list[tuple[str, str]]) -> str:
     width = max(len(name) for name, _value in rows)
     lines = [title, "-" * len(title)]

@@ -9,7 +9,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import kpi
-from bench.common import NOW, Replay, backfill, open_store, precompute, table
+from bench.common import (
+    NOW,
+    Replay,
+    backfill,
+    open_store,
+    precompute,
+    refresh_vs_rebuild,
+    table,
+    table_bytes,
+)
 from store import Store
 
 
@@ -65,15 +74,7 @@ def throughput_and_kpis(tickets: int, folder: Path) -> str:
 def _kpi_cost(store: Store, prepared, folder: Path) -> list[tuple[str, str]]:
     ids = [row[0] for row in store.conn.execute(
         "SELECT id FROM tickets ORDER BY id LIMIT 1000")]
-    with store.transaction():
-        store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
-                               [(tid,) for tid in ids])
-    started = time.perf_counter()
-    kpi.refresh(store)
-    incremental = time.perf_counter() - started
-    started = time.perf_counter()
-    kpi.rebuild(store)
-    full = time.perf_counter() - started
+    incremental, full = refresh_vs_rebuild(store, ids)
     return [("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
             ("kpi.rebuild of every ticket", f"{full:.2f} s"),
             ("refresh / rebuild (target <= 0.01 at 1M tickets)", f"{incremental / full:.4f}")]
@@ -87,9 +88,9 @@ def _size_and_latency(store: Store, path: Path, counts: dict[str, int]) -> list[
     rows = [("file size", f"{total / 1e6:,.1f} MB")]
     if pages:
         rows.append(("bytes per ticket (table + indexes + raw JSON)",
-                     f"{_bytes(pages, 'tickets') / counts['tickets']:,.0f}"))
+                     f"{table_bytes(pages, 'tickets') / counts['tickets']:,.0f}"))
         rows.append(("bytes per event (table + indexes)",
-                     f"{_bytes(pages, 'events') / counts['events']:,.0f}"))
+                     f"{table_bytes(pages, 'events') / counts['events']:,.0f}"))
     last = date.fromisoformat(store.conn.execute("SELECT MAX(day) FROM kpi_daily").fetchone()[0])
     started = time.perf_counter()
     kpi.summary(store, source="demo", since=last - timedelta(days=89), until=last)
@@ -104,12 +105,6 @@ def _has_dbstat(store: Store) -> bool:
         return True
     except sqlite3.OperationalError:
         return False
-
-
-def _bytes(pages: dict[str, int], table: str) -> int:
-    return sum(size for name, size in pages.items()
-               if name == table or name.startswith(f"{table}_") or
-               name.startswith(f"sqlite_autoindex_{table}"))
 
 
 __all__ = ["NOW", "throughput_and_kpis"]

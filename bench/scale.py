@@ -5,8 +5,9 @@ timeline in memory), so the large store is built from `copies` copies of one sim
 account backfilled for real: every ticket-keyed row (tickets, events, ratings, vendor
 metrics, time entries) is copied with a suffix on its ids, so each copy is the same account's
 year again, ten times as busy per day. Facts are then rebuilt from scratch (the full rebuild
-figure), 1,000 tickets are marked changed and refreshed (the incremental figure), and the
-report for 90 days is timed. `python -m bench.scale [--base 100000] [--copies 10]`.
+figure: the copies have none yet), 1,000 tickets are marked changed and refreshed (the
+incremental figure), and the report for 90 days is timed.
+`python -m bench.scale [--base 100000] [--copies 10]`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import httpx
 
 import kpi
-from bench.common import api, backfill, desk, open_store, table
+from bench.common import api, backfill, desk, open_store, refresh_vs_rebuild, table, table_bytes
 from store import Store
 
 # ticket-keyed tables and the columns that hold ids to make unique per copy
@@ -56,17 +57,9 @@ def figures(store: Store, path: Path) -> list[tuple[str, str]]:
     counts = {name: store.conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
               for name in ("tickets", "events")}
     rows = [("tickets, events", f"{counts['tickets']:,}, {counts['events']:,}")]
-    started = time.perf_counter()
-    kpi.rebuild(store)
-    full = time.perf_counter() - started
     ids = [row[0] for row in store.conn.execute(
         "SELECT id FROM tickets ORDER BY random() LIMIT 1000")]
-    with store.transaction():
-        store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
-                               [(tid,) for tid in ids])
-    started = time.perf_counter()
-    kpi.refresh(store)
-    incremental = time.perf_counter() - started
+    incremental, full = refresh_vs_rebuild(store, ids)
     rows += [("kpi.rebuild of every ticket", f"{full:.1f} s"),
              ("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
              ("refresh / rebuild (target <= 0.01)", f"{incremental / full:.4f}")]
@@ -74,9 +67,9 @@ def figures(store: Store, path: Path) -> list[tuple[str, str]]:
     pages = dict(store.conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
     rows += [("file size", f"{path.stat().st_size / 1e6:,.0f} MB"),
              ("bytes per ticket (table + indexes + raw JSON)",
-              f"{_bytes(pages, 'tickets') / counts['tickets']:,.0f}"),
+              f"{table_bytes(pages, 'tickets') / counts['tickets']:,.0f}"),
              ("bytes per event (table + indexes)",
-              f"{_bytes(pages, 'events') / counts['events']:,.0f}")]
+              f"{table_bytes(pages, 'events') / counts['events']:,.0f}")]
     last = date.fromisoformat(store.conn.execute("SELECT MAX(day) FROM kpi_daily").fetchone()[0])
     for label, by in (("kpi report, 90 days, p50/p90", None),
                       ("… by channel", "channel"), ("… by week", "week")):
@@ -84,12 +77,6 @@ def figures(store: Store, path: Path) -> list[tuple[str, str]]:
         kpi.summary(store, source="demo", since=last - timedelta(days=89), until=last, by=by)
         rows.append((f"{label} (target < 1 s)", f"{time.perf_counter() - started:.3f} s"))
     return rows
-
-
-def _bytes(pages: dict[str, int], name: str) -> int:
-    return sum(size for table_name, size in pages.items()
-               if table_name == name or table_name.startswith(f"{name}_") or
-               table_name.startswith(f"sqlite_autoindex_{name}"))
 
 
 def main() -> None:
