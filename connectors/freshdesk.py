@@ -44,7 +44,15 @@ from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import LoopGuard, bounded
 from connectors.source import Connector, Page, Stored
 from connectors.validate import validated
-from store.models import NormalizedRecord, Rating, Rejected, Ticket, TicketStatus, TimeEntry
+from store.models import (
+    BusinessSchedule,
+    NormalizedRecord,
+    Rating,
+    Rejected,
+    Ticket,
+    TicketStatus,
+    TimeEntry,
+)
 
 PAGE_SIZE = 100
 MAX_PAGE = 300  # Freshdesk: "You cannot access tickets beyond the 300th page"
@@ -215,7 +223,9 @@ def read_business_hours(source: FreshdeskSource, cursor: dict[str, Any], since: 
                         ) -> Iterator[Page]:
     before = source.requests
     rows, _more = source._list("/api/v2/business_hours", {})
-    records = [r for raw in rows for r in validated(business_hours_records, raw)]
+    seen = source.http.clock()  # a changed schedule starts a new version on this day
+    records = [r.model_copy(update={"seen_at": seen}) if isinstance(r, BusinessSchedule) else r
+               for raw in rows for r in validated(business_hours_records, raw)]
     yield Page(records, None, source.requests - before, done=True)
 
 

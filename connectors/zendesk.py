@@ -40,7 +40,7 @@ from connectors.zendesk_mapping import (
     schedule_records,
     ticket_records,
 )
-from store.models import NormalizedRecord
+from store.models import BusinessSchedule, NormalizedRecord
 
 EXPORT_PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 100
@@ -215,7 +215,9 @@ def read_business_hours(source: ZendeskSource, cursor: dict[str, Any], start: in
                                       source=source.name, stream="business_hours",
                                       endpoint=days_off)
     records = [r for raw in rows for r in validated(schedule_records, raw)]
-    records = [r.model_copy(update={"is_default": n == 0}) for n, r in enumerate(records)]
+    seen = source.http.clock()  # a changed schedule starts a new version on this day
+    records = [r.model_copy(update={"is_default": n == 0, "seen_at": seen})
+               if isinstance(r, BusinessSchedule) else r for n, r in enumerate(records)]
     yield Page(records, None, source.requests - before, done=True)
 
 

@@ -1,7 +1,9 @@
 """Business hours the vendor keeps (synced into `schedules`), when the config gives none.
 
 Zendesk and Freshdesk sources sync their schedules (Zendesk with each schedule's holidays),
-and Freshdesk also which schedule each group follows (`groups.schedule_id`). A file holding
+and Freshdesk also which schedule each group follows (`groups.schedule_id`). A schedule the
+vendor changed has versions (`schedule_versions`): facts are timed by the version in force at
+the time, as with `effective_from` in the config. A file holding
 one source uses them for the `_bus` facts unless `[[schedule]]` is configured; with several
 sources the config must say, because one set of facts cannot follow several vendors'
 calendars (and switching between them would rebuild every fact on every run).
@@ -10,6 +12,8 @@ calendars (and switching between them would rebuild every fact on every run).
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from datetime import date
 
 from kpi.calendar import Schedule
 from kpi.calendars import Calendar, Calendars
@@ -23,11 +27,20 @@ def synced_calendars(store: Store) -> Calendars | None:
     default rather than to calendar time."""
     if store.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0] != 1:
         return None
-    rows = store.conn.execute("SELECT id, time_zone, hours, holidays FROM schedules "
-                              "ORDER BY is_default DESC, id").fetchall()
-    calendars = {ident: Calendar([(None, schedule)]) for ident, *parts in rows
-                 if (schedule := _readable(*parts)) is not None}
-    default = rows[0][0] if rows else None  # the vendor's default, else its first schedule
+    ids = [ident for (ident,) in store.conn.execute(
+        "SELECT id FROM schedules ORDER BY is_default DESC, id")]
+    versions: dict[str, list[tuple[date | None, Schedule]]] = defaultdict(list)
+    unreadable = set()  # one unreadable version makes that schedule's history unusable
+    for ident, start, *parts in store.conn.execute(
+            "SELECT id, effective_from, time_zone, hours, holidays FROM schedule_versions"):
+        schedule = _readable(*parts)
+        if schedule is None:
+            unreadable.add(ident)
+        else:
+            versions[ident].append((date.fromisoformat(start) if start else None, schedule))
+    calendars = {ident: Calendar(v) for ident, v in versions.items()
+                 if ident in ids and ident not in unreadable}
+    default = ids[0] if ids else None  # the vendor's default, else its first schedule
     if default not in calendars:
         return None
     by_group = {group: schedule for group, schedule in store.conn.execute(

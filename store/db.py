@@ -34,6 +34,7 @@ from store.models import (
     VendorMetrics,
     iso,
 )
+from store.schedules import record_versions
 from store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
@@ -238,6 +239,7 @@ class Store:
             self._upsert("time_entries", [time_entry_row(source, e) for e in entries])
         if schedules := grouped.get(BusinessSchedule):
             self._upsert("schedules", [schedule_row(source, s) for s in schedules])
+            record_versions(self.conn, source, schedules)
         for rejected in grouped.get(Rejected, []):
             self.add_dead_letter(source, stream, rejected)
         return changed

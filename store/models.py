@@ -164,6 +164,7 @@ class BusinessSchedule(Record):
     is_default: bool = False
     hours: dict[str, list[str]] = {}
     holidays: list[str] = []
+    seen_at: UtcDatetime | None = None  # when a sync read it: a change starts a new version
 
 
 class Rejected(Record):

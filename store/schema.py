@@ -176,10 +176,24 @@ ALTER TABLE ticket_facts ADD COLUMN agent_work_bus INTEGER;
 ALTER TABLE ticket_facts ADD COLUMN type TEXT;
 """
 
+# Each synced schedule's versions (store/schedules.py); effective_from '' = the first one.
+SCHEDULE_HISTORY = """
+CREATE TABLE schedule_versions (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    time_zone TEXT,
+    hours TEXT NOT NULL,
+    holidays TEXT NOT NULL,
+    PRIMARY KEY (source, id, effective_from)
+);
+INSERT INTO schedule_versions SELECT source, id, '', time_zone, hours, holidays FROM schedules;
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
-                         GROUP_SCHEDULES_AND_AGENT_WORK]
+                         GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

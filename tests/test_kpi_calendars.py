@@ -145,3 +145,31 @@ def test_the_simulated_zendesk_holidays_are_synced_and_verify_agrees_over_christ
     without = {c.name: c for c in verify(store, "demo", load("zendesk"))}
     assert without["full_resolution_time_in_minutes (business)"].disagreements
     store.close()
+
+
+def test_a_vendor_schedule_edit_starts_a_version_and_keeps_earlier_facts(tmp_path):
+    store = Store.open(tmp_path / "v.db")
+    store.ensure_source("fd", "freshdesk", "acme")
+
+    def sync_hours(hours: list[str], seen: datetime) -> None:
+        store.commit_page("fd", "business_hours", [BusinessSchedule(
+            id="1", time_zone="UTC", is_default=True, seen_at=seen,
+            hours={day: hours for day in NINE_TO_FIVE})], None)
+
+    sync_hours(["09:00-17:00"], utc(2026, 3, 1))
+    sync_hours(["09:00-17:00"], utc(2026, 3, 5))  # unchanged: no new version
+    _ticket_in(store, "1", "g")  # Monday 2 March, 08:00 → 12:00 UTC
+    sync_hours(["08:00-18:00"], utc(2026, 3, 9, 15))  # the team starts earlier from 9 March
+    sync_hours(["07:00-18:00"], utc(2026, 3, 9, 16))  # and again, the same day: this one wins
+    versions = store.conn.execute("SELECT effective_from, hours FROM schedule_versions "
+                                  "ORDER BY effective_from").fetchall()
+    assert [(start, '"07:00' in hours) for start, hours in versions] == [
+        ("", False), ("2026-03-09", True)]
+    calendars = kpi.synced_calendars(store)
+    assert calendars is not None
+    kpi.refresh(store, schedule=calendars)
+    # replied at 12:00 on 2 March: timed by the hours of then (09-17): 3 h, not 5 h
+    assert store.conn.execute("SELECT frt_bus FROM ticket_facts").fetchone()[0] == 3 * 3600
+    later = calendars.for_group(None)
+    assert later.seconds(utc(2026, 3, 9, 6), utc(2026, 3, 9, 12)) == 5 * 3600  # from 07:00
+    store.close()
