@@ -19,6 +19,7 @@ from store.models import (
     Person,
     Rating,
     Ticket,
+    TimeEntry,
     VendorMetrics,
 )
 
@@ -80,6 +81,8 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
     records: list[NormalizedRecord] = [ticket]
     if isinstance(raw.get("statistics"), dict):
         records.append(VendorMetrics(ticket_id=cid, metrics=raw["statistics"]))
+        records += handling_time(cid, raw["statistics"], ticket.updated_at,
+                                 raw.get("admin_assignee_id"))
     if isinstance(raw.get("conversation_rating"), dict) and \
             raw["conversation_rating"].get("rating") is not None:
         records.append(rating_record(cid, raw["conversation_rating"]))
@@ -89,6 +92,18 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
             if isinstance(part, dict):
                 records += part_events(cid, part)
     return records
+
+
+def handling_time(cid: str, statistics: dict[str, Any], at: datetime,
+                  admin: Any) -> list[NormalizedRecord]:
+    """Intercom's own handle time (`statistics.handling_time`, API 2.14+: the time the
+    conversation was open and assigned to a teammate) as the conversation's one time entry,
+    so handle-time figures exist for Intercom too. Older API versions send none: no entry."""
+    seconds = statistics.get("handling_time")
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        return []
+    return [TimeEntry(id=f"{cid}-handling-time", ticket_id=cid, agent_id=admin,
+                      seconds=seconds, at=at, note="Intercom statistics.handling_time")]
 
 
 def opening_events(cid: str, at: datetime, source: dict[str, Any], author: dict[str, Any],

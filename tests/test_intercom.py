@@ -11,7 +11,7 @@ import pytest
 import kpi
 from connectors import load, open_source
 from connectors.intercom import IntercomSettings
-from store import Event, Group, Person, Rating, Store, Ticket
+from store import Event, Group, Person, Rating, Store, Ticket, TimeEntry
 from tests.fakedesk import FakeDesk, fixture
 
 TOKEN = "ic-fake-token-5150"
@@ -131,6 +131,9 @@ def test_conversation_fields_rating_and_truncation(desk):
     (rating,) = of(pages, Rating)
     assert (rating.ticket_id, rating.score, rating.scale, rating.positive) == \
         ("501", "5", "1-5", True)
+    # handle time where Intercom states it (API 2.14+); conversations without it get none
+    (handled,) = {(e.ticket_id, e.seconds, e.agent_id) for e in of(pages, TimeEntry)}
+    assert handled == ("501", 5513, "7001")
 
 
 def test_intercom_rules_in_the_facts(desk, tmp_path):
