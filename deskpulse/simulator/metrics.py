@@ -11,7 +11,8 @@ waits count only intervals that have ended; the interval still running is left o
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,10 +46,12 @@ def business_seconds(start: datetime, end: datetime, days_off: frozenset[date] =
     return total
 
 
+@cache
 def _window(day: date) -> tuple[datetime, datetime]:
+    """The day's opening hours, in UTC (comparisons with UTC times are then cheap)."""
     opens = datetime.combine(day, SCHEDULE_HOURS[0], tzinfo=SCHEDULE_TZ)
     closes = datetime.combine(day, SCHEDULE_HOURS[1], tzinfo=SCHEDULE_TZ)
-    return opens, closes
+    return opens.astimezone(UTC), closes.astimezone(UTC)
 
 
 def _overlap(a: datetime, b: datetime, c: datetime, d: datetime) -> float:
