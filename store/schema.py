@@ -16,6 +16,7 @@ from store.kpi_schema import (
     KPI_META,
     KPI_TABLES,
     REPLY_CYCLES,
+    SLA_INSTANCES,
 )
 
 CORE_TABLES = """
@@ -169,7 +170,7 @@ CREATE INDEX tickets_requester ON tickets (source, requester_id, created_at);
 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
-                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX]
+                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX, SLA_INSTANCES]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
