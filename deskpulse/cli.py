@@ -20,6 +20,7 @@ from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_
 from deskpulse.lock import LockedError, WriterLock
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
+from deskpulse.sla import sla_command
 from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
 from kpi import Schedule
@@ -145,8 +146,8 @@ def backfill(
             console, enabled=console.is_terminal) as progress:
         store = _open_store(cfg.database)
         try:
-            result = Runner(store, source_cfg, progress=progress,
-                            schedule=_schedule(cfg)).backfill(start, end)
+            result = Runner(store, source_cfg, progress=progress, schedule=_schedule(cfg),
+                            targets=cfg.sla_targets()).backfill(start, end)
         finally:
             store.close()
     _summarize(result)
@@ -200,7 +201,8 @@ def sync(
         store = _open_store(cfg.database)
         try:
             for name in names:
-                result = Runner(store, _source(cfg, name), schedule=_schedule(cfg)).sync()
+                result = Runner(store, _source(cfg, name), schedule=_schedule(cfg),
+                                targets=cfg.sla_targets()).sync()
                 _summarize(result)
                 failed |= result.status != "ok"
         finally:
@@ -241,7 +243,7 @@ def kpi_command(
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Support KPIs from the local store: counts, FRT and resolution p50/p90, FCR, CSAT."""
+    """Support KPIs from the local store: counts, FRT and resolution p50/p90, FCR, CSAT, SLAs."""
     if by is not None and by not in BY_CHOICES:
         msg = f"--by must be one of {', '.join(BY_CHOICES)}"
         raise _fail(msg)
@@ -249,7 +251,7 @@ def kpi_command(
         msg = "--format must be table, csv or json"
         raise _fail(msg)
     first, last = _parse_day(since, "--since"), _parse_day(until, "--until")
-    options = _kpi_options(config, database)
+    options = _kpi_options(config, database) | {"now": datetime.now(UTC)}
     store = _read_store(config, database)
     try:
         rows = kpi.summary(store, source=source, since=first, until=last, by=by, **options)
@@ -271,6 +273,9 @@ def kpi_command(
             render_headline(rows[0], console, f"KPIs {span}", previous)
         else:
             render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+
+
+app.command("sla")(sla_command)
 
 
 @app.command()

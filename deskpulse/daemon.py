@@ -107,7 +107,8 @@ class Daemon:
         try:
             kpi.install_views(store)
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
-                            schedule=self.config.business_schedule())
+                            schedule=self.config.business_schedule(),
+                            targets=self.config.sla_targets())
             return runner.sync()
         finally:
             store.close()

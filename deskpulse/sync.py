@@ -28,6 +28,7 @@ from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
 from kpi import Schedule
+from kpi.sla import Target
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Runner:
     connector: Connector | None = None  # default: the one registered for source.kind
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
     schedule: Schedule | None = None  # business hours for the `_bus` facts
+    targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Schedule | None = field(default=None, init=False, repr=False)
 
@@ -116,7 +118,7 @@ class Runner:
             return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         self._in_use = self._schedule()
-        kpi.ensure_definitions(self.store, self._in_use)
+        kpi.ensure_definitions(self.store, self._in_use, self.targets)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -195,8 +197,9 @@ class Runner:
         current = self._schedule()
         if _fingerprint(current) != _fingerprint(self._in_use):
             self._in_use = current
-            kpi.ensure_definitions(self.store, current)
-        return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use)
+            kpi.ensure_definitions(self.store, current, self.targets)
+        return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use,
+                           targets=self.targets)
 
     def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:
         return self.store.events_seen(self.source.name, ticket_ids)
