@@ -12,7 +12,17 @@ from store import Event, Person, Rating, Store, Ticket
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
-TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily")
+TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "sla_instances")
+# every SLA metric, priority-specific targets (a priority change swaps them), business ones
+TARGETS = (kpi.Target("first_reply", 3600, priorities=("high",)),
+           kpi.Target("first_reply", 8 * 3600),
+           kpi.Target("next_reply", 2 * 3600, business=True),
+           kpi.Target("requester_wait", 20 * 3600, priorities=("low", "high")),
+           kpi.Target("agent_work", 4 * 3600, business=True),
+           kpi.Target("periodic_update", 24 * 3600, channel="email"))
+HOURS = kpi.Schedule.from_config({"tz": "Europe/Berlin", "holidays": ["2026-01-06"],
+                                  "hours": {d: ["09:00-17:00"] for d in
+                                            ("mon", "tue", "wed", "thu", "fri")}})
 
 
 @st.composite
@@ -30,14 +40,15 @@ def histories(draw):
                         actor_id=draw(st.sampled_from(["c1", "a1"])), new_value="new")]
         for step in range(draw(st.integers(0, 12))):
             moment += timedelta(minutes=draw(st.integers(0, 60 * 30)))
-            kind = draw(st.sampled_from(["message", "note", "status", "assignee"]))
+            kind = draw(st.sampled_from(["message", "note", "status", "assignee", "priority"]))
             actor = draw(st.sampled_from(["c1", "a1", "a2", "b1", "ghost"]))
             if kind == "status":
                 state = draw(st.sampled_from(STATUSES))
             events.append(Event(
                 id=f"{tid}-{step}", ticket_id=tid, at=moment, kind=kind, actor_id=actor,
                 public=kind == "message" or draw(st.booleans()),
-                new_value=state if kind == "status" else (actor if kind == "assignee" else None)))
+                new_value={"status": state, "assignee": actor,
+                           "priority": draw(st.sampled_from(["low", "high"]))}.get(kind)))
         records.append(Ticket(id=tid, status="open", channel=channel, created_at=start,
                               updated_at=moment, deleted=deleted, assignee_id="a1",
                               priority=draw(st.sampled_from([None, "low", "high"]))))
@@ -63,9 +74,9 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
     for number, page in enumerate(pages):
         store.commit_page("acme", f"s{number % 3}", page, {"n": number})
-        kpi.refresh(store)
+        kpi.refresh(store, schedule=HOURS, targets=TARGETS)
     incremental = {table: rows(store, table) for table in TABLES}
-    kpi.rebuild(store)
+    kpi.rebuild(store, schedule=HOURS, targets=TARGETS)
     for table in TABLES:
         assert rows(store, table) == incremental[table], table
     for row in store.conn.execute(
@@ -85,6 +96,15 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     direct = store.conn.execute("SELECT COUNT(*), COUNT(first_solved_at), "
                                 "COALESCE(SUM(frt_cal), 0) FROM ticket_facts").fetchone()
     assert sums == direct  # rollups agree with the facts they summarize
+    for outcome, breach, fulfilled, day in store.conn.execute(
+            "SELECT outcome, breach_at, fulfilled_at, outcome_day FROM sla_instances"):
+        if outcome == "achieved":
+            assert fulfilled is not None and (breach is None or fulfilled <= breach)
+            assert day == fulfilled[:10]
+        elif outcome == "breached":
+            assert breach is not None and day == breach[:10]
+        elif outcome == "pending":
+            assert fulfilled is None
     store.close()
 
 
