@@ -20,7 +20,7 @@ from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_
 from deskpulse.lock import LockedError, WriterLock
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
-from deskpulse.sla import sla_command
+from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.status import all_status
 from deskpulse.sync import Runner, RunResult
 from kpi import Schedule
@@ -255,6 +255,8 @@ def kpi_command(
     store = _read_store(config, database)
     try:
         rows = kpi.summary(store, source=source, since=first, until=last, by=by, **options)
+        stale = unapplied_targets(store, None if config is None and database is not None
+                                  else _config(config).sla_targets())
         previous = None
         if by is None and first is not None:  # the same number of days just before
             end = last or datetime.now(UTC).date()
@@ -263,6 +265,8 @@ def kpi_command(
                                     until=before, **options) or [{}])[0]
     finally:
         store.close()
+    if stale:
+        err.print(stale, style="yellow", markup=False)
     if output == "csv":
         sys.stdout.write(render_csv(rows))
     elif output == "json":

@@ -32,6 +32,8 @@ KPI_COLUMNS: tuple[Column, ...] = (
     Column("fcr_pct", "FCR", "%"),
     Column("reopen_pct", "reopen", "%"),
     Column("csat_pct", "CSAT", "%"),
+    Column("sla_pct", "SLA met", "%"),
+    Column("sla_breaches", "SLA breach"),
 )
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Tickets created", "created", ""),

@@ -15,6 +15,7 @@ from rich.table import Table
 import kpi
 from deskpulse.config import ConfigError, KpiConfig, load_config, parse_interval
 from deskpulse.report import render_csv, render_json
+from kpi.sla import load_targets
 from kpi.sla_report import at_risk, status
 from store import Store
 
@@ -60,16 +61,30 @@ def sla_command(
         kpi.install_views(store)
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
+        changed = unapplied_targets(store, cfg.sla_targets() if cfg else None)
     finally:
         store.close()
-    if note:
-        err.print(f"[yellow]{note}[/yellow]")
+    for line in (note, changed):
+        if line:
+            err.print(line, style="yellow", markup=False)
     if output == "csv":
         sys.stdout.write(render_csv(rows))
     elif output == "json":
         sys.stdout.write(render_json(rows) + "\n")
     elif metrics:
         _table(console, rows, window)
+
+
+def unapplied_targets(store: Store, targets: tuple[kpi.Target, ...] | None) -> str | None:
+    """A warning when the config's [[sla]] targets are not those the stored instances were
+    computed with (edited since the last sync); None when they are, or without a config."""
+    if targets is None:
+        return None
+    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'sla_targets'").fetchone()
+    if list(targets) == load_targets(row[0] if row else None):
+        return None
+    return ("the [[sla]] targets in the config differ from those the stored SLA figures were "
+            "computed with: they apply from the next sync or backfill")
 
 
 def _table(console: Console, rows: list[dict], window: timedelta) -> None:
