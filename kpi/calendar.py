@@ -72,7 +72,7 @@ class Schedule:
         left, day = max(0, seconds), self._local_day(start)
         if left == 0:
             return start
-        for _ in range(max_days):
+        for _ in range(max_days if any(self.hours.values()) else 0):
             for opens, closes in sorted(self._windows(day)):
                 begin = max(opens, start)
                 available = int((closes - begin).total_seconds())

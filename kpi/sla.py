@@ -207,25 +207,12 @@ class _Priorities:
 def _measure(activation: _Activation, targets: list[Target], history: _Priorities,
              timeline: list[tuple[datetime, str]], schedule: Schedule | None,
              seq: int) -> list[Instance]:
+    """The instances of one activation: one per stretch in which the priority in force had
+    the same target; a stretch ended by a priority change was replaced at that moment."""
     def target_for(priority: str | None) -> Target | None:
         return next((t for t in targets if t.matches(activation.metric, priority)), None)
 
-    def make(target: Target, applied: datetime, priority: str | None,
-             horizon: datetime | None, cancelled: bool) -> Instance:
-        intervals = running(timeline, activation.start, horizon, COUNTS[activation.metric])
-        breach = used_up_at(intervals, target.seconds, schedule if target.business else None)
-        fulfilled = activation.fulfilled
-        if cancelled:  # replaced at `horizon`: cancelled unless already breached by then
-            outcome = "breached" if breach is not None and breach <= horizon else "cancelled"
-            fulfilled = fulfilled if outcome == "breached" else None
-        elif fulfilled is None:
-            outcome = "pending"
-        else:
-            outcome = "achieved" if breach is None or fulfilled <= breach else "breached"
-        return Instance(activation.metric, seq + len(found), applied, activation.start,
-                        priority, target.seconds, target.business, breach, fulfilled, outcome)
-
-    found: list[Instance] = []
+    stretches: list[tuple[Target, datetime, str | None, datetime | None]] = []
     applied, priority = activation.applies, history.at(activation.applies)
     current = target_for(priority)
     for moment in history.moments(activation.applies, activation.fulfilled):
@@ -234,11 +221,33 @@ def _measure(activation: _Activation, targets: list[Target], history: _Prioritie
         if _same(new, current):
             continue
         if current is not None:
-            found.append(make(current, applied, priority, moment, cancelled=True))
+            stretches.append((current, applied, priority, moment))
         applied, priority, current = moment, new_priority, new
     if current is not None:
-        found.append(make(current, applied, priority, activation.fulfilled, cancelled=False))
-    return found
+        stretches.append((current, applied, priority, None))
+    return [_judge(activation, target, applied, priority, replaced, timeline, schedule,
+                   seq + number)
+            for number, (target, applied, priority, replaced) in enumerate(stretches)]
+
+
+def _judge(activation: _Activation, target: Target, applied: datetime, priority: str | None,
+           replaced: datetime | None, timeline: list[tuple[datetime, str]],
+           schedule: Schedule | None, seq: int) -> Instance:
+    """Breach moment and outcome of one instance. One replaced at `replaced` is cancelled,
+    unless its target was used up by then: it stays breached."""
+    horizon = replaced if replaced is not None else activation.fulfilled
+    intervals = running(timeline, activation.start, horizon, COUNTS[activation.metric])
+    breach = used_up_at(intervals, target.seconds, schedule if target.business else None)
+    fulfilled = activation.fulfilled
+    if replaced is not None:
+        outcome = "breached" if breach is not None and breach <= replaced else "cancelled"
+        fulfilled = fulfilled if outcome == "breached" else None
+    elif fulfilled is None:
+        outcome = "pending"
+    else:
+        outcome = "achieved" if breach is None or fulfilled <= breach else "breached"
+    return Instance(activation.metric, seq, applied, activation.start, priority,
+                    target.seconds, target.business, breach, fulfilled, outcome)
 
 
 def _same(a: Target | None, b: Target | None) -> bool:

@@ -47,7 +47,11 @@ def used_up_at(intervals: Sequence[Interval], target: int,
         available = None if end is None else (
             schedule.seconds(begin, end) if schedule else int((end - begin).total_seconds()))
         if available is None or available >= left:
-            return schedule.deadline(begin, left) if schedule else begin + timedelta(
-                seconds=left)
+            if schedule is None:
+                return begin + timedelta(seconds=left)
+            try:
+                return schedule.deadline(begin, left)
+            except ValueError:  # a schedule without hours: the target is never used up
+                return None
         left -= available
     return None

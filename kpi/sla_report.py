@@ -50,7 +50,8 @@ def figures(store: Store, *, source: str | None, since: date | None, until: date
     """SLA figures per report key (see `empty` for the names). Without `now`, a pending
     instance stays pending and there is no at-risk count."""
     metrics, note = status(store)
-    found: dict[str, dict[str, Any]] = defaultdict(lambda: empty(metrics, note))
+    live = now is not None and by not in ("day", "week")  # at risk: now, not a period
+    found: dict[str, dict[str, Any]] = defaultdict(lambda: empty(metrics, note, live))
     if not metrics:
         return found
     dimension = DIMENSIONS.get(by or "", "s.channel")
@@ -87,15 +88,16 @@ def figures(store: Store, *, source: str | None, since: date | None, until: date
         met = sum(1 for ticket in tickets[k] if ticket not in breached)
         row |= {"sla_pct": _pct(ok, ok + bad), "sla_n": ok + bad, "sla_breaches": bad,
                 "sla_all_met_pct": _pct(met, len(tickets[k])), "sla_tickets_n": len(tickets[k])}
-    if now is not None and by not in ("day", "week"):
+    if live and now is not None:
         for value, due in _due(store, source, now, at_risk, dimension):
             found[key(None, value)]["sla_at_risk" if due >= _iso(now) else "sla_overdue"] += 1
     return found
 
 
-def empty(metrics: list[str], note: str | None) -> dict[str, Any]:
+def empty(metrics: list[str], note: str | None, live: bool = True) -> dict[str, Any]:
     """The SLA columns of a report row before anything is counted: None (not 0) for
-    metrics without targets, and everything None when there are no targets at all."""
+    metrics without targets, and everything None when there are no targets at all; the
+    at-risk counts are None too unless `live` (a "now" is known and rows are not periods)."""
     configured = bool(metrics)
     row: dict[str, Any] = {}
     for metric in METRICS:
@@ -103,9 +105,10 @@ def empty(metrics: list[str], note: str | None) -> dict[str, Any]:
         row |= {f"sla_{metric}_pct": None, f"sla_{metric}_n": 0 if has else None,
                 f"sla_{metric}_breaches": 0 if has else None}
     zero = 0 if configured else None
+    now_zero = zero if live else None
     return row | {"sla_pct": None, "sla_n": zero, "sla_breaches": zero,
-                  "sla_all_met_pct": None, "sla_tickets_n": zero, "sla_at_risk": zero,
-                  "sla_overdue": zero, "sla_note": note}
+                  "sla_all_met_pct": None, "sla_tickets_n": zero, "sla_at_risk": now_zero,
+                  "sla_overdue": now_zero, "sla_note": note}
 
 
 def _pct(part: int, whole: int) -> float | None:

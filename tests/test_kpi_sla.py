@@ -189,3 +189,10 @@ def test_business_targets_walk_the_schedule_and_need_one():
     assert instances(compute(friday_4pm, ticket.events, []), ticket.events, source="acme",
                      channel="email", priority=None, targets=[business], schedule=None,
                      rules=ZENDESK) == []
+
+
+def test_a_schedule_without_hours_never_uses_a_business_target_up():
+    closed = Schedule("UTC", {})
+    (never,) = Ticket().say(5, "agent").sla(target("first_reply", 1, business=True),
+                                            schedule=closed)
+    assert (never.breach_at, never.outcome) == (None, "achieved")

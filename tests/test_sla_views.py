@@ -82,3 +82,15 @@ def test_the_html_report_shows_the_sla_tiles_and_chart(store, tmp_path):
            f'{row["sla_pct"]:.0f}%<' in page
     assert "SLA achievement per metric per week" in page
     assert "no SLA targets configured" not in page
+
+
+def test_periods_have_no_at_risk_count_and_a_report_without_now_keeps_pending_pending(store):
+    weeks = kpi.summary(store, by="week", now=NOW)
+    assert weeks and all(w["sla_at_risk"] is None and w["sla_overdue"] is None for w in weeks)
+    [with_now] = kpi.summary(store, now=NOW)
+    [without] = kpi.summary(store)
+    overdue = store.conn.execute("SELECT COUNT(*) FROM sla_instances WHERE outcome = "
+                                 "'pending' AND breach_at IS NOT NULL").fetchone()[0]
+    assert overdue > 0  # every pending instance with a breach moment is past it (ENDED)
+    assert with_now["sla_breaches"] - without["sla_breaches"] == overdue
+    assert without["sla_at_risk"] is None
