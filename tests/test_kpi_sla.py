@@ -196,3 +196,32 @@ def test_a_schedule_without_hours_never_uses_a_business_target_up():
     (never,) = Ticket().say(5, "agent").sla(target("first_reply", 1, business=True),
                                             schedule=closed)
     assert (never.breach_at, never.outcome) == (None, "achieved")
+
+
+def test_a_file_from_before_slas_upgrades_and_fills_them_once_targets_appear(tmp_path):
+    import sqlite3
+
+    import kpi
+    from store import Event, Store
+    from store import Ticket as StoredTicket
+    from store.schema import MIGRATIONS, _apply
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:-1]):
+        _apply(conn, script, number + 1)
+    conn.close()
+    store = Store.open(tmp_path / "old.db")  # migrates to the current version
+    store.commit_page("acme", "tickets", [
+        StoredTicket(id="t1", status="open", created_at=T0, updated_at=T0),
+        Event(id="c", ticket_id="t1", at=T0, kind="created", new_value="new")], None)
+    kpi.ensure_definitions(store, None)
+    kpi.refresh(store)
+    assert store.conn.execute("SELECT COUNT(*) FROM sla_instances").fetchone()[0] == 0
+    targets = (target("first_reply", 2), target("requester_wait", 8))
+    assert kpi.ensure_definitions(store, None, targets)  # the targets changed: rebuilt
+    assert store.conn.execute("SELECT metric, outcome, breach_at FROM sla_instances "
+                              "ORDER BY metric").fetchall() == [
+        ("first_reply", "pending", "2026-03-02T11:00:00Z"),
+        ("requester_wait", "pending", "2026-03-02T17:00:00Z")]
+    assert not kpi.ensure_definitions(store, None, targets)  # unchanged: nothing to do
+    store.close()
