@@ -20,6 +20,7 @@ from deskpulse.cli_common import (
     app,
     business_calendars,
     console,
+    err,
     fail,
     kpi_options,
     open_store,
@@ -33,6 +34,7 @@ from deskpulse.cli_common import (
 )
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
+from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
 
 
@@ -79,6 +81,7 @@ def backfill(
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
+                            targets=cfg.sla_targets(),
                             report_tz=cfg.kpi.report_tz).backfill(start, end)
         finally:
             store.close()
@@ -134,7 +137,7 @@ def sync(
         try:
             for name in names:
                 result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                report_tz=cfg.kpi.report_tz).sync()
+                                targets=cfg.sla_targets(), report_tz=cfg.kpi.report_tz).sync()
                 summarize(result)
                 failed |= result.status != "ok"
         finally:
@@ -176,7 +179,7 @@ def kpi_command(
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Support KPIs from the local store: counts, FRT and resolution p50/p90, FCR, CSAT."""
+    """Support KPIs from the local store: counts, FRT and resolution p50/p90, FCR, CSAT, SLAs."""
     if by is not None and by not in BY_CHOICES:
         msg = f"--by must be one of {', '.join(BY_CHOICES)}"
         raise fail(msg)
@@ -187,8 +190,11 @@ def kpi_command(
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        stale = unapplied_targets(store, None if config is None and database is not None
+                                  else read_config(config).sla_targets())
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
-            else kpi.summary(store, source=source, since=first, until=last, by=by, **options)
+            else kpi.summary(store, source=source, since=first, until=last, by=by,
+                             now=datetime.now(UTC), **options)
         if by is None and rows:  # the queue as it stands, whatever the range
             rows[0] |= kpi.unsolved_now(store, source)
         previous = None
@@ -196,9 +202,11 @@ def kpi_command(
             end = last or datetime.now(UTC).date()
             before = first - timedelta(days=1)
             previous = (kpi.summary(store, source=source, since=before - (end - first),
-                                    until=before, **options) or [{}])[0]
+                                    until=before, now=datetime.now(UTC), **options) or [{}])[0]
     finally:
         store.close()
+    if stale:
+        err.print(stale, style="yellow", markup=False)
     if output == "csv":
         sys.stdout.write(render_csv(rows))
     elif output == "json":
@@ -209,6 +217,9 @@ def kpi_command(
             render_headline(rows[0], console, f"KPIs {span}", previous)
         else:
             render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+
+
+app.command("sla")(sla_command)
 
 
 @app.command()

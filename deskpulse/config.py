@@ -13,19 +13,30 @@ import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from connectors import Connector, load
 from kpi import Calendars
+from kpi.sla import Target
+from store.models import Channel, Priority
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "deskpulse.toml"
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
+_TARGET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
 class ConfigError(Exception):
@@ -41,11 +52,73 @@ def parse_interval(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def parse_target(text: str) -> int:
+    """An SLA target such as '30m', '4h', '1h30m' or '2d' → seconds."""
+    match = _TARGET.match(text.replace(" ", ""))
+    if not text.strip() or not match or not any(match.groups()):
+        msg = f"target {text!r} is not a duration like '30m', '4h', '1h30m' or '2d'"
+        raise ValueError(msg)
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    seconds = days * 86400 + hours * 3600 + minutes * 60
+    if seconds <= 0:
+        msg = f"target {text!r} must be longer than zero"
+        raise ValueError(msg)
+    return seconds
+
+
+class SlaConfig(BaseModel):
+    """One `[[sla]]` target. `priority` is one priority or a list (omitted: any); the first
+    entry that matches a ticket wins, as in the vendors' ordered SLA policies."""
+
+    model_config = ConfigDict(extra="forbid")
+    metric: Literal["first_reply", "next_reply", "requester_wait", "agent_work",
+                    "periodic_update"]
+    priority: list[Priority] | None = None
+    channel: Channel | None = None
+    source: str | None = None
+    target: str
+    business: bool = False
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            msg = f"target {value} has no unit: write it as '{value}m', or e.g. '4h', '2d'"
+            raise ValueError(msg)
+        if isinstance(value, str):
+            parse_target(value)
+        return value
+
+    @model_validator(mode="after")
+    def _business_days(self) -> SlaConfig:
+        if self.business and "d" in self.target:
+            msg = (f"target {self.target!r} with business = true: a business day is not "
+                   "24 business hours, so give business targets in hours or minutes ('8h')")
+            raise ValueError(msg)
+        return self
+
+    def as_target(self) -> Target:
+        return Target(self.metric, parse_target(self.target), self.business,
+                      None if self.priority is None else tuple(self.priority), self.channel,
+                      self.source)
+
+
 class KpiConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     report_tz: str = "UTC"  # the zone whose days every figure is counted in
     escalation_tags: list[str] = []  # a ticket with one of these tags counts as escalated
     repeat_contact_days: int = 7  # the window of the repeat contact rate
+    sla_at_risk: timedelta = timedelta(hours=1)  # pending SLAs due within this are at risk
+
+    @field_validator("sla_at_risk", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> Any:
+        return parse_interval(value) if isinstance(value, str) else value
 
     @field_validator("report_tz")
     @classmethod
@@ -60,7 +133,8 @@ class KpiConfig(BaseModel):
     def summary_options(self) -> dict[str, Any]:
         """What `kpi.summary` needs from this section."""
         return {"repeat_days": self.repeat_contact_days,
-                "escalation_tags": tuple(self.escalation_tags)}
+                "escalation_tags": tuple(self.escalation_tags),
+                "sla_at_risk": self.sla_at_risk}
 
 
 class SourceConfig(BaseModel):
@@ -119,6 +193,11 @@ class Config(BaseModel):
     kpi: KpiConfig = KpiConfig()
     sources: dict[str, SourceConfig] = {}
     schedule: list[dict[str, Any]] = []
+    sla: list[SlaConfig] = []
+
+    def sla_targets(self) -> tuple[Target, ...]:
+        """The `[[sla]]` targets in file order (the first match wins)."""
+        return tuple(entry.as_target() for entry in self.sla)
 
     def business_calendars(self) -> Calendars | None:
         """Business hours from `[[schedule]]` (history by `effective_from`, per-group by
@@ -166,11 +245,18 @@ def config_from_dict(
     if not database.is_absolute():
         database = base_dir / database
     try:
-        return Config(path=path, database=database, kpi=data.get("kpi", {}), sources=sources,
-                      schedule=data.get("schedule", []))
+        config = Config(path=path, database=database, kpi=data.get("kpi", {}),
+                        sources=sources, schedule=data.get("schedule", []),
+                        sla=data.get("sla", []))
     except ValidationError as exc:
         msg = f"{path or 'config'}: {_describe(exc)}"
         raise ConfigError(msg) from None
+    for number, entry in enumerate(config.sla):
+        if entry.source is not None and entry.source not in sources:
+            msg = (f"{path or 'config'}: sla.{number}.source: no source named "
+                   f"{entry.source!r} (configured: {', '.join(sorted(sources)) or 'none'})")
+            raise ConfigError(msg)
+    return config
 
 
 def _source(name: str, body: Any) -> SourceConfig:

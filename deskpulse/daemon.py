@@ -108,6 +108,7 @@ class Daemon:
             kpi.install_views(store, self.config.kpi.summary_options())
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
                             schedule=self.config.business_calendars(),
+                            targets=self.config.sla_targets(),
                             report_tz=self.config.kpi.report_tz)
             return runner.sync()
         finally:

@@ -30,6 +30,11 @@ TILES = (  # label, summary key, unit, which direction is good
     ("Reopen rate", "reopen_pct", "%", "down"),
     ("CSAT", "csat_pct", "%", "up"),
 )
+SLA_TILES = (
+    ("SLA achievement", "sla_pct", "%", "up"),
+    ("Tickets meeting all SLAs", "sla_all_met_pct", "%", "up"),
+    ("SLA breaches", "sla_breaches", "", "down"),
+)
 CSS = """
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;
 color:#111}
@@ -72,9 +77,30 @@ def _tiles(current: dict[str, Any], previous: dict[str, Any]) -> str:
     if current.get("csat_n") == 0:
         tiles[-1] = ('<div class="tile" data-kpi="csat_pct"><div>CSAT</div>'
                      '<div class="v">–</div><span class="d">no CSAT ratings in period</span></div>')
-    tiles.append('<div class="tile" data-kpi="sla"><div>SLA achievement</div><div class="v">–'
-                 '</div><span class="d">missing input: no SLA targets configured</span></div>')
-    return '<div class="tiles">' + "".join(tiles) + "</div>"
+    return '<div class="tiles">' + "".join(tiles + _sla_tiles(current, previous)) + "</div>"
+
+
+def _sla_tiles(current: dict[str, Any], previous: dict[str, Any]) -> list[str]:
+    """SLA tiles: achievement, tickets meeting all SLAs, breaches, at risk now; with no
+    targets one tile that says so, never 0%."""
+    if current.get("sla_n") is None:
+        note = current.get("sla_note") or "no SLA targets configured"
+        return ['<div class="tile" data-kpi="sla_pct"><div>SLA achievement</div>'
+                f'<div class="v">–</div><span class="d">missing input: {escape(note)}'
+                "</span></div>"]
+    tiles = [
+        f'<div class="tile" data-kpi="{key}"><div>{escape(label)}</div>'
+        f'<div class="v">{format_value(current.get(key), unit)}</div>'
+        f"{_change(current.get(key), previous.get(key), good, unit)}</div>"
+        for label, key, unit, good in SLA_TILES]
+    tiles.append(f'<div class="tile" data-kpi="sla_at_risk"><div>SLAs at risk now</div>'
+                 f'<div class="v">{format_value(current.get("sla_at_risk"), "")}</div>'
+                 f'<span class="d">{format_value(current.get("sla_overdue"), "")} overdue'
+                 "</span></div>")
+    if current.get("sla_note"):
+        tiles.append(f'<div class="tile"><div>SLA</div><span class="d">'
+                     f'{escape(current["sla_note"])}</span></div>')
+    return tiles
 
 
 def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
@@ -96,7 +122,7 @@ def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
                    {"p50": [r["full_resolution_p50_s"] for r in weekly],
                     "p90": [r["full_resolution_p90_s"] for r in weekly]}, _hours),
         _business_chart(weekly, weeks),
-        empty_chart("sla", "SLA achievement per metric", "missing input: no SLA targets"),
+        _sla_chart(weekly, weeks),
         bar_chart("channels", "Tickets created by channel",
                   [(r["channel"] or "(none)", r["created"]) for r in channels]),
         bar_chart("priorities", "Tickets created by priority",
@@ -109,6 +135,16 @@ def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
     else:
         charts.append(empty_chart("csat", "CSAT per week", "no CSAT ratings in period"))
     return '<div class="charts">' + "".join(charts) + "</div>"
+
+
+def _sla_chart(weekly: list[dict], weeks: list[str]) -> str:
+    metrics = [m for m in kpi.SLA_METRICS if weekly and weekly[0].get(f"sla_{m}_n") is not None]
+    if not metrics:
+        note = (weekly[0].get("sla_note") if weekly else None) or "no SLA targets configured"
+        return empty_chart("sla", "SLA achievement per metric", f"missing input: {note}")
+    return line_chart("sla", "SLA achievement per metric per week", weeks,
+                      {m.replace("_", " "): [r[f"sla_{m}_pct"] for r in weekly]
+                       for m in metrics}, lambda v: f"{v:.0f}%")
 
 
 def _business_chart(weekly: list[dict], weeks: list[str]) -> str:
@@ -145,16 +181,19 @@ def _table(title: str, rows: list[dict], key: str, names: dict[str, str],
 
 def write_report(store: Store, out: Path, *, source: str | None = None,
                  since: date | None = None, until: date | None = None,
-                 today: date | None = None, options: dict[str, Any] | None = None) -> Path:
+                 today: date | None = None, options: dict[str, Any] | None = None,
+                 now: datetime | None = None) -> Path:
     """Write the report for [since, until] (default: the 8 weeks up to today) to `out`;
-    `options` are the config's [kpi] choices for `kpi.summary`."""
-    until = until or today or datetime.now(UTC).date()
+    `options` are the config's [kpi] choices for `kpi.summary`; `now` (default: the
+    clock) decides which pending SLAs have breached and which are at risk."""
+    now = now or datetime.now(UTC)
+    until = until or today or now.date()
     since = since or until - timedelta(days=55)
     before_until = since - timedelta(days=1)
     before_since = before_until - (until - since)
 
     def summary(**kwargs: Any) -> list[dict[str, Any]]:
-        return kpi.summary(store, source=source, **kwargs, **(options or {}))
+        return kpi.summary(store, source=source, now=now, **kwargs, **(options or {}))
 
     current = (summary(since=since, until=until) or [{}])[0]
     previous = (summary(since=before_since, until=before_until) or [{}])[0]

@@ -32,6 +32,8 @@ KPI_COLUMNS: tuple[Column, ...] = (
     Column("fcr_pct", "FCR", "%"),
     Column("reopen_pct", "reopen", "%"),
     Column("csat_pct", "CSAT", "%"),
+    Column("sla_pct", "SLA met", "%"),
+    Column("sla_breaches", "SLA breach"),
 )
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Tickets created", "created", ""),
@@ -58,6 +60,9 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Survey response rate", "survey_response_pct", "%"),
     ("Bot-only resolutions", "bot_only_pct", "%"),
 )
+SLA_METRICS = (("first reply", "first_reply"), ("next reply", "next_reply"),
+               ("requester wait", "requester_wait"), ("agent work", "agent_work"),
+               ("periodic update", "periodic_update"))
 
 
 def format_value(value: Any, unit: str) -> str:
@@ -120,7 +125,37 @@ def render_headline(row: dict[str, Any], console: Console, title: str,
         if previous is not None:
             cells.append(_change(row.get(main), previous.get(main), unit))
         table.add_row(*cells)
+    for cells, key, unit in _sla_lines(row):
+        if previous is not None:
+            cells.append(_change(row.get(key), previous.get(key), unit) if key else "")
+        table.add_row(*cells)
     console.print(table)
+
+
+def _sla_lines(row: dict[str, Any]) -> list[tuple[list[str], str | None, str]]:
+    """SLA lines of the headline: achievement per metric that has targets (n = instances
+    with an outcome), all SLAs met, breaches, at risk now; or the note saying what is
+    missing ("no SLA targets configured") instead of a figure."""
+    if "sla_pct" not in row:
+        return []
+    note = row.get("sla_note")
+    if row.get("sla_n") is None:
+        return [(["SLA achievement", note or "–", "", "", ""], None, "")]
+    lines = [([f"SLA {label} achieved", format_value(row[f"sla_{key}_pct"], "%"), "", "",
+               f"n={row[f'sla_{key}_n']}"], f"sla_{key}_pct", "%")
+             for label, key in SLA_METRICS if row.get(f"sla_{key}_n") is not None]
+    lines += [
+        (["SLA achieved (all metrics)", format_value(row["sla_pct"], "%"), "", "",
+          f"n={row['sla_n']}"], "sla_pct", "%"),
+        (["Tickets meeting all SLAs", format_value(row["sla_all_met_pct"], "%"), "", "",
+          f"n={row['sla_tickets_n']}"], "sla_all_met_pct", "%"),
+        (["SLA breaches", format_value(row["sla_breaches"], ""), "", "", ""],
+         "sla_breaches", ""),
+        (["SLAs at risk now / overdue", f"{format_value(row['sla_at_risk'], '')} / "
+          f"{format_value(row['sla_overdue'], '')}", "", "", ""], None, "")]
+    if note:
+        lines.append(([note, "", "", "", ""], None, ""))
+    return lines
 
 
 def change_size(delta: float, unit: str) -> str:

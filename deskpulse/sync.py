@@ -28,6 +28,7 @@ from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
 from kpi import Calendars, Schedule
+from kpi.sla import Target
 from store import Store
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Runner:
     max_pages: int | None = None  # per stream: a bounded run (deskpulse record)
     schedule: Calendars | Schedule | None = None  # business hours for the `_bus` facts
     report_tz: str = "UTC"  # the zone of the facts' day columns ([kpi] report_tz)
+    targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
 
@@ -117,7 +119,7 @@ class Runner:
             return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         self._in_use = self._schedule()
-        kpi.ensure_definitions(self.store, self._in_use, self.report_tz)
+        kpi.ensure_definitions(self.store, self._in_use, self.targets, report_tz=self.report_tz)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -196,8 +198,9 @@ class Runner:
         current = self._schedule()
         if _fingerprint(current) != _fingerprint(self._in_use):
             self._in_use = current
-            kpi.ensure_definitions(self.store, current, self.report_tz)
-        return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use)
+            kpi.ensure_definitions(self.store, current, self.targets, report_tz=self.report_tz)
+        return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use,
+                           targets=self.targets)
 
     def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:
         return self.store.events_seen(self.source.name, ticket_ids)

@@ -9,6 +9,10 @@ from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
 from kpi.shares import unsolved_now
+from kpi.sla import METRICS as SLA_METRICS
+from kpi.sla import Target
+from kpi.sla_report import at_risk as sla_at_risk
+from kpi.sla_report import status as sla_status
 from kpi.synced import synced_calendars
 from kpi.tags import by_tag
 
@@ -17,7 +21,9 @@ __all__ = [
     "Calendars",
     "EventRow",
     "RatingRow",
+    "SLA_METRICS",
     "Schedule",
+    "Target",
     "TicketFacts",
     "agent_activity",
     "backlog_by_age",
@@ -28,6 +34,8 @@ __all__ = [
     "percentile",
     "rebuild",
     "refresh",
+    "sla_at_risk",
+    "sla_status",
     "summary",
     "synced_calendars",
     "ticket_facts_for",

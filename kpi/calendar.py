@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,28 @@ class Schedule:
         total = self._overlap(first, start, end) + self._overlap(last, start, end)
         return total + self._full_days(first + timedelta(days=1), last)
 
+    # SLA deadlines (kpi.sla): the inverse of `seconds`.
+    def deadline(self, start: datetime, seconds: int, *, max_days: int = 3660) -> datetime:
+        """The earliest moment by which `seconds` business seconds have passed since `start`
+        (`start` itself for 0): where a business-hours SLA target breaches. Walks the local
+        days forward; raises ValueError when the schedule gives no such time within
+        `max_days` (no weekly hours at all, or holidays covering everything)."""
+        left, day = max(0, seconds), self._local_day(start)
+        if left == 0:
+            return start
+        for _ in range(max_days if any(self.hours.values()) else 0):
+            for opens, closes in sorted(self._windows(day)):
+                begin = max(opens, start)
+                available = int((closes - begin).total_seconds())
+                if available <= 0:
+                    continue
+                if available >= left:
+                    return begin + timedelta(seconds=left)
+                left -= available
+            day += timedelta(days=1)
+        msg = f"schedule ({self.tz}) has no {seconds} business seconds within {max_days} days"
+        raise ValueError(msg)
+
     def local_date(self, moment: datetime) -> date:
         """The date of `moment` on this schedule's wall calendar."""
         return moment.astimezone(self._zone).date()
@@ -72,7 +94,9 @@ class Schedule:
     def _windows(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.holidays:
             return []
-        return [(datetime.combine(day, a, self._zone), datetime.combine(day, b, self._zone))
+        # in UTC: subtracting two datetimes of one zone would ignore a DST change between them
+        return [(datetime.combine(day, a, self._zone).astimezone(UTC),
+                 datetime.combine(day, b, self._zone).astimezone(UTC))
                 for a, b in self.hours.get(day.weekday(), [])]
 
     def _overlap(self, day: date, start: datetime, end: datetime) -> int:

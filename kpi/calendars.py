@@ -25,9 +25,12 @@ DEFAULT_ID = "default"
 
 
 class BusinessClock(Protocol):
-    """What facts need of business hours: seconds of a span inside them."""
+    """What facts need of business hours: seconds of a span inside them, and (for SLA
+    targets) the moment a number of business seconds from a start is used up."""
 
     def seconds(self, start: datetime, end: datetime) -> int: ...
+
+    def deadline(self, start: datetime, seconds: int) -> datetime: ...
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Calendar:
 
     def seconds(self, start: datetime, end: datetime) -> int:
         return self.at(end).seconds(start, end)
+
+    def deadline(self, start: datetime, seconds: int) -> datetime:
+        """Walked under the version in force at `start` (a version change before the
+        deadline is not followed: SLA targets rarely span one)."""
+        return self.at(start).deadline(start, seconds)
 
     def fingerprint(self) -> str:
         return "|".join(f"{start}:{schedule.fingerprint()}" for start, schedule in self.versions)

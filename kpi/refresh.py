@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -25,6 +25,10 @@ from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import apply_delta, contributions_of
 from kpi.rules import rules_for
+from kpi.sla import Target, dump_targets
+from kpi.sla import fingerprint as sla_fingerprint
+from kpi.sla import instances as sla_instances
+from kpi.sla import rows as sla_rows
 from store import Store
 from store.schema import statements
 
@@ -72,9 +76,10 @@ def _marks(count: int) -> str:
 
 
 def refresh(store: Store, *, source: str | None = None,
-            schedule: Schedule | Calendars | None = None) -> int:
+            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = ()) -> int:
     """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
-    `schedule` gives business time (the `_bus` columns); without it they stay NULL."""
+    `schedule` gives business time (the `_bus` columns); without it they stay NULL.
+    `targets` are the SLA targets (`sla_instances`); without them there are none."""
     done, calendars, day = 0, as_calendars(schedule), _days_in(report_zone(store))
     with store.transaction():
         sources = [source] if source else [row[0] for row in store.conn.execute(
@@ -84,7 +89,7 @@ def refresh(store: Store, *, source: str | None = None,
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
             for chunk in _chunks(ids):
                 old = contributions_of(store.conn, name, chunk)
-                _replace_facts(store, name, chunk, calendars, day)
+                _replace_facts(store, name, chunk, calendars, day, targets)
                 apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
@@ -94,15 +99,16 @@ def refresh(store: Store, *, source: str | None = None,
 
 
 def rebuild(store: Store, *, source: str | None = None,
-            schedule: Schedule | Calendars | None = None) -> int:
+            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = ()) -> int:
     """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
-        for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily"):
+        for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
+                      "sla_instances"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
-        return refresh(store, source=source, schedule=schedule)
+        return refresh(store, source=source, schedule=schedule, targets=targets)
 
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
@@ -111,24 +117,27 @@ FACTS_VERSION = 5  # 2: reply cycles; 3: handle time; 4: first assignment, bots;
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
-                       report_tz: str = "UTC") -> bool:
+                       targets: Sequence[Target] = (), *, report_tz: str = "UTC") -> bool:
     """Rebuild every fact when the definitions changed since they were computed (a schedule
-    added, edited or removed, another report time zone, or a newer FACTS_VERSION); return
-    True when it rebuilt."""
+    or SLA target added, edited or removed, another report time zone, or a newer
+    FACTS_VERSION); return True when it rebuilt. The targets in use are kept in `kpi_meta`
+    for the reports."""
     calendars = as_calendars(schedule)
     fingerprint = f"v{FACTS_VERSION}:" + (calendars.fingerprint() if calendars else "no-schedule")
+    fingerprint += f":sla-{sla_fingerprint(targets)}" if targets else ""
     fingerprint += "" if report_tz == "UTC" else f":days in {report_tz}"
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
     if row is not None and row[0] == fingerprint:
         return False
     has_facts = store.conn.execute("SELECT 1 FROM ticket_facts LIMIT 1").fetchone() is not None
     with store.transaction():
-        for key, value in (("report_tz", report_tz), ("definitions", fingerprint)):
+        for key, value in (("report_tz", report_tz), ("definitions", fingerprint),
+                           ("sla_targets", dump_targets(targets))):
             store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                                (key, value))
         if has_facts:  # in the same transaction: a crash leaves the old definitions
-            rebuild(store, schedule=schedule)
+            rebuild(store, schedule=schedule, targets=targets)
     return has_facts
 
 
@@ -154,9 +163,10 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
 
 
 def _replace_facts(store: Store, source: str, ids: list[str],
-                   calendars: Calendars | None, day: DayOf) -> None:
+                   calendars: Calendars | None, day: DayOf,
+                   targets: Sequence[Target] = ()) -> None:
     conn, marks = store.conn, _marks(len(ids))
-    for table in ("ticket_facts", "unsolved_spans", "reply_cycles"):
+    for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "sla_instances"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
@@ -169,7 +179,7 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
     rules = rules_for(kind[0] if kind else None)
     names = _group_names(store, source) if calendars and calendars.by_group else {}
-    fact_rows, span_rows, cycle_rows = [], [], []
+    fact_rows, span_rows, cycle_rows, instance_rows = [], [], [], []
     for tid, (_id, created, channel, priority, group, assignee, kind) in sorted(tickets.items()):
         schedule = calendars.for_group(group, names.get(group)) if calendars else None
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
@@ -182,6 +192,10 @@ def _replace_facts(store: Store, source: str, ids: list[str],
              day(span.end)) for seq, span in enumerate(facts.spans))
         cycle_rows.extend(_cycle_row(source, tid, seq, cycle, schedule, day)
                           for seq, cycle in enumerate(facts.cycles))
+        if targets:
+            instance_rows.extend(sla_rows(source, tid, channel, group, sla_instances(
+                facts, events.get(tid, []), source=source, channel=channel, priority=priority,
+                targets=targets, schedule=schedule, rules=rules), day))
     if fact_rows:
         columns = list(fact_rows[0])
         conn.executemany(
@@ -189,6 +203,7 @@ def _replace_facts(store: Store, source: str, ids: list[str],
             [tuple(row.values()) for row in fact_rows])
     conn.executemany("INSERT INTO unsolved_spans VALUES (?, ?, ?, ?, ?, ?, ?)", span_rows)
     conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
+    conn.executemany(f"INSERT INTO sla_instances VALUES ({_marks(18)})", instance_rows)
 
 
 def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None,

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from kpi.refresh import report_zone
 from kpi.rollup import COUNTERS
 from kpi.shares import REPEAT_DAYS, Scope, escalations, repeat_contacts, solved_shares
+from kpi.sla_report import AT_RISK
+from kpi.sla_report import figures as sla_figures
 from store import Store
 
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
@@ -80,10 +82,12 @@ def _key_of(by: str | None, day: str | None, value: str | None) -> str:
 
 def summary(store: Store, *, source: str | None = None, since: date | None = None,
             until: date | None = None, by: str | None = None,
-            repeat_days: int = REPEAT_DAYS, escalation_tags: tuple[str, ...] = ()
+            repeat_days: int = REPEAT_DAYS, escalation_tags: tuple[str, ...] = (),
+            now: datetime | None = None, sla_at_risk: timedelta = AT_RISK
             ) -> list[dict[str, Any]]:
     """One row per period (by=day|week), per dimension value (channel|group|agent|priority|type),
-    or one row for the whole range (by=None)."""
+    or one row for the whole range (by=None). `now` is when the report is read: it decides
+    which pending SLA instances have breached and which are at risk (kpi.sla_report)."""
     dimension = by if by in DIMENSION_COLUMNS else "all"
     totals = _counters(store, source, since, until, by, dimension)
     backlog = _backlog(store, source, since, until, by, dimension, list(totals))
@@ -94,6 +98,8 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     shares = solved_shares(scope)
     repeats = repeat_contacts(scope, repeat_days)
     escalated = escalations(scope, escalation_tags)
+    sla = sla_figures(store, source=source, since=since, until=until, by=by, now=now,
+                      at_risk=sla_at_risk, key=lambda day, value: _key_of(by, day, value))
     rows = []
     for key in sorted(totals):
         c = totals[key]
@@ -125,7 +131,7 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             "repeat_contact_pct": _ratio(repeats.get(key, 0), c["solved"], 100),
             "escalation_pct": _ratio(escalated.get(key, 0), c["created"], 100),
         }
-        rows.append(row)
+        rows.append(row | sla[key])
     return rows
 
 

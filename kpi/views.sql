@@ -164,3 +164,68 @@ SELECT d.source, d.day, COALESCE(c.created, 0) AS created, COALESCE(c.escalated,
 FROM days d
 LEFT JOIN created c ON c.source = d.source AND c.day = d.day
 LEFT JOIN solved s ON s.source = d.source AND s.day = d.day;
+
+-- SLA views (kpi-catalog §5.6), over sla_instances. "Now" is the clock at query time: an
+-- instance still pending past its breach moment counts as breached. Cancelled instances
+-- never count. Rates are 0..1, NULL when nothing has an outcome.
+
+-- Per source, day and metric: instances achieved (by fulfilment day) and breached (by
+-- breach day), the day's achievement rate and the rate over the 7 days up to it.
+CREATE VIEW kpi_sla_days AS
+WITH outcomes AS (
+    SELECT source, outcome_day AS day, metric,
+           SUM(outcome = 'achieved') AS achieved,
+           SUM(outcome IN ('breached', 'pending')) AS breached
+    FROM sla_instances
+    WHERE outcome IN ('achieved', 'breached')
+       OR (outcome = 'pending' AND breach_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    GROUP BY source, outcome_day, metric
+)
+SELECT source, day, metric, achieved, breached,
+       ROUND(achieved * 1.0 / NULLIF(achieved + breached, 0), 4) AS achievement_rate,
+       ROUND(SUM(achieved) OVER last_week * 1.0
+             / NULLIF(SUM(achieved + breached) OVER last_week, 0), 4) AS achievement_rate_7d
+FROM outcomes
+WINDOW last_week AS (PARTITION BY source, metric ORDER BY julianday(day)
+                     RANGE BETWEEN 6 PRECEDING AND CURRENT ROW);
+
+-- Breaches per source, breach day, metric, priority (in force when the target applied) and
+-- group (the ticket's current group).
+CREATE VIEW kpi_sla_breaches AS
+SELECT source, breach_day AS day, metric, priority, group_id, COUNT(*) AS breaches
+FROM sla_instances
+WHERE outcome = 'breached'
+   OR (outcome = 'pending' AND breach_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+GROUP BY source, breach_day, metric, priority, group_id;
+
+-- One row per ticket with an SLA outcome: instances with one, how many breached, and
+-- whether it met all its SLAs (the "% tickets meeting all SLAs" population).
+CREATE VIEW kpi_sla_tickets AS
+WITH judged AS (
+    SELECT source, ticket_id, outcome = 'achieved' AS met
+    FROM sla_instances
+    WHERE outcome IN ('achieved', 'breached')
+       OR (outcome = 'pending' AND breach_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+)
+SELECT source, ticket_id, COUNT(*) AS instances, SUM(1 - met) AS breached,
+       MIN(met) AS met_all
+FROM judged
+GROUP BY source, ticket_id;
+
+-- Pending instances due within the next hour (`at risk`) or already past their breach
+-- moment (`overdue`), soonest first; `deskpulse sla` gives the same list for any window.
+CREATE VIEW kpi_sla_at_risk AS
+WITH due AS (
+    SELECT s.source, s.ticket_id, s.metric, s.priority, s.group_id, t.assignee_id,
+           s.breach_at,
+           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400) AS INTEGER)
+               AS seconds_left
+    FROM sla_instances s
+    JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id
+    WHERE s.outcome = 'pending'
+      AND s.breach_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour')
+)
+SELECT ROW_NUMBER() OVER (ORDER BY breach_at, source, ticket_id, metric) AS rank,
+       source, ticket_id, metric, priority, group_id, assignee_id, breach_at, seconds_left,
+       CASE WHEN seconds_left < 0 THEN 'overdue' ELSE 'at risk' END AS state
+FROM due;

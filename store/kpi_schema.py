@@ -144,3 +144,32 @@ ALTER TABLE ticket_facts ADD COLUMN first_assignment_bus INTEGER;
 ALTER TABLE ticket_facts ADD COLUMN bot_msgs INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX ticket_facts_first_assigned_day ON ticket_facts (source, first_assigned_day);
 """
+
+# SLA instances (kpi-catalog §4, §5.6): every time a target applied to a ticket. The day
+# columns are UTC days; `outcome_day` is where an outcome falls in a report (the fulfilment
+# for achieved, the breach for breached or pending; NULL when cancelled).
+SLA_INSTANCES = """
+CREATE TABLE sla_instances (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    applied_day TEXT NOT NULL,
+    start_at TEXT NOT NULL,
+    priority TEXT,
+    channel TEXT NOT NULL,
+    group_id TEXT,
+    target_s INTEGER NOT NULL,
+    business INTEGER NOT NULL,
+    breach_at TEXT,
+    breach_day TEXT,
+    fulfilled_at TEXT,
+    fulfilled_day TEXT,
+    outcome TEXT NOT NULL,
+    outcome_day TEXT,
+    PRIMARY KEY (source, ticket_id, metric, seq)
+);
+CREATE INDEX sla_instances_outcome_day ON sla_instances (source, outcome_day);
+CREATE INDEX sla_instances_pending ON sla_instances (breach_at) WHERE outcome = 'pending';
+"""

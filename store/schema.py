@@ -16,6 +16,7 @@ from store.kpi_schema import (
     KPI_META,
     KPI_TABLES,
     REPLY_CYCLES,
+    SLA_INSTANCES,
 )
 
 CORE_TABLES = """
@@ -193,7 +194,8 @@ INSERT INTO schedule_versions SELECT source, id, '', time_zone, hours, holidays 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
-                         GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY]
+                         GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
+                         SLA_INSTANCES]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

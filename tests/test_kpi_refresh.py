@@ -12,7 +12,14 @@ from store import Event, Person, Rating, Store, Ticket
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
-TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily")
+TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "sla_instances")
+# every SLA metric, priority-specific targets (a priority change swaps them), business ones
+TARGETS = (kpi.Target("first_reply", 3600, priorities=("high",)),
+           kpi.Target("first_reply", 8 * 3600),
+           kpi.Target("next_reply", 2 * 3600, business=True),
+           kpi.Target("requester_wait", 20 * 3600, priorities=("low", "high")),
+           kpi.Target("agent_work", 4 * 3600, business=True),
+           kpi.Target("periodic_update", 24 * 3600, channel="email"))
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # business time with a history (the hours change mid-month) and a group on its own schedule
 CALENDARS = kpi.Calendars.from_config([
@@ -40,14 +47,15 @@ def histories(draw):
                         actor_id=draw(st.sampled_from(["c1", "a1"])), new_value="new")]
         for step in range(draw(st.integers(0, 12))):
             moment += timedelta(minutes=draw(st.integers(0, 60 * 30)))
-            kind = draw(st.sampled_from(["message", "note", "status", "assignee"]))
+            kind = draw(st.sampled_from(["message", "note", "status", "assignee", "priority"]))
             actor = draw(st.sampled_from(["c1", "a1", "a2", "b1", "ghost"]))
             if kind == "status":
                 state = draw(st.sampled_from(STATUSES))
             events.append(Event(
                 id=f"{tid}-{step}", ticket_id=tid, at=moment, kind=kind, actor_id=actor,
                 public=kind == "message" or draw(st.booleans()),
-                new_value=state if kind == "status" else (actor if kind == "assignee" else None)))
+                new_value={"status": state, "assignee": actor,
+                           "priority": draw(st.sampled_from(["low", "high"]))}.get(kind)))
         records.append(Ticket(id=tid, status="open", channel=channel, created_at=start,
                               updated_at=moment, deleted=deleted, assignee_id="a1",
                               priority=draw(st.sampled_from([None, "low", "high"])),
@@ -75,9 +83,9 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
     for number, page in enumerate(pages):
         store.commit_page("acme", f"s{number % 3}", page, {"n": number})
-        kpi.refresh(store, schedule=CALENDARS)
+        kpi.refresh(store, schedule=CALENDARS, targets=TARGETS)
     incremental = {table: rows(store, table) for table in TABLES}
-    kpi.rebuild(store, schedule=CALENDARS)
+    kpi.rebuild(store, schedule=CALENDARS, targets=TARGETS)
     for table in TABLES:
         assert rows(store, table) == incremental[table], table
     for row in store.conn.execute(
@@ -100,6 +108,15 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     direct = store.conn.execute("SELECT COUNT(*), COUNT(first_solved_at), "
                                 "COALESCE(SUM(frt_cal), 0) FROM ticket_facts").fetchone()
     assert sums == direct  # rollups agree with the facts they summarize
+    for outcome, breach, fulfilled, day in store.conn.execute(
+            "SELECT outcome, breach_at, fulfilled_at, outcome_day FROM sla_instances"):
+        if outcome == "achieved":
+            assert fulfilled is not None and (breach is None or fulfilled <= breach)
+            assert day == fulfilled[:10]
+        elif outcome == "breached":
+            assert breach is not None and day == breach[:10]
+        elif outcome == "pending":
+            assert fulfilled is None
     store.close()
 
 
@@ -160,11 +177,11 @@ def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(tmp_path):
 
     assert days() == (("2026-03-02", "2026-03-03"),
                       [("2026-03-02", 1, 0), ("2026-03-03", 0, 1)])
-    assert kpi.ensure_definitions(store, None, "Pacific/Auckland")  # rebuilt by itself
+    assert kpi.ensure_definitions(store, None, report_tz="Pacific/Auckland")  # rebuilt by itself
     # 23:30 UTC is 12:30 next day in Auckland; the solve 20 h later is 08:30 the day after
     assert days() == (("2026-03-03", "2026-03-04"),
                       [("2026-03-03", 1, 0), ("2026-03-04", 0, 1)])
-    assert not kpi.ensure_definitions(store, None, "Pacific/Auckland")
+    assert not kpi.ensure_definitions(store, None, report_tz="Pacific/Auckland")
     store.close()
 
 
@@ -177,12 +194,12 @@ def test_backlog_age_counts_at_midnight_of_the_report_zone(tmp_path):
               new_value="open")], None)
     day = datetime(2026, 3, 2).date()
     for zone in ("Europe/Berlin", "America/New_York"):  # still 2 March there: in that
-        kpi.ensure_definitions(store, None, zone)          # night's backlog, under a day old
+        kpi.ensure_definitions(store, None, report_tz=zone)          # night's backlog, under a day old
         kpi.refresh(store)
         [row] = kpi.backlog_by_age(store, since=day, until=day)
         assert sum(v for k, v in row.items() if k != "day") == 1
         assert list(row.values())[1] == 1
-    kpi.ensure_definitions(store, None, "Asia/Tokyo")  # opened 05:00 on 3 March in Tokyo
+    kpi.ensure_definitions(store, None, report_tz="Asia/Tokyo")  # opened 05:00 on 3 March in Tokyo
     kpi.refresh(store)
     [row] = kpi.backlog_by_age(store, since=day, until=day)
     assert sum(v for k, v in row.items() if k != "day") == 0

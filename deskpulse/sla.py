@@ -1,0 +1,110 @@
+"""`deskpulse sla`: the tickets whose SLA is about to breach, or has breached and still
+waits, soonest first. Kept out of cli.py; registered there in one line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import kpi
+from deskpulse.config import ConfigError, KpiConfig, load_config, parse_interval
+from deskpulse.report import render_csv, render_json
+from kpi.sla import load_targets
+from kpi.sla_report import at_risk, status
+from store import Store
+
+FORMATS = ("table", "csv", "json")
+
+
+def sla_command(
+    within: Annotated[str | None, typer.Option(
+        "--within", help="due within this, e.g. 30m, 4h (default: [kpi] sla_at_risk, 1h)")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="deskpulse.toml (default: $DESKPULSE_CONFIG or "
+        "./deskpulse.toml)")] = None,
+    database: Annotated[Path | None, typer.Option(
+        "--database", help="read this SQLite file instead of the config's")] = None,
+) -> None:
+    """SLA instances at risk now (pending, due within the window) and overdue ones
+    (pending past their breach moment: already counted as breached)."""
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    err = Console(stderr=True)
+
+    def fail(message: str) -> typer.Exit:
+        err.print(f"[red]error:[/red] {message}")
+        return typer.Exit(2)
+
+    if output not in FORMATS:
+        msg = f"--format must be {', '.join(FORMATS)}"
+        raise fail(msg)
+    try:
+        cfg = None if database is not None and config is None else load_config(config)
+        window = parse_interval(within) if within else (cfg.kpi if cfg else KpiConfig()
+                                                        ).sla_at_risk
+    except (ConfigError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    path = database if database is not None else cfg.database if cfg else None
+    if path is None or not path.exists():
+        msg = f"{path} does not exist"
+        raise fail(msg)
+    store = Store.open(path)
+    try:
+        kpi.install_views(store)
+        metrics, note = status(store)
+        rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
+        changed = unapplied_targets(store, cfg.sla_targets() if cfg else None)
+    finally:
+        store.close()
+    for line in (note, changed):
+        if line:
+            err.print(line, style="yellow", markup=False)
+    if output == "csv":
+        sys.stdout.write(render_csv(rows))
+    elif output == "json":
+        sys.stdout.write(render_json(rows) + "\n")
+    elif metrics:
+        _table(console, rows, window)
+
+
+def unapplied_targets(store: Store, targets: tuple[kpi.Target, ...] | None) -> str | None:
+    """A warning when the config's [[sla]] targets are not those the stored instances were
+    computed with (edited since the last sync); None when they are, or without a config."""
+    if targets is None:
+        return None
+    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'sla_targets'").fetchone()
+    if list(targets) == load_targets(row[0] if row else None):
+        return None
+    return ("the [[sla]] targets in the config differ from those the stored SLA figures were "
+            "computed with: they apply from the next sync or backfill")
+
+
+def _table(console: Console, rows: list[dict], window: timedelta) -> None:
+    table = Table(title=f"SLAs overdue or due within {_duration(window)}", title_justify="left",
+                  header_style="bold")
+    for name in ("state", "due in", "ticket", "metric", "priority", "status", "assignee",
+                 "subject"):
+        table.add_column(name, justify="right" if name == "due in" else "left")
+    for row in rows:
+        left = row["seconds_left"]
+        due = _duration(timedelta(seconds=abs(left)))
+        table.add_row(row["state"], f"-{due}" if left < 0 else due,
+                      f"{row['source']}/{row['ticket_id']}", row["metric"] +
+                      (" (business)" if row["business"] else ""), row["priority"] or "–",
+                      row["status"], row["assignee_id"] or "–", row["subject"] or "")
+    console.print(table if rows else "No SLA is overdue or due within "
+                  f"{_duration(window)}.")
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds()) // 60
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
