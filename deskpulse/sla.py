@@ -1,11 +1,10 @@
 """`deskpulse sla`: the tickets whose SLA is about to breach, or has breached and still
-waits, soonest first. Kept out of cli.py; registered there in one line."""
+waits, soonest first. Registered in deskpulse/cli.py, after `kpi`."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 import kpi
-from deskpulse.config import ConfigError, KpiConfig, load_config, parse_interval
+from deskpulse.cli_common import (
+    ConfigOption,
+    DatabaseOption,
+    console,
+    err,
+    fail,
+    read_config,
+    read_store,
+)
+from deskpulse.config import KpiConfig, parse_interval
 from deskpulse.report import render_csv, render_json
 from kpi.sla import load_targets
 from kpi.sla_report import at_risk, status
@@ -28,37 +36,22 @@ def sla_command(
     ] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     output: Annotated[str, typer.Option("--format", help="table|csv|json")] = "table",
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="deskpulse.toml (default: $DESKPULSE_CONFIG or "
-        "./deskpulse.toml)")] = None,
-    database: Annotated[Path | None, typer.Option(
-        "--database", help="read this SQLite file instead of the config's")] = None,
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
 ) -> None:
     """SLA instances at risk now (pending, due within the window) and overdue ones
     (pending past their breach moment: already counted as breached)."""
-    console = Console(width=None if sys.stdout.isatty() else 140)
-    err = Console(stderr=True)
-
-    def fail(message: str) -> typer.Exit:
-        err.print(f"[red]error:[/red] {message}")
-        return typer.Exit(2)
-
     if output not in FORMATS:
         msg = f"--format must be {', '.join(FORMATS)}"
         raise fail(msg)
+    cfg = None if database is not None and config is None else read_config(config)
     try:
-        cfg = None if database is not None and config is None else load_config(config)
         window = parse_interval(within) if within else (cfg.kpi if cfg else KpiConfig()
                                                         ).sla_at_risk
-    except (ConfigError, ValueError) as exc:
+    except ValueError as exc:
         raise fail(str(exc)) from None
-    path = database if database is not None else cfg.database if cfg else None
-    if path is None or not path.exists():
-        msg = f"{path} does not exist"
-        raise fail(msg)
-    store = Store.open(path)
+    store = read_store(config, database)
     try:
-        kpi.install_views(store)
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
         changed = unapplied_targets(store, cfg.sla_targets() if cfg else None)

@@ -194,7 +194,7 @@ def test_backlog_age_counts_at_midnight_of_the_report_zone(tmp_path):
               new_value="open")], None)
     day = datetime(2026, 3, 2).date()
     for zone in ("Europe/Berlin", "America/New_York"):  # still 2 March there: in that
-        kpi.ensure_definitions(store, None, report_tz=zone)          # night's backlog, under a day old
+        kpi.ensure_definitions(store, None, report_tz=zone)  # night's backlog, < a day old
         kpi.refresh(store)
         [row] = kpi.backlog_by_age(store, since=day, until=day)
         assert sum(v for k, v in row.items() if k != "day") == 1
