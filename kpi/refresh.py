@@ -143,14 +143,17 @@ def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
 
 def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
     """(Re)create the kpi_* views from kpi/views.sql; with `options` (the config's [kpi]
-    `repeat_days` and `escalation_tags`, as for `kpi.summary`), record them in kpi_meta for
-    the views that depend on them."""
+    `repeat_days`, `escalation_tags` and `sla_at_risk`, as for `kpi.summary`), record them in
+    kpi_meta for the views that depend on them."""
     sql = resources.files("kpi").joinpath("views.sql").read_text(encoding="utf-8")
     with store.transaction():
         if options is not None:
+            at_risk = options.get("sla_at_risk")
             for key, value in (("repeat_contact_days", str(int(options["repeat_days"]))),
                                ("escalation_tags", json.dumps(list(
-                                   options["escalation_tags"])))):
+                                   options["escalation_tags"]))),
+                               ("sla_at_risk_seconds", str(int(
+                                   at_risk.total_seconds())) if at_risk else "3600")):
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))

@@ -212,8 +212,9 @@ SELECT source, ticket_id, COUNT(*) AS instances, SUM(1 - met) AS breached,
 FROM judged
 GROUP BY source, ticket_id;
 
--- Pending instances due within the next hour (`at risk`) or already past their breach
--- moment (`overdue`), soonest first; `deskpulse sla` gives the same list for any window.
+-- Pending instances due within [kpi] sla_at_risk (recorded in kpi_meta by the last run;
+-- default an hour: `at risk`) or already past their breach moment (`overdue`), soonest
+-- first; `deskpulse sla` gives the same list for any window.
 CREATE VIEW kpi_sla_at_risk AS
 WITH due AS (
     SELECT s.source, s.ticket_id, s.metric, s.priority, s.group_id, t.assignee_id,
@@ -223,7 +224,8 @@ WITH due AS (
     FROM sla_instances s
     JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id
     WHERE s.outcome = 'pending'
-      AND s.breach_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hour')
+      AND s.breach_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+' || COALESCE(
+          (SELECT value FROM kpi_meta WHERE key = 'sla_at_risk_seconds'), 3600) || ' seconds')
 )
 SELECT ROW_NUMBER() OVER (ORDER BY breach_at, source, ticket_id, metric) AS rank,
        source, ticket_id, metric, priority, group_id, assignee_id, breach_at, seconds_left,

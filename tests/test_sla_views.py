@@ -94,3 +94,28 @@ def test_periods_have_no_at_risk_count_and_a_report_without_now_keeps_pending_pe
     assert overdue > 0  # every pending instance with a breach moment is past it (ENDED)
     assert with_now["sla_breaches"] - without["sla_breaches"] == overdue
     assert without["sla_at_risk"] is None
+
+
+def test_the_at_risk_view_follows_the_window_the_last_run_recorded(tmp_path):
+    from store import Store
+
+    s = Store.open(tmp_path / "w.db")
+    due = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    s.commit_page("acme", "t", [_ticket()], None)
+    s.conn.execute("INSERT INTO sla_instances (source, ticket_id, metric, seq, applied_at, "
+                   "applied_day, start_at, channel, target_s, business, breach_at, outcome) "
+                   "VALUES ('acme', '1', 'first_reply', 0, ?, ?, ?, 'email', 3600, 0, ?, "
+                   "'pending')", (due, due[:10], due, due))
+    options = {"repeat_days": 7, "escalation_tags": ()}
+    for window, expected in ((timedelta(hours=1), 0), (timedelta(hours=3), 1)):
+        kpi.install_views(s, options | {"sla_at_risk": window})
+        count = s.conn.execute("SELECT COUNT(*) FROM kpi_sla_at_risk").fetchone()[0]
+        assert count == expected, window
+    s.close()
+
+
+def _ticket():
+    from store import Ticket
+
+    at = datetime.now(UTC)
+    return Ticket(id="1", status="open", created_at=at, updated_at=at)
