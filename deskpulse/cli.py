@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 import kpi
+from deskpulse.business import business_rows, merged, render_business
+from deskpulse.cli_import import import_command
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.lock import LockedError, WriterLock
 from deskpulse.progress import SyncProgress
@@ -259,18 +261,21 @@ def kpi_command(
             before = first - timedelta(days=1)
             previous = (kpi.summary(store, source=source, since=before - (end - first),
                                     until=before, **options) or [{}])[0]
+        business = business_rows(store, rows if output != "table" else [],
+                                 by if output != "table" else None, first, last)
     finally:
         store.close()
     if output == "csv":
-        sys.stdout.write(render_csv(rows))
+        sys.stdout.write(render_csv(merged(rows, business)))
     elif output == "json":
-        sys.stdout.write(render_json(rows) + "\n")
+        sys.stdout.write(render_json(merged(rows, business)) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
             render_headline(rows[0], console, f"KPIs {span}", previous)
         else:
             render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+        render_business(business, console)
 
 
 @app.command()
@@ -480,6 +485,9 @@ def _writer(cfg: Config, job: str = "sync") -> Iterator[None]:
         yield
     finally:
         lock.__exit__(None, None, None)
+
+
+app.command("import")(import_command)  # deskpulse/cli_import.py
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from store.ext_schema import EXTERNAL_INPUTS
 from store.kpi_schema import (
     ASSIGNMENT_AND_BOTS,
     HANDLE_TIME,
@@ -169,7 +170,7 @@ CREATE INDEX tickets_requester ON tickets (source, requester_id, created_at);
 
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
-                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX]
+                         HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX, EXTERNAL_INPUTS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
