@@ -207,3 +207,22 @@ def test_the_views_give_the_same_money_and_survey_figures(store):
     scheduled, productive = store.conn.execute(
         "SELECT SUM(scheduled_h), SUM(productive_h) FROM kpi_ext_agent_days").fetchone()
     assert round(productive * 100 / scheduled, 2) == figures["utilization_pct"]
+
+
+def test_the_html_report_shows_business_tiles_and_names_missing_inputs(store, tmp_path):
+    import re
+
+    from deskpulse.htmlreport import write_report
+
+    load(store, "costs")
+    page = write_report(store, tmp_path / "r.html", **MARCH).read_text(encoding="utf-8")
+
+    def tile(key: str) -> str:
+        match = re.search(rf'data-kpi="{key}"><div>[^<]*</div><div class="v">([^<]*)</div>'
+                          r'(<span class="d">([^<]*)</span>)?', page)
+        assert match, key
+        return match.group(1) + (f" / {match.group(3)}" if match.group(3) else "")
+
+    assert tile("cost_per_ticket") == "1,010.00 EUR"
+    assert tile("revenue") == "– / missing input: revenue"
+    assert tile("nps") == "– / missing input: surveys (nps)"
