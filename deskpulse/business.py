@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deskpulse.report import format_value
-from kpi.external import business_kpis
+from kpi import business_kpis
 from store import Store
 
 PERIOD_BY = ("day", "week")

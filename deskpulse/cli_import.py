@@ -16,8 +16,7 @@ from deskpulse.config import ConfigError, load_config
 from deskpulse.importer import KINDS, Parsed, kind_name, parse, write
 from deskpulse.lock import LockedError, WriterLock
 from kpi import Schedule
-from store import Store
-from store.external import ImportConflict
+from store import ImportConflict, Store
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)

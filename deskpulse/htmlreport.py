@@ -16,7 +16,6 @@ import kpi
 from deskpulse.business import BUSINESS, show
 from deskpulse.charts import bar_chart, empty_chart, line_chart
 from deskpulse.report import change_size, format_value
-from kpi.external import business_kpis
 from store import Store
 
 TILES = (  # label, summary key, unit, which direction is good
@@ -189,7 +188,7 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         + _charts(summary(by="week", **span),
                   kpi.backlog_by_age(store, source=source, since=since, until=until),
                   summary(by="channel", **span), summary(by="priority", **span))
-        + _business(business_kpis(store, since=since, until=until))
+        + _business(kpi.business_kpis(store, since=since, until=until))
         + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people,
                                      kpi.agent_activity(store, source=source, **span))
         + "<h2>Groups</h2>" + _table("group", summary(by="group", **span), "group", groups)

@@ -20,8 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from deskpulse.import_rows import MODELS, RowError, SurveyRow, columns, positive
-from store import Rating, Store, iso
-from store.external import ImportResult, import_ratings, import_rows
+from store import ImportResult, Rating, Store, import_ratings, import_rows, iso
 
 KINDS = tuple(MODELS)
 

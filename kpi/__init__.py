@@ -4,6 +4,7 @@
 """
 
 from kpi.calendar import Schedule
+from kpi.external import business_kpis
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
@@ -16,6 +17,7 @@ __all__ = [
     "TicketFacts",
     "agent_activity",
     "backlog_by_age",
+    "business_kpis",
     "compute",
     "ensure_definitions",
     "install_views",
