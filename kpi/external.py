@@ -86,9 +86,9 @@ def money(store: Store, first: date, last: date) -> dict[str, Figure]:
     """Support cost, cost per ticket and per resolution, cost as a share of revenue."""
     cost, currency, cost_gap = prorated(store, "ext_costs", first, last)
     revenue, revenue_currency, revenue_gap = prorated(store, "ext_revenue", first, last)
-    created, solved = store.conn.execute(
-        "SELECT SUM(created_day BETWEEN ?1 AND ?2), SUM(first_solved_day BETWEEN ?1 AND ?2) "
-        "FROM ticket_facts", (first.isoformat(), last.isoformat())).fetchone()
+    created, solved = store.conn.execute(  # the `created` and `solved` of kpi.summary
+        "SELECT SUM(created), SUM(solved) FROM kpi_daily WHERE dimension = 'all' "
+        "AND day BETWEEN ? AND ?", (first.isoformat(), last.isoformat())).fetchone()
     no_cost = _coverage("costs", cost_gap, first, last)
     no_revenue = _coverage("revenue", revenue_gap, first, last)
     figures: dict[str, Figure] = {
@@ -116,16 +116,16 @@ CES_ON_SEVEN = f"(1 + (CAST(score AS REAL) - {_LOW}) * 6 / ({_HIGH} - {_LOW}))"
 
 def surveys(store: Store, first: date, last: date) -> dict[str, Figure]:
     """NPS and CES from survey answers (ratings of kind nps / ces) given in the period."""
-    kinds = {row[0] for row in store.conn.execute(
-        "SELECT DISTINCT kind FROM ratings WHERE kind IN ('nps', 'ces')")}
-    span = (first.isoformat(), last.isoformat())
+    kinds = {kind for kind in ("nps", "ces") if store.conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM ratings WHERE kind = ?)", (kind,)).fetchone()[0]}
+    span = (first.isoformat(), last.isoformat())  # `at` is ISO text: compare, don't cut
+    in_period = "at >= ?1 AND at < date(?2, '+1 day')"
     n, promoters, detractors = store.conn.execute(
         "SELECT COUNT(*), SUM(CAST(score AS INTEGER) >= 9), SUM(CAST(score AS INTEGER) <= 6) "
-        "FROM ratings WHERE kind = 'nps' AND substr(at, 1, 10) BETWEEN ? AND ?", span
-    ).fetchone()
+        f"FROM ratings WHERE kind = 'nps' AND {in_period}", span).fetchone()
     ces_n, ces_sum, easy = store.conn.execute(
         f"SELECT COUNT(*), SUM({CES_ON_SEVEN}), SUM({CES_ON_SEVEN} >= 5) FROM ratings "
-        "WHERE kind = 'ces' AND substr(at, 1, 10) BETWEEN ? AND ?", span).fetchone()
+        f"WHERE kind = 'ces' AND {in_period}", span).fetchone()
     no_nps, no_ces = missing("surveys (nps)"), missing("surveys (ces)")
     return {
         "nps": _ratio((promoters or 0) - (detractors or 0), n, 100, 1) if "nps" in kinds

@@ -34,6 +34,7 @@ _AGENT_EVENT = """
     JOIN h ON h.email = who.email AND h.day = substr(e.at, 1, 10)
     JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id AND t.deleted = 0
     WHERE COALESCE(e.actor_role, 'agent') = 'agent'
+      AND e.at >= ?1 AND e.at < date(?2, '+1 day')
 """
 SOLVE = ("e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'closed' AND "
          "COALESCE(e.old_value, '') <> 'solved'))")
@@ -86,7 +87,7 @@ def _occupancy(store: Store, span: tuple[str, str]) -> float | str | None:
         _HOURS + """, handle AS (
             SELECT who.email, substr(te.at, 1, 10) AS day, SUM(te.seconds) AS seconds
             FROM time_entries te JOIN who ON who.source = te.source AND who.id = te.agent_id
-            WHERE substr(te.at, 1, 10) BETWEEN ?1 AND ?2 GROUP BY 1, 2)
+            WHERE te.at >= ?1 AND te.at < date(?2, '+1 day') GROUP BY 1, 2)
         SELECT (SELECT SUM(handle.seconds) FROM handle JOIN h USING (email, day)),
                (SELECT SUM(logged) FROM h WHERE email IN (SELECT email FROM handle))""",
         span).fetchone()

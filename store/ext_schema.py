@@ -60,4 +60,5 @@ CREATE TABLE ext_accounts (
     import_id INTEGER NOT NULL,
     PRIMARY KEY (feed, account_id)
 );
+CREATE INDEX ratings_kind_at ON ratings (kind, at);
 """

@@ -226,3 +226,12 @@ def test_the_html_report_shows_business_tiles_and_names_missing_inputs(store, tm
     assert tile("cost_per_ticket") == "1,010.00 EUR"
     assert tile("revenue") == "– / missing input: revenue"
     assert tile("nps") == "– / missing input: surveys (nps)"
+
+
+def test_facts_refreshed_after_a_survey_import_equal_a_full_rebuild(store):
+    from tests.simdesk import rows
+
+    load(store, "surveys")
+    refreshed = [rows(store, table) for table in ("ticket_facts", "kpi_daily")]
+    kpi.rebuild(store)
+    assert [rows(store, table) for table in ("ticket_facts", "kpi_daily")] == refreshed
