@@ -118,6 +118,13 @@ def test_import_then_kpi_end_to_end(desk):
     finally:
         store.close()
 
+    weekly = runner.invoke(app, ["kpi", "--config", str(config), "--since", str(first),
+                                 "--until", str(last), "--format", "json", "--by", "week"])
+    weeks = json.loads(weekly.output)
+    # pro-rated by day: the weeks' costs add up to the range's, and each week is clipped to it
+    assert sum(w["support_cost"] for w in weeks) == pytest.approx(row["support_cost"])
+    assert weeks[0]["business_since"] == str(first) and weeks[-1]["business_until"] == str(last)
+
     rows_before = counts(folder)
     for kind in ("costs", "revenue", "agent-hours", "surveys", "accounts"):
         again = runner.invoke(app, ["import", kind, str(files[kind]), "--config", str(config)])
@@ -141,6 +148,14 @@ def test_a_bad_file_exits_1_naming_each_bad_line_and_imports_nothing(desk, tmp_p
     assert counts(folder) == rows_before
     unknown = runner.invoke(app, ["import", "tickets", str(bad), "--config", str(config)])
     assert unknown.exit_code == 2 and "unknown kind 'tickets'" in unknown.output
+
+
+def test_surveys_need_a_source_the_database_knows(desk):
+    _folder, config, files, _first, _last = desk
+    result = runner.invoke(app, ["import", "surveys", str(files["surveys"]), "--source",
+                                 "nope", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "name it with --source (sources in the database: demo)" in result.output
 
 
 def test_import_holds_its_writer_lock(desk):

@@ -196,3 +196,26 @@ def test_imports_are_logged_by_file_name_and_counts_only(tmp_path, store):
     assert log == [("accounts", "csv", "accounts.csv", 5, 0),
                    ("accounts", "csv", "accounts.csv", 5, 5)]
     assert store.conn.execute("SELECT COUNT(*) FROM ext_accounts").fetchone() == (5,)
+
+
+def test_a_file_from_before_imports_upgrades_and_keeps_its_ratings(tmp_path):
+    import sqlite3
+
+    from store.ext_schema import EXTERNAL_INPUTS
+    from store.schema import MIGRATIONS, _apply
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    for number, script in enumerate(MIGRATIONS[:MIGRATIONS.index(EXTERNAL_INPUTS)]):
+        _apply(conn, script, number + 1)
+    conn.execute("INSERT INTO ratings (source, id, at, score, scale) "
+                 "VALUES ('acme', '1', '2026-01-01T00:00:00Z', 'good', 'good_bad')")
+    conn.close()
+    upgraded = Store.open(tmp_path / "old.db")
+    try:
+        assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert upgraded.conn.execute("SELECT id, kind FROM ratings").fetchall() == [
+            ("1", "csat")]
+        write(upgraded, parse("revenue", FIXTURES / "revenue.csv"), file_name="revenue.csv")
+        assert upgraded.conn.execute("SELECT COUNT(*) FROM ext_revenue").fetchone() == (1,)
+    finally:
+        upgraded.close()
