@@ -39,7 +39,7 @@ BUSINESS: tuple[tuple[str, str, str], ...] = (  # label, key, unit
     ("Churn of accounts with tickets", "churn_pct_with_tickets", "%"),
     ("Retention of accounts with tickets", "retention_pct_with_tickets", "%"),
     ("Churn of accounts without tickets", "churn_pct_without_tickets", "%"),
-    ("MRR at period end", "mrr_at_end", "money"),
+    ("MRR at period end", "mrr_at_end", "amount"),  # accounts carry no currency
 )
 
 
@@ -73,6 +73,8 @@ def show(value: Any, unit: str, currency: Any = None) -> str:
         return value
     if unit == "money" and value is not None:
         return f"{value:,.2f} {currency or ''}".strip()
+    if unit == "amount" and value is not None:
+        return f"{value:,.2f}"
     if unit == "%1" and value is not None:
         return f"{value:.1f}%"
     return format_value(value, unit)

@@ -69,7 +69,7 @@ def agent_productivity(store: Store, first: date, last: date) -> dict[str, Any]:
     handled = conn.execute(
         _HOURS + "SELECT COUNT(*) FROM (SELECT DISTINCT who.email, h.day, e.source, "
         "e.ticket_id" + _AGENT_EVENT + ")", span).fetchone()[0]
-    unmatched = missing("agent_hours rows whose agent_email is an agent's email")
+    unmatched = missing("agent_hours matching an agent's email")
     return {
         "agent_hours_logged": round(matched_hours, 2),
         "solved_per_agent_hour": ratio(solved, matched_hours, digits=3) if matched_hours
