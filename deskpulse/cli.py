@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 import kpi
+from deskpulse.business import business_rows, merged, render_business
 from deskpulse.cli_common import (
     BY_CHOICES,
     ConfigOption,
@@ -32,6 +33,7 @@ from deskpulse.cli_common import (
     summarize,
     writer_lock,
 )
+from deskpulse.cli_import import import_command
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.sla import sla_command, unapplied_targets
@@ -203,20 +205,23 @@ def kpi_command(
             before = first - timedelta(days=1)
             previous = (kpi.summary(store, source=source, since=before - (end - first),
                                     until=before, now=datetime.now(UTC), **options) or [{}])[0]
+        business = business_rows(store, rows if output != "table" else [],
+                                 by if output != "table" else None, first, last)
     finally:
         store.close()
     if stale:
         err.print(stale, style="yellow", markup=False)
     if output == "csv":
-        sys.stdout.write(render_csv(rows))
+        sys.stdout.write(render_csv(merged(rows, business)))
     elif output == "json":
-        sys.stdout.write(render_json(rows) + "\n")
+        sys.stdout.write(render_json(merged(rows, business)) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
             render_headline(rows[0], console, f"KPIs {span}", previous)
         else:
             render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+        render_business(business, console)
 
 
 app.command("sla")(sla_command)
@@ -244,6 +249,8 @@ def report(
         store.close()
     console.print(f"Report written to {path}")
 
+
+app.command("import")(import_command)  # deskpulse/cli_import.py
 
 # status, verify, record and simulate: registered on the app after the commands above
 from deskpulse import cli_tools  # noqa: E402, F401

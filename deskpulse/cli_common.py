@@ -27,7 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Keep a local SQLite copy of your help desk, with support KPIs.")
 # Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
 console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="deskpulse.toml (default: "

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import kpi
+from deskpulse.business import BUSINESS, show
 from deskpulse.charts import bar_chart, empty_chart, line_chart
 from deskpulse.report import change_size, format_value
 from store import Store
@@ -101,6 +102,21 @@ def _sla_tiles(current: dict[str, Any], previous: dict[str, Any]) -> list[str]:
         tiles.append(f'<div class="tile"><div>SLA</div><span class="d">'
                      f'{escape(current["sla_note"])}</span></div>')
     return tiles
+
+
+def _business(figures: dict[str, Any]) -> str:
+    """Tiles of the KPIs that need imported inputs; a missing one says so in its tile."""
+    tiles = []
+    for label, key, unit in BUSINESS:
+        value = figures.get(key)
+        missing = isinstance(value, str)
+        shown = "–" if missing else show(value, unit, figures.get("currency"))
+        note = f'<span class="d">{escape(value)}</span>' if missing else ""
+        tiles.append(f'<div class="tile" data-kpi="{key}"><div>{escape(label)}</div>'
+                     f'<div class="v">{escape(shown)}</div>{note}</div>')
+    return ("<h2>Business KPIs</h2><p class=note>From imported inputs (<code>deskpulse "
+            "import</code>), all sources.</p>" + '<div class="tiles">' + "".join(tiles)
+            + "</div>")
 
 
 def _charts(weekly: list[dict], ages: list[dict], channels: list[dict],
@@ -211,6 +227,7 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         + _charts(summary(by="week", **span),
                   kpi.backlog_by_age(store, source=source, since=since, until=until),
                   summary(by="channel", **span), summary(by="priority", **span))
+        + _business(kpi.business_kpis(store, since=since, until=until))
         + "<h2>Agents</h2>" + _table("agent", summary(by="agent", **span), "agent", people,
                                      kpi.agent_activity(store, source=source, **span))
         + "<h2>Groups</h2>" + _table("group", summary(by="group", **span), "group", groups)

@@ -5,6 +5,7 @@
 
 from kpi.calendar import Schedule
 from kpi.calendars import Calendar, Calendars
+from kpi.external import business_kpis
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
@@ -28,6 +29,7 @@ __all__ = [
     "agent_activity",
     "backlog_by_age",
     "by_tag",
+    "business_kpis",
     "compute",
     "ensure_definitions",
     "install_views",

@@ -231,3 +231,70 @@ SELECT ROW_NUMBER() OVER (ORDER BY breach_at, source, ticket_id, metric) AS rank
        source, ticket_id, metric, priority, group_id, assignee_id, breach_at, seconds_left,
        CASE WHEN seconds_left < 0 THEN 'overdue' ELSE 'at risk' END AS state
 FROM due;
+
+-- Business KPI inputs (`deskpulse import`). Money per day: each cost or revenue row spread
+-- evenly over its days (what `deskpulse kpi` pro-rates), one row per kind, feed, category
+-- and day; sum a range to get its support cost or revenue.
+CREATE VIEW kpi_ext_money_daily AS
+WITH RECURSIVE spread(kind, feed, category, currency, day, period_end, amount) AS (
+    SELECT 'cost', feed, category, currency, period_start, period_end,
+           amount / (julianday(period_end) - julianday(period_start) + 1)
+    FROM ext_costs
+    UNION ALL
+    SELECT 'revenue', feed, '', currency, period_start, period_end,
+           amount / (julianday(period_end) - julianday(period_start) + 1)
+    FROM ext_revenue
+    UNION ALL
+    SELECT kind, feed, category, currency, date(day, '+1 day'), period_end, amount
+    FROM spread WHERE day < period_end
+)
+SELECT kind, feed, category, currency, day, amount FROM spread;
+
+-- Survey answers per source and day (UTC): NPS counts and CES mapped onto 1-7
+-- (1 + (score - low) * 6 / (high - low); easy = 5 or more). NPS = (promoters - detractors)
+-- * 100 / nps_n over any range; CES mean = ces_sum / ces_n.
+CREATE VIEW kpi_ext_surveys_daily AS
+WITH answers AS (
+    SELECT source, substr(at, 1, 10) AS day, kind, CAST(score AS INTEGER) AS score,
+           1 + (CAST(score AS REAL) - CAST(substr(scale, 1, instr(scale, '-') - 1) AS REAL))
+           * 6 / (CAST(substr(scale, instr(scale, '-') + 1) AS REAL)
+                  - CAST(substr(scale, 1, instr(scale, '-') - 1) AS REAL)) AS ces7
+    FROM ratings WHERE kind IN ('nps', 'ces')
+)
+SELECT source, day,
+       SUM(kind = 'nps') AS nps_n,
+       SUM(kind = 'nps' AND score >= 9) AS promoters,
+       SUM(kind = 'nps' AND score <= 6) AS detractors,
+       ROUND((SUM(kind = 'nps' AND score >= 9) - SUM(kind = 'nps' AND score <= 6)) * 100.0
+             / NULLIF(SUM(kind = 'nps'), 0), 1) AS nps,
+       SUM(kind = 'ces') AS ces_n,
+       SUM(CASE WHEN kind = 'ces' THEN ces7 END) AS ces_sum,
+       SUM(kind = 'ces' AND ces7 >= 5) AS ces_easy
+FROM answers GROUP BY source, day;
+
+-- Imported agent hours per (lowercase) email and day, with what the matching desk agents
+-- (people.email) did that day: tickets solved and distinct tickets touched.
+CREATE VIEW kpi_ext_agent_days AS
+WITH h AS (
+    SELECT lower(agent_email) AS email, day, SUM(scheduled_h) AS scheduled_h,
+           SUM(logged_in_h) AS logged_in_h, SUM(productive_h) AS productive_h
+    FROM ext_agent_hours GROUP BY 1, 2
+),
+work AS (
+    SELECT lower(p.email) AS email, substr(e.at, 1, 10) AS day, e.source, e.ticket_id,
+           MAX(e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'closed'
+               AND COALESCE(e.old_value, '') <> 'solved'))) AS solved
+    FROM events e
+    JOIN people p ON p.source = e.source AND p.id = e.actor_id
+    JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id AND t.deleted = 0
+    WHERE p.email IS NOT NULL AND p.role IN ('agent', 'admin')
+      AND COALESCE(e.actor_role, 'agent') = 'agent'
+    GROUP BY 1, 2, 3, 4
+)
+SELECT h.email AS agent_email, h.day, h.scheduled_h, h.logged_in_h, h.productive_h,
+       EXISTS (SELECT 1 FROM people p WHERE lower(p.email) = h.email
+               AND p.role IN ('agent', 'admin')) AS matched,
+       (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day AND w.solved)
+           AS solved,
+       (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day) AS handled
+FROM h;

@@ -4,6 +4,7 @@
 """
 
 from store.db import Store
+from store.external import ImportConflict, ImportResult, import_ratings, import_rows
 from store.models import (
     BusinessSchedule,
     Event,
@@ -24,6 +25,8 @@ __all__ = [
     "BusinessSchedule",
     "Event",
     "Group",
+    "ImportConflict",
+    "ImportResult",
     "NormalizedRecord",
     "Person",
     "Rating",
@@ -33,6 +36,8 @@ __all__ = [
     "Ticket",
     "TimeEntry",
     "VendorMetrics",
+    "import_ratings",
+    "import_rows",
     "iso",
     "utc",
 ]

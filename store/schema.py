@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from store.ext_schema import EXTERNAL_INPUTS
 from store.kpi_schema import (
     ASSIGNMENT_AND_BOTS,
     HANDLE_TIME,
@@ -195,7 +196,7 @@ INSERT INTO schedule_versions SELECT source, id, '', time_zone, hours, holidays 
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
-                         SLA_INSTANCES]
+                         SLA_INSTANCES, EXTERNAL_INPUTS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
