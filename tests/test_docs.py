@@ -106,3 +106,16 @@ def test_the_readme_config_example_loads_as_written(tmp_path):
     assert calendars is not None
     (_start, schedule), = calendars.calendars[calendars.default].versions
     assert len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4
+
+
+def test_every_kpi_view_is_named_in_the_kpi_definitions(tmp_path):
+    store = Store.open(tmp_path / "views.db")
+    kpi.install_views(store)
+    views = {name for (name,) in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'")}
+    store.close()
+    text = (ROOT / "docs" / "kpis.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(kpi_[a-z0-9_]+)`", text)) - {"kpi_daily", "kpi_meta",
+                                                            "kpi_dirty"}
+    assert views - named == set(), "views missing from docs/kpis.md"
+    assert named - views == set(), "docs/kpis.md names views that do not exist"
