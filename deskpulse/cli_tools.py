@@ -169,6 +169,7 @@ def simulate(
         now = datetime.now(UTC).replace(microsecond=0)
         desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
         api = simulated.api(desk, token, rate_limit)
+        api.prepare()
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \
             if fault_rate else api.handler
         what = f"Simulated {vendor.title()} with {tickets:,} tickets"

@@ -25,6 +25,8 @@ class SimulatedAPI(Protocol):
 
     def handler(self, request: httpx.Request) -> httpx.Response: ...
 
+    def prepare(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class SimulatedVendor:

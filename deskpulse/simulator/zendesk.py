@@ -101,6 +101,11 @@ class ZendeskAPI:
 
     # -- indexes, rebuilt when the desk moves on ----------------------------------------
 
+    def prepare(self) -> None:
+        """Build the indexes now: for a large desk that takes minutes, which the first
+        request would otherwise spend waiting (past a client's timeout)."""
+        self._index()
+
     def _index(self) -> None:
         key = (self.desk.now, len(self.desk.tickets))
         if key == self._index_key:
