@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 # KPIs are refreshed at the end of every run and, during a long one, at most this often:
 # refreshing per page would recompute a ticket each time another stream touches it.
 REFRESH_EVERY_SECONDS = 30.0
+# ... and in a backfill, where one refresh can take many seconds, at most this share of the
+# run's time: a refresh that took r seconds is followed by at least r × (1 − share) / share
+# seconds of reading. Each refresh mid-backfill recomputes tickets whose events are still to
+# come (they are recomputed again later), so unbounded refreshes were most of a backfill's
+# time; KPIs then lag a backfill by at most four refresh times, never more than a run.
+REFRESH_SHARE = 0.2
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Runner:
     schedule: Schedule | None = None  # business hours for the `_bus` facts
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Schedule | None = field(default=None, init=False, repr=False)
+    _due: tuple[datetime, float] | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -108,6 +115,7 @@ class Runner:
         name = self.source.name
         result = RunResult(source=name, mode=mode)
         self._at = None
+        self._due = ((self.clock or _utcnow)(), REFRESH_EVERY_SECONDS)  # last refresh, gap
         try:
             connector = self.connector or self.source.connector()
             settings = self.source.settings(connector, self.environ)
@@ -154,8 +162,6 @@ class Runner:
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
         pages_read = 0
-        now = self.clock or _utcnow
-        last_refresh = now()
         extra = {"stored": self._events_seen} if _accepts(source.read, "stored") else {}
         for page in source.read(stream, cursor, since=since, until=until, **extra):
             changed = self.store.commit_page(
@@ -170,9 +176,7 @@ class Runner:
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
-            if (now() - last_refresh).total_seconds() >= REFRESH_EVERY_SECONDS:
-                result.kpi_refreshed += self._refresh_kpis()
-                last_refresh = now()
+            result.kpi_refreshed += self._refresh_if_due()
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
@@ -188,6 +192,21 @@ class Runner:
     def _schedule(self) -> Schedule | None:
         """The configured business hours, else the vendor's synced default (one source)."""
         return self.schedule if self.schedule is not None else kpi.synced_schedule(self.store)
+
+    def _refresh_if_due(self) -> int:
+        """Refresh mid-run once REFRESH_EVERY_SECONDS, or REFRESH_SHARE of the time, allow
+        (counted across the run's streams: a backfill's streams follow one another)."""
+        now = self.clock or _utcnow
+        last, gap = self._due or (now(), REFRESH_EVERY_SECONDS)
+        if (now() - last).total_seconds() < gap:
+            return 0
+        started = now()
+        refreshed = self._refresh_kpis()
+        finished = now()
+        took = (finished - started).total_seconds()
+        self._due = (finished, max(REFRESH_EVERY_SECONDS,
+                                   took * (1 - REFRESH_SHARE) / REFRESH_SHARE))
+        return refreshed
 
     def _refresh_kpis(self) -> int:
         """Refresh changed tickets' facts; if the business hours in use changed meanwhile

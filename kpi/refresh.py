@@ -20,7 +20,7 @@ from typing import Any
 from kpi.calendar import Schedule
 from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
-from kpi.rollup import apply_delta, contributions_of
+from kpi.rollup import Deltas, contributions_of
 from kpi.rules import rules_for
 from store import Store
 from store.schema import statements
@@ -66,13 +66,15 @@ def refresh(store: Store, *, source: str | None = None, schedule: Schedule | Non
         for name in sources:
             ids = [row[0] for row in store.conn.execute(
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
-            for chunk in _chunks(ids):
+            deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
+            for chunk in _chunks(ids, CHUNK):
                 old = contributions_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, schedule)
-                apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
+                deltas.add(old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
+            deltas.flush()
             done += len(ids)
     return done
 

@@ -80,27 +80,50 @@ def contributions_of(conn: sqlite3.Connection, source: str,
     return totals
 
 
-def apply_delta(conn: sqlite3.Connection, source: str, old: dict[Key, Counters],
-                new: dict[Key, Counters]) -> None:
+class Deltas:
     """kpi_daily += new − old for the touched buckets; buckets left all-zero are dropped, as a
-    full rebuild would never have written them. Integer sums make this exact."""
-    changes = []
-    zero = [0] * len(COUNTERS)
-    for key in old.keys() | new.keys():
-        before, after = old.get(key, zero), new.get(key, zero)
-        if before != after:
-            changes.append((source, *key, *(a - b for a, b in zip(after, before, strict=True))))
-    if not changes:
-        return
-    columns = ", ".join(COUNTERS)
-    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
-    conn.executemany(
-        f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
-        f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
-        f"ON CONFLICT (source, day, dimension, value) DO UPDATE SET {updates}", changes)
-    zero = " AND ".join(f"{name} = 0" for name in COUNTERS)
-    conn.executemany(f"DELETE FROM kpi_daily WHERE source = ? AND day = ? AND dimension = ? "
-                     f"AND value = ? AND {zero}", [change[:4] for change in changes])
+    full rebuild would never have written them.
+
+    Summed over many chunks of tickets and written once: one day's bucket is shared by many
+    tickets, so a refresh of thousands of tickets writes each bucket once, not once a chunk.
+    Integer sums are exact in any grouping; written out every MAX_BUCKETS buckets, so memory
+    stays bounded whatever the number of tickets."""
+
+    MAX_BUCKETS = 20_000
+
+    def __init__(self, conn: sqlite3.Connection, source: str):
+        self.conn, self.source = conn, source
+        self.pending: dict[Key, Counters] = {}
+
+    def add(self, old: dict[Key, Counters], new: dict[Key, Counters]) -> None:
+        """Add new − old (what a chunk's tickets add now, and added before)."""
+        pending = self.pending
+        for key, counters in new.items():
+            sums = pending.get(key)
+            pending[key] = counters if sums is None else [
+                a + b for a, b in zip(sums, counters, strict=True)]
+        for key, counters in old.items():
+            sums = pending.get(key)
+            pending[key] = [-b for b in counters] if sums is None else [
+                a - b for a, b in zip(sums, counters, strict=True)]
+        if len(pending) >= self.MAX_BUCKETS:
+            self.flush()
+
+    def flush(self) -> None:
+        changes = [(self.source, *key, *sums) for key, sums in self.pending.items() if any(sums)]
+        self.pending = {}
+        if not changes:
+            return
+        columns = ", ".join(COUNTERS)
+        updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+        self.conn.executemany(
+            f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
+            f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
+            f"ON CONFLICT (source, day, dimension, value) DO UPDATE SET {updates}", changes)
+        zero = " AND ".join(f"{name} = 0" for name in COUNTERS)
+        self.conn.executemany(
+            f"DELETE FROM kpi_daily WHERE source = ? AND day = ? AND dimension = ? "
+            f"AND value = ? AND {zero}", [change[:4] for change in changes])
 
 
 def _dimension_values(fact: dict[str, Any]) -> list[tuple[str, str]]:

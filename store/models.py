@@ -47,6 +47,8 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         msg = "timestamp has no time zone"
         raise ValueError(msg)
+    if value.tzinfo is UTC and not value.microsecond:
+        return value  # already normalized (a record's field handed to another record)
     return value.astimezone(UTC).replace(microsecond=0)
 
 

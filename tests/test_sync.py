@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, SecretStr
 
+import kpi
 from connectors import Connector, Page, SourceError
 from deskpulse.config import SourceConfig
 from deskpulse.sync import Runner
@@ -167,6 +168,32 @@ def test_a_long_run_refreshes_kpis_on_the_way_not_only_at_the_end(store):
     result = run.sync()
     assert result.status == "ok"
     assert result.kpi_refreshed > 12  # the 12 tickets, some of them more than once
+    assert store.dirty_tickets() == set()
+
+
+@pytest.mark.parametrize(("refresh_seconds", "refreshes"), [(1, 6), (100, 2)])
+def test_slow_refreshes_take_at_most_a_share_of_a_long_run(store, monkeypatch,
+                                                          refresh_seconds, refreshes):
+    """Pages 31 s apart: quick refreshes run after every page (the 30 s rule); a refresh
+    that took 100 s is followed by 400 s of reading (REFRESH_SHARE), so only the end one."""
+    now = [T0]
+    calls = []
+    real_refresh = kpi.refresh
+
+    def slow_refresh(*args, **kwargs):
+        calls.append(now[0])
+        now[0] += timedelta(seconds=refresh_seconds)
+        return real_refresh(*args, **kwargs)
+
+    def progress(stream, page, result):
+        now[0] += timedelta(seconds=31)
+
+    monkeypatch.setattr(kpi, "refresh", slow_refresh)
+    run = runner(store, [])
+    run.clock, run.progress = (lambda: now[0]), progress
+    result = run.sync()
+    assert result.status == "ok"
+    assert len(calls) == refreshes  # 5 pages, then the refresh every run ends with
     assert store.dirty_tickets() == set()
 
 
