@@ -26,8 +26,9 @@ def _ceiling(source: Store, folder: Path) -> float:
         "SELECT sql FROM sqlite_master WHERE tbl_name IN ('tickets', 'events', 'people') "
         "AND sql IS NOT NULL ORDER BY type = 'index'")]
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    for pragma in ("journal_mode", "synchronous", "cache_size"):  # the store's own settings
+        value = source.conn.execute(f"PRAGMA {pragma}").fetchone()[0]
+        conn.execute(f"PRAGMA {pragma} = {value}")
     for sql in schema:
         conn.execute(sql)
     started = time.perf_counter()
