@@ -2,8 +2,10 @@
 
 Every page is committed with its cursor in one transaction, so a crash anywhere resumes from
 the last committed page. KPI facts are refreshed from `kpi_dirty` (filled in the same
-transactions), every few pages and at the end, so KPIs stay current during a long backfill
-and a crash between a commit and a refresh loses nothing: the next run refreshes the rest.
+transactions) at the end of every run and, during a long one, whenever a refresh is cheap
+next to the reading it follows (`deskpulse.refresh_pace`: every 30 s in a rate-limited
+backfill), and a crash between a commit and a refresh loses nothing: the next run
+refreshes the rest.
 
 A backfill reads into its own cursor slot (`tickets@backfill:2024-01-01`), so it can be
 interrupted and resumed with the same command, and it never moves the cursor that
@@ -27,21 +29,11 @@ import kpi
 from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
+from deskpulse.refresh_pace import RefreshPace
 from kpi import Schedule
 from store import Store
 
 log = logging.getLogger(__name__)
-
-# KPIs are refreshed at the end of every run and, during a long one, at most this often:
-# refreshing per page would recompute a ticket each time another stream touches it.
-REFRESH_EVERY_SECONDS = 30.0
-# ... and in a backfill, where one refresh can take many seconds, at most this share of the
-# run's time: a refresh that took r seconds is followed by at least r × (1 − share) / share
-# seconds of reading. Each refresh mid-backfill recomputes tickets whose events are still to
-# come (they are recomputed again later), so unbounded refreshes were most of a backfill's
-# time; KPIs then lag a backfill by at most four refresh times, never more than a run.
-REFRESH_SHARE = 0.2
-
 
 @dataclass
 class RunResult:
@@ -77,7 +69,7 @@ class Runner:
     schedule: Schedule | None = None  # business hours for the `_bus` facts
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Schedule | None = field(default=None, init=False, repr=False)
-    _due: tuple[datetime, float] | None = field(default=None, init=False, repr=False)
+    _pace: RefreshPace | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -115,7 +107,7 @@ class Runner:
         name = self.source.name
         result = RunResult(source=name, mode=mode)
         self._at = None
-        self._due = ((self.clock or _utcnow)(), REFRESH_EVERY_SECONDS)  # last refresh, gap
+        self._pace = RefreshPace((self.clock or _utcnow)())
         try:
             connector = self.connector or self.source.connector()
             settings = self.source.settings(connector, self.environ)
@@ -194,18 +186,17 @@ class Runner:
         return self.schedule if self.schedule is not None else kpi.synced_schedule(self.store)
 
     def _refresh_if_due(self) -> int:
-        """Refresh mid-run once REFRESH_EVERY_SECONDS, or REFRESH_SHARE of the time, allow
-        (counted across the run's streams: a backfill's streams follow one another)."""
+        """A mid-run refresh, when `RefreshPace` says it is worth it (deskpulse.refresh_pace);
+        paced across the run's streams, since a backfill's streams follow one another."""
         now = self.clock or _utcnow
-        last, gap = self._due or (now(), REFRESH_EVERY_SECONDS)
-        if (now() - last).total_seconds() < gap:
+        pace = self._pace = self._pace or RefreshPace(now())
+        if not pace.worth_asking(now()):
+            return 0
+        if not pace.due(now(), self.store.dirty_count(self.source.name)):
             return 0
         started = now()
         refreshed = self._refresh_kpis()
-        finished = now()
-        took = (finished - started).total_seconds()
-        self._due = (finished, max(REFRESH_EVERY_SECONDS,
-                                   took * (1 - REFRESH_SHARE) / REFRESH_SHARE))
+        pace.refreshed(started, now(), refreshed)
         return refreshed
 
     def _refresh_kpis(self) -> int:

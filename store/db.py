@@ -173,6 +173,11 @@ class Store:
                 (status, error, _now_iso(), run_id),
             )
 
+    def dirty_count(self, source: str) -> int:
+        """How many of `source`'s tickets wait for a KPI refresh."""
+        return self.conn.execute("SELECT COUNT(*) FROM kpi_dirty WHERE source = ?",
+                                 (source,)).fetchone()[0]
+
     def dirty_tickets(self, source: str | None = None) -> set[tuple[str, str]]:
         sql, args = "SELECT source, ticket_id FROM kpi_dirty", ()
         if source is not None:
