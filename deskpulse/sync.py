@@ -2,8 +2,10 @@
 
 Every page is committed with its cursor in one transaction, so a crash anywhere resumes from
 the last committed page. KPI facts are refreshed from `kpi_dirty` (filled in the same
-transactions), every few pages and at the end, so KPIs stay current during a long backfill
-and a crash between a commit and a refresh loses nothing: the next run refreshes the rest.
+transactions) at the end of every run and, during a long one, whenever a refresh is cheap
+next to the reading it follows (`deskpulse.refresh_pace`: every 30 s in a rate-limited
+backfill), and a crash between a commit and a refresh loses nothing: the next run
+refreshes the rest.
 
 A backfill reads into its own cursor slot (`tickets@backfill:2024-01-01`), so it can be
 interrupted and resumed with the same command, and it never moves the cursor that
@@ -27,16 +29,12 @@ import kpi
 from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
+from deskpulse.refresh_pace import RefreshPace
 from kpi import Calendars, Schedule
 from kpi.sla import Target
 from store import Store
 
 log = logging.getLogger(__name__)
-
-# KPIs are refreshed at the end of every run and, during a long one, at most this often:
-# refreshing per page would recompute a ticket each time another stream touches it.
-REFRESH_EVERY_SECONDS = 30.0
-
 
 @dataclass
 class RunResult:
@@ -74,6 +72,7 @@ class Runner:
     targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
+    _pace: RefreshPace | None = field(default=None, init=False, repr=False)
 
     def sync(self) -> RunResult:
         """One incremental pass over every stream (a first sync starts at `start_date`)."""
@@ -111,6 +110,7 @@ class Runner:
         name = self.source.name
         result = RunResult(source=name, mode=mode)
         self._at = None
+        self._pace = RefreshPace((self.clock or _utcnow)())
         try:
             connector = self.connector or self.source.connector()
             settings = self.source.settings(connector, self.environ)
@@ -157,8 +157,6 @@ class Runner:
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
         pages_read = 0
-        now = self.clock or _utcnow
-        last_refresh = now()
         extra = {"stored": self._events_seen} if _accepts(source.read, "stored") else {}
         for page in source.read(stream, cursor, since=since, until=until, **extra):
             changed = self.store.commit_page(
@@ -173,9 +171,7 @@ class Runner:
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
-            if (now() - last_refresh).total_seconds() >= REFRESH_EVERY_SECONDS:
-                result.kpi_refreshed += self._refresh_kpis()
-                last_refresh = now()
+            result.kpi_refreshed += self._refresh_if_due()
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
@@ -191,6 +187,20 @@ class Runner:
     def _schedule(self) -> Calendars | Schedule | None:
         """The configured business hours, else the vendor's synced default (one source)."""
         return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
+
+    def _refresh_if_due(self) -> int:
+        """A mid-run refresh, when `RefreshPace` says it is worth it (deskpulse.refresh_pace);
+        paced across the run's streams, since a backfill's streams follow one another."""
+        now = self.clock or _utcnow
+        pace = self._pace = self._pace or RefreshPace(now())
+        if not pace.worth_asking(now()):
+            return 0
+        if not pace.due(now(), self.store.dirty_count(self.source.name)):
+            return 0
+        started = now()
+        refreshed = self._refresh_kpis()
+        pace.refreshed(started, now(), refreshed)
+        return refreshed
 
     def _refresh_kpis(self) -> int:
         """Refresh changed tickets' facts; if the business hours in use changed meanwhile

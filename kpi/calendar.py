@@ -28,6 +28,11 @@ class Schedule:
     holidays: frozenset[date] = frozenset()
     _zone: ZoneInfo = field(init=False, repr=False)
     _prefix: list[int] = field(default_factory=lambda: [0], init=False, repr=False)
+    # each local day's windows, in UTC: building them (zoneinfo) was most of the cost of a
+    # refresh's business durations, a backfill asks for the same days again, and comparing
+    # with the store's UTC times is cheapest between datetimes of one tzinfo
+    _days: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.tz)
@@ -92,16 +97,21 @@ class Schedule:
     _local_day = local_date
 
     def _windows(self, day: date) -> list[tuple[datetime, datetime]]:
-        if day in self.holidays:
-            return []
-        # in UTC: subtracting two datetimes of one zone would ignore a DST change between them
-        return [(datetime.combine(day, a, self._zone).astimezone(UTC),
+        windows = self._days.get(day)
+        if windows is None:
+            windows = self._days[day] = [] if day in self.holidays else [
+                (datetime.combine(day, a, self._zone).astimezone(UTC),
                  datetime.combine(day, b, self._zone).astimezone(UTC))
                 for a, b in self.hours.get(day.weekday(), [])]
+        return windows
 
     def _overlap(self, day: date, start: datetime, end: datetime) -> int:
-        return sum(max(0, int((min(end, b) - max(start, a)).total_seconds()))
-                   for a, b in self._windows(day))
+        total = 0
+        for a, b in self._windows(day):
+            low, high = max(start, a), min(end, b)
+            if high > low:
+                total += int((high - low).total_seconds())
+        return total
 
     def _day_seconds(self, day: date) -> int:
         return sum(int((b - a).total_seconds()) for a, b in self._windows(day))

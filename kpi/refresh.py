@@ -23,7 +23,7 @@ from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
 from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
-from kpi.rollup import apply_delta, contributions_of
+from kpi.rollup import Deltas, contributions_of
 from kpi.rules import rules_for
 from kpi.sla import Target, dump_targets
 from kpi.sla import fingerprint as sla_fingerprint
@@ -41,11 +41,17 @@ def _time(text: str) -> datetime:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment is None:
+        return None
+    if moment.year >= 1000 and not moment.microsecond:  # isoformat: C-fast, same text
+        return moment.isoformat()[:19] + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _day(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%d")
+    if moment is None:
+        return None
+    return moment.isoformat()[:10] if moment.year >= 1000 else moment.strftime("%Y-%m-%d")
 
 
 DayOf = Callable[[datetime | None], str | None]
@@ -87,13 +93,15 @@ def refresh(store: Store, *, source: str | None = None,
         for name in sources:
             ids = [row[0] for row in store.conn.execute(
                 "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
-            for chunk in _chunks(ids):
+            deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
+            for chunk in _chunks(ids, CHUNK):
                 old = contributions_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, calendars, day, targets)
-                apply_delta(store.conn, name, old, contributions_of(store.conn, name, chunk))
+                deltas.add(old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
+            deltas.flush()
             done += len(ids)
     return done
 

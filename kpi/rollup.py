@@ -14,7 +14,6 @@ so its cost follows the changed tickets, never the days they touch.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from typing import Any
 
 from store.kpi_schema import ANCHOR_DAYS
@@ -31,84 +30,113 @@ FACT_COLUMNS = ("ticket_id", *ANCHOR_DAYS, "channel", "group_id", "assignee_id",
                 "one_touch", "two_touch", "multi_touch", "zero_touch", "fcr", "csat_positive")
 
 Key = tuple[str, str, str]
+Counters = list[int]  # one value per name in COUNTERS, in that order
+_AT = {name: index for index, name in enumerate(COUNTERS)}
 
 
-def _contributions(fact: dict[str, Any], day: str) -> dict[str, int]:
-    """What one ticket adds to one day's counters."""
-    add: dict[str, int] = defaultdict(int)
+def _contributions(fact: dict[str, Any], day: str) -> list[tuple[int, int]]:
+    """What one ticket adds to one day's counters, as (index in COUNTERS, amount)."""
+    add: list[tuple[int, int]] = []
     if fact["created_day"] == day:
-        add["created"] += 1
+        add.append((_AT["created"], 1))
     if fact["first_reply_day"] == day:
-        add["replied"] += 1
-        add["frt_sum"] += fact["frt_cal"]
+        add += [(_AT["replied"], 1), (_AT["frt_sum"], fact["frt_cal"])]
     if fact["first_solved_day"] == day:
-        add["solved"] += 1
-        add["first_res_sum"] += fact["first_resolution_cal"]
-        for name in ("requester_wait", "agent_wait", "on_hold"):
-            add[f"{name}_sum"] += fact[f"{name}_cal"]
-        add["replies_sum"] += fact["replies"]
-        add["reopens_sum"] += fact["reopens"]
-        add["reopened_tickets"] += int(fact["reopens"] > 0)
-        for name in ("one_touch", "two_touch", "multi_touch", "zero_touch", "fcr"):
-            add[name] += fact[name]
+        add += [(_AT["solved"], 1), (_AT["first_res_sum"], fact["first_resolution_cal"])]
+        add += [(_AT[f"{name}_sum"], fact[f"{name}_cal"])
+                for name in ("requester_wait", "agent_wait", "on_hold")]
+        add += [(_AT["replies_sum"], fact["replies"]), (_AT["reopens_sum"], fact["reopens"]),
+                (_AT["reopened_tickets"], int(fact["reopens"] > 0))]
+        add += [(_AT[name], fact[name])
+                for name in ("one_touch", "two_touch", "multi_touch", "zero_touch", "fcr")]
     if fact["last_solved_day"] == day and fact["full_resolution_cal"] is not None:
-        add["full_res_n"] += 1
-        add["full_res_sum"] += fact["full_resolution_cal"]
+        add += [(_AT["full_res_n"], 1), (_AT["full_res_sum"], fact["full_resolution_cal"])]
     if fact["rated_day"] == day:
-        add["csat_rated"] += 1
-        add["csat_positive"] += fact["csat_positive"] or 0
+        add += [(_AT["csat_rated"], 1), (_AT["csat_positive"], fact["csat_positive"] or 0)]
     return add
 
 
 def contributions_of(conn: sqlite3.Connection, source: str,
-                     ids: list[str]) -> dict[Key, dict[str, int]]:
+                     ids: list[str]) -> dict[Key, Counters]:
     """Everything the given tickets' current facts and spans add to kpi_daily."""
-    totals: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    totals: dict[Key, Counters] = {}
     if not ids:
         return totals
     marks = ",".join("?" * len(ids))
     facts = {row[0]: dict(zip(FACT_COLUMNS, row, strict=True)) for row in conn.execute(
         f"SELECT {', '.join(FACT_COLUMNS)} FROM ticket_facts "
         f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids))}
-    for fact in facts.values():
+    values = {tid: _dimension_values(fact) for tid, fact in facts.items()}
+    for tid, fact in facts.items():
         for day in {fact[column] for column in ANCHOR_DAYS if fact[column]}:
-            _add(totals, fact, day, _contributions(fact, day))
+            _add(totals, values[tid], day, _contributions(fact, day))
+    backlog = _AT["backlog_delta"]
     for tid, start_day, end_day in conn.execute(
             "SELECT ticket_id, start_day, end_day FROM unsolved_spans "
             f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
-        _add(totals, facts[tid], start_day, {"backlog_delta": 1})
+        _add(totals, values[tid], start_day, [(backlog, 1)])
         if end_day:
-            _add(totals, facts[tid], end_day, {"backlog_delta": -1})
+            _add(totals, values[tid], end_day, [(backlog, -1)])
     return totals
 
 
-def apply_delta(conn: sqlite3.Connection, source: str, old: dict[Key, dict[str, int]],
-                new: dict[Key, dict[str, int]]) -> None:
+class Deltas:
     """kpi_daily += new − old for the touched buckets; buckets left all-zero are dropped, as a
-    full rebuild would never have written them. Integer sums make this exact."""
-    changes = []
-    for key in set(old) | set(new):
-        before, after = old.get(key, {}), new.get(key, {})
-        delta = [after.get(name, 0) - before.get(name, 0) for name in COUNTERS]
-        if any(delta):
-            changes.append((source, *key, *delta))
-    if not changes:
-        return
-    columns = ", ".join(COUNTERS)
-    updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
-    conn.executemany(
-        f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
-        f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
-        f"ON CONFLICT (source, day, dimension, value) DO UPDATE SET {updates}", changes)
-    zero = " AND ".join(f"{name} = 0" for name in COUNTERS)
-    conn.executemany(f"DELETE FROM kpi_daily WHERE source = ? AND day = ? AND dimension = ? "
-                     f"AND value = ? AND {zero}", [change[:4] for change in changes])
+    full rebuild would never have written them.
+
+    Summed over many chunks of tickets and written once: one day's bucket is shared by many
+    tickets, so a refresh of thousands of tickets writes each bucket once, not once a chunk.
+    Integer sums are exact in any grouping; written out every MAX_BUCKETS buckets, so memory
+    stays bounded whatever the number of tickets."""
+
+    MAX_BUCKETS = 20_000
+
+    def __init__(self, conn: sqlite3.Connection, source: str):
+        self.conn, self.source = conn, source
+        self.pending: dict[Key, Counters] = {}
+
+    def add(self, old: dict[Key, Counters], new: dict[Key, Counters]) -> None:
+        """Add new − old (what a chunk's tickets add now, and added before)."""
+        pending = self.pending
+        for key, counters in new.items():
+            sums = pending.get(key)
+            pending[key] = counters if sums is None else [
+                a + b for a, b in zip(sums, counters, strict=True)]
+        for key, counters in old.items():
+            sums = pending.get(key)
+            pending[key] = [-b for b in counters] if sums is None else [
+                a - b for a, b in zip(sums, counters, strict=True)]
+        if len(pending) >= self.MAX_BUCKETS:
+            self.flush()
+
+    def flush(self) -> None:
+        changes = [(self.source, *key, *sums) for key, sums in self.pending.items() if any(sums)]
+        self.pending = {}
+        if not changes:
+            return
+        columns = ", ".join(COUNTERS)
+        updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+        self.conn.executemany(
+            f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
+            f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
+            f"ON CONFLICT (source, day, dimension, value) DO UPDATE SET {updates}", changes)
+        zero = " AND ".join(f"{name} = 0" for name in COUNTERS)
+        self.conn.executemany(
+            f"DELETE FROM kpi_daily WHERE source = ? AND day = ? AND dimension = ? "
+            f"AND value = ? AND {zero}", [change[:4] for change in changes])
 
 
-def _add(totals: dict[Key, dict[str, int]], fact: dict[str, Any], day: str,
-         add: dict[str, int]) -> None:
-    for dimension, column in DIMENSIONS:
-        value = "" if column is None else str(fact[column] or "")
-        counters = totals[(day, dimension, value)]
-        for name, amount in add.items():
-            counters[name] += amount
+def _dimension_values(fact: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (dimension, value) pairs a ticket's counters are filed under."""
+    return [(dimension, "" if column is None else str(fact[column] or ""))
+            for dimension, column in DIMENSIONS]
+
+
+def _add(totals: dict[Key, Counters], values: list[tuple[str, str]], day: str,
+         add: list[tuple[int, int]]) -> None:
+    for dimension, value in values:
+        counters = totals.get((day, dimension, value))
+        if counters is None:
+            counters = totals[(day, dimension, value)] = [0] * len(COUNTERS)
+        for index, amount in add:
+            counters[index] += amount

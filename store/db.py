@@ -14,90 +14,22 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from store.models import (
-    BusinessSchedule,
-    Event,
-    Group,
-    NormalizedRecord,
-    Person,
-    Rating,
-    Rejected,
-    Ticket,
-    TimeEntry,
-    VendorMetrics,
-    iso,
-)
-from store.schedules import record_versions
+from store import pages
+from store.models import NormalizedRecord, Rejected
+from store.pages import now_iso as _now_iso
+from store.rows import to_json as _json
 from store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
-_IN_CHUNK = 500  # SQLite's default bound-variable limit is far above; stay well below it
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def _now_iso() -> str:
-    return iso(datetime.now(UTC)) or ""
-
-
-def ticket_row(source: str, t: Ticket) -> dict[str, Any]:
-    return {
-        "source": source, "id": t.id, "subject": t.subject, "status": t.status,
-        "vendor_status": t.vendor_status, "priority": t.priority, "channel": t.channel,
-        "type": t.type, "requester_id": t.requester_id, "assignee_id": t.assignee_id,
-        "group_id": t.group_id, "organization_id": t.organization_id, "tags": _json(t.tags),
-        "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
-        "solved_at": iso(t.solved_at), "closed_at": iso(t.closed_at),
-        "deleted": int(t.deleted), "events_truncated": int(t.events_truncated),
-        "events_seen": t.events_seen,
-        "raw": _json(t.raw),
-    }
-
-
-def event_row(source: str, e: Event, *, keep_body: bool = True) -> dict[str, Any]:
-    return {
-        "source": source, "id": e.id, "ticket_id": e.ticket_id, "at": iso(e.at),
-        "kind": e.kind, "actor_id": e.actor_id, "actor_role": e.actor_role,
-        "public": int(e.public), "channel": e.channel, "old_value": e.old_value,
-        "new_value": e.new_value, "body": e.body if keep_body else None,
-    }
-
-
-def person_row(source: str, p: Person) -> dict[str, Any]:
-    return {
-        "source": source, "id": p.id, "role": p.role, "name": p.name, "email": p.email,
-        "organization_id": p.organization_id, "time_zone": p.time_zone, "active": int(p.active),
-    }
-
-
-def rating_row(source: str, r: Rating) -> dict[str, Any]:
-    positive = None if r.positive is None else int(r.positive)
-    return {
-        "source": source, "id": r.id, "ticket_id": r.ticket_id, "at": iso(r.at),
-        "score": r.score, "scale": r.scale, "positive": positive, "comment": r.comment,
-        "kind": r.kind,
-    }
-
-
-def time_entry_row(source: str, e: TimeEntry) -> dict[str, Any]:
-    billable = None if e.billable is None else int(e.billable)
-    return {"source": source, "id": e.id, "ticket_id": e.ticket_id, "agent_id": e.agent_id,
-            "seconds": e.seconds, "billable": billable, "at": iso(e.at), "note": e.note}
-
-
-def schedule_row(source: str, s: BusinessSchedule) -> dict[str, Any]:
-    return {"source": source, "id": s.id, "name": s.name, "time_zone": s.time_zone,
-            "is_default": int(s.is_default), "hours": _json(s.hours),
-            "holidays": _json(s.holidays)}
+# SQLite's page cache per connection (its default is 2 MiB). A backfill inserts events into
+# two indexes in ticket order and the KPI refresh reads them back by ticket: with 2 MiB most
+# of those pages came back from the OS on every page commit. Memory, not durability.
+CACHE_SIZE_KIB = 32_768
 
 
 class Store:
@@ -120,6 +52,7 @@ class Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")
         migrate(conn)
         return cls(conn, path, keep_bodies=keep_bodies)
 
@@ -190,10 +123,10 @@ class Store:
 
         `keep_bodies=False` (a source's `store_bodies = false`) drops message text.
         """
-        grouped = _group(records)
+        grouped = pages.group(records)
         keep = self.keep_bodies if keep_bodies is None else keep_bodies
         with self.transaction():
-            changed = self._write_records(source, stream, grouped, keep)
+            changed = pages.write_records(self.conn, source, stream, grouped, keep)
             self._mark_dirty(source, changed)
             self.conn.execute(
                 "INSERT INTO sync_state (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
@@ -209,105 +142,18 @@ class Store:
                 )
         return changed
 
-    def _write_records(
-        self, source: str, stream: str, grouped: dict[type, list[Any]], keep_bodies: bool
-    ) -> set[str]:
-        changed: set[str] = set()
-        if tickets := grouped.get(Ticket):
-            self._upsert("tickets", [ticket_row(source, t) for t in tickets])
-            changed.update(t.id for t in tickets)
-        if events := grouped.get(Event):
-            self._upsert("events", [event_row(source, e, keep_body=keep_bodies) for e in events])
-            changed.update(e.ticket_id for e in events)
-        if people := grouped.get(Person):
-            changed.update(self._tickets_acted_on_by_changed_roles(source, people))
-            self._upsert("people", [person_row(source, p) for p in people])
-        if groups := grouped.get(Group):
-            self._upsert("groups", [{"source": source, "id": g.id, "name": g.name,
-                                     "schedule_id": g.schedule_id} for g in groups])
-        if ratings := grouped.get(Rating):
-            self._upsert("ratings", [rating_row(source, r) for r in ratings])
-            changed.update(r.ticket_id for r in ratings if r.ticket_id is not None)
-        if metrics := grouped.get(VendorMetrics):
-            rows = [
-                {"source": source, "ticket_id": m.ticket_id, "metrics": _json(m.metrics)}
-                for m in metrics
-            ]
-            self._upsert("vendor_metrics", rows, pk=("source", "ticket_id"))
-        if entries := grouped.get(TimeEntry):
-            changed.update(self._time_entries_that_change(source, entries))
-            self._upsert("time_entries", [time_entry_row(source, e) for e in entries])
-        if schedules := grouped.get(BusinessSchedule):
-            self._upsert("schedules", [schedule_row(source, s) for s in schedules])
-            record_versions(self.conn, source, schedules)
-        for rejected in grouped.get(Rejected, []):
-            self.add_dead_letter(source, stream, rejected)
-        return changed
-
-    def _upsert(
-        self, table: str, rows: list[dict[str, Any]], pk: tuple[str, ...] = ("source", "id")
-    ) -> None:
-        """INSERT … ON CONFLICT DO UPDATE with one prepared statement per table.
-
-        sqlite-utils' upsert_all does the same SQL but inspects every value in Python first;
-        on a backfill that was the largest cost of the whole pipeline (bench/local.py).
-        """
-        if not rows:
-            return
-        columns = list(rows[0])
-        self.conn.executemany(_upsert_sql(table, tuple(columns), pk),
-                              [tuple(row[c] for c in columns) for row in rows])
-
-    def _tickets_acted_on_by_changed_roles(self, source: str, people: list[Person]) -> set[str]:
-        """A person whose role changed re-labels every event they made (KPI catalog §7.4)."""
-        new_roles = {p.id: p.role for p in people}
-        old_roles = dict(self._select_in(
-            "SELECT id, role FROM people WHERE source = ? AND id IN ({})", source, list(new_roles)
-        ))
-        moved = [pid for pid, role in new_roles.items() if old_roles.get(pid) != role]
-        return {row[0] for row in self._select_in(
-            "SELECT DISTINCT ticket_id FROM events WHERE source = ? AND actor_id IN ({})",
-            source, moved,
-        )}
-
-    def _time_entries_that_change(self, source: str, entries: list[TimeEntry]) -> set[str]:
-        """Tickets whose logged time moves: sources re-read a day of entries every sync, and
-        an entry read again unchanged must not make its ticket's facts recompute."""
-        old = {row[0]: (row[1], row[2]) for row in self._select_in(
-            "SELECT id, ticket_id, seconds FROM time_entries WHERE source = ? AND id IN ({})",
-            source, [e.id for e in entries])}
-        moved: set[str] = set()
-        for entry in entries:
-            before = old.get(entry.id)
-            if before != (entry.ticket_id, entry.seconds):
-                moved.update(t for t in (entry.ticket_id, before[0] if before else None) if t)
-        return moved
-
     def events_seen(self, source: str, ticket_ids: list[str]) -> dict[str, int]:
         """The vendor's history count stored with each ticket when its events were read
         (Intercom: `count_conversation_parts`), for connectors that skip unchanged ones."""
-        return {row[0]: row[1] for row in self._select_in(
-            "SELECT id, events_seen FROM tickets WHERE source = ? AND id IN ({}) "
+        return {row[0]: row[1] for row in pages.select_in(
+            self.conn, "SELECT id, events_seen FROM tickets WHERE source = ? AND id IN ({}) "
             "AND events_seen IS NOT NULL", source, ticket_ids)}
 
-    def _select_in(self, sql: str, source: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start : start + _IN_CHUNK]
-            query = sql.format(",".join("?" * len(chunk)))
-            yield from self.conn.execute(query, (source, *chunk))
-
     def _mark_dirty(self, source: str, ticket_ids: Iterable[str]) -> None:
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) VALUES (?, ?)",
-            [(source, tid) for tid in ticket_ids],
-        )
+        pages.mark_dirty(self.conn, source, ticket_ids)
 
     def add_dead_letter(self, source: str, stream: str, rejected: Rejected) -> None:
-        self.conn.execute(
-            "INSERT INTO dead_letters (source, stream, at, error, payload) VALUES (?, ?, ?, ?, ?)",
-            (source, stream, iso(rejected.at) or _now_iso(), rejected.error,
-             _json(rejected.payload)),
-        )
+        pages.add_dead_letter(self.conn, source, stream, rejected)
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -327,22 +173,13 @@ class Store:
                 (status, error, _now_iso(), run_id),
             )
 
+    def dirty_count(self, source: str) -> int:
+        """How many of `source`'s tickets wait for a KPI refresh."""
+        return self.conn.execute("SELECT COUNT(*) FROM kpi_dirty WHERE source = ?",
+                                 (source,)).fetchone()[0]
+
     def dirty_tickets(self, source: str | None = None) -> set[tuple[str, str]]:
         sql, args = "SELECT source, ticket_id FROM kpi_dirty", ()
         if source is not None:
             sql, args = sql + " WHERE source = ?", (source,)
         return {(row[0], row[1]) for row in self.conn.execute(sql, args)}
-
-
-@lru_cache(maxsize=64)
-def _upsert_sql(table: str, columns: tuple[str, ...], pk: tuple[str, ...]) -> str:
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in pk)
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}")
-
-
-def _group(records: Sequence[NormalizedRecord]) -> dict[type, list[Any]]:
-    grouped: dict[type, list[Any]] = {}
-    for record in records:
-        grouped.setdefault(type(record), []).append(record)
-    return grouped

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store.db import Store, rating_row
+from store.db import Store
 from store.models import Rating, iso
+from store.pages import select_in, upsert
 
 
 class ImportConflict(Exception):
@@ -75,9 +76,9 @@ def import_ratings(store: Store, source: str, file_name: str,
     with store.transaction():
         import_id = _log(store, "surveys", source, file_name, len(ratings))
         ids = [r.id for r in ratings]
-        replaced = sum(1 for _ in store._select_in(
-            "SELECT id FROM ratings WHERE source = ? AND id IN ({})", source, ids))
-        store._upsert("ratings", [rating_row(source, r) for r in ratings])
+        replaced = sum(1 for _ in select_in(
+            store.conn, "SELECT id FROM ratings WHERE source = ? AND id IN ({})", source, ids))
+        upsert(store.conn, source, Rating, list(ratings))
         store.conn.executemany(
             "INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) VALUES (?, ?)",
             [(source, r.ticket_id) for r in ratings if r.ticket_id is not None])

@@ -47,12 +47,19 @@ def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         msg = "timestamp has no time zone"
         raise ValueError(msg)
+    if value.tzinfo is UTC and not value.microsecond:
+        return value  # already normalized (a record's field handed to another record)
     return value.astimezone(UTC).replace(microsecond=0)
 
 
 def iso(value: datetime | None) -> str | None:
     """The one text form of a timestamp in the SQLite file: `2026-11-22T10:15:00Z`."""
-    return None if value is None else utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value is None:
+        return None
+    if value.tzinfo is UTC and not value.microsecond and value.year >= 1000:
+        # what every record field already is (see `utc`): C-fast isoformat, no re-normalizing
+        return value.isoformat()[:19] + "Z"
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # Every timestamp field: parsed by pydantic, then normalized to whole-second UTC (a field

@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, SecretStr
 
+import kpi
 from connectors import Connector, Page, SourceError
 from deskpulse.config import SourceConfig
+from deskpulse.refresh_pace import RefreshPace
 from deskpulse.sync import Runner
 from store import Event, Store, Ticket
 
@@ -168,6 +170,47 @@ def test_a_long_run_refreshes_kpis_on_the_way_not_only_at_the_end(store):
     assert result.status == "ok"
     assert result.kpi_refreshed > 12  # the 12 tickets, some of them more than once
     assert store.dirty_tickets() == set()
+
+
+@pytest.mark.parametrize(("refresh_seconds", "refreshes"), [(0.001, 6), (100, 2)])
+def test_a_refresh_runs_mid_run_only_when_cheap_next_to_the_reading(store, monkeypatch,
+                                                                    refresh_seconds, refreshes):
+    """Pages 31 s apart: quick refreshes run after every page (the 30 s rule); once one has
+    cost seconds per ticket, the few dirty tickets would take longer than REFRESH_SHARE of
+    the time, so only the refresh every run ends with is left."""
+    now = [T0]
+    calls = []
+    real_refresh = kpi.refresh
+
+    def timed_refresh(*args, **kwargs):
+        calls.append(now[0])
+        now[0] += timedelta(seconds=refresh_seconds)
+        return real_refresh(*args, **kwargs)
+
+    def progress(stream, page, result):
+        now[0] += timedelta(seconds=31)
+
+    monkeypatch.setattr(kpi, "refresh", timed_refresh)
+    run = runner(store, [])
+    run.clock, run.progress = (lambda: now[0]), progress
+    result = run.sync()
+    assert result.status == "ok"
+    assert len(calls) == refreshes  # 5 pages, then the refresh every run ends with
+    assert store.dirty_tickets() == set()
+
+
+def test_refresh_pace_follows_how_fast_tickets_turn_dirty():
+    """A rate-limited backfill (a page of 170 dirty tickets every 6 s, 1 ms a ticket to
+    refresh) refreshes every 30 s; a local import dirtying 2,600 a second waits for the end."""
+    for per_second, expect_refreshes in ((170 / 6, True), (2_600, False)):
+        pace, dirty, refreshes = RefreshPace(T0, per_ticket=0.001), 0, 0
+        for second in range(1, 600):
+            now, dirty = T0 + timedelta(seconds=second), dirty + per_second
+            if pace.worth_asking(now) and pace.due(now, int(dirty)):
+                refreshes += 1
+                pace.refreshed(now, now + timedelta(seconds=dirty * 0.001), int(dirty))
+                dirty = 0
+        assert refreshes in (range(15, 21) if expect_refreshes else (0,)), per_second
 
 
 def test_a_missing_token_variable_is_a_failed_run_with_a_clear_message(store):
