@@ -54,6 +54,8 @@ class ZendeskSettings(BaseModel):
     base_url: str | None = None
     incremental_requests_per_minute: float | None = 10
     allow_insecure_base_url: bool = False
+    # the Time Tracking app's "Total time spent (sec)" ticket field: handle time, if set
+    time_spent_field: int | None = None
 
     @model_validator(mode="after")
     def _where(self) -> ZendeskSettings:
@@ -71,6 +73,7 @@ class ZendeskSource(HttpSource):
 
     def __init__(self, name: str, settings: ZendeskSettings, **engine: Any):
         self.name = name
+        self.time_spent_field = settings.time_spent_field
         self.http = Http(
             source=name, vendor="zendesk", base_url=settings.url(),
             auth=(f"{settings.email}/token", settings.token.get_secret_value()),
@@ -164,7 +167,8 @@ def _tickets_of(source: ZendeskSource, stream: str, path: str):
         metrics = {str(m.get("ticket_id")): m for m in body.get("metric_sets") or []
                    if isinstance(m, dict)}
         return [r for raw in rows for r in validated(
-            lambda t: ticket_records(t, metrics.get(str(t.get("id")))), raw)]
+            lambda t: ticket_records(t, metrics.get(str(t.get("id"))),
+                                     source.time_spent_field), raw)]
     return to_records
 
 

@@ -21,7 +21,9 @@ from store.models import (
     NormalizedRecord,
     Person,
     Rating,
+    Rejected,
     Ticket,
+    TimeEntry,
     VendorMetrics,
 )
 
@@ -57,7 +59,7 @@ def _channel(via: Any) -> str:
 
 
 def ticket_records(
-    raw: dict[str, Any], metric_set: dict[str, Any] | None
+    raw: dict[str, Any], metric_set: dict[str, Any] | None, time_spent_field: int | None = None
 ) -> list[NormalizedRecord]:
     vendor_status = raw.get("status")
     deleted = vendor_status == "deleted"
@@ -77,7 +79,28 @@ def ticket_records(
                              at=ticket.updated_at, kind="deleted"))
     if metric_set is not None:
         records.append(VendorMetrics(ticket_id=ticket.id, metrics=metric_set))
+    if time_spent_field is not None:
+        records += time_spent(ticket, raw, time_spent_field)
     return records
+
+
+def time_spent(ticket: Ticket, raw: dict[str, Any], field_id: int) -> list[NormalizedRecord]:
+    """The Time Tracking app keeps a ticket's total seconds in a custom field: that total is
+    the ticket's one time entry (handle time). No value, or 0: no entry, never a 0. A value
+    that is no number becomes a dead letter of its own; the ticket is kept."""
+    value = next((f.get("value") for f in raw.get("custom_fields") or []
+                  if isinstance(f, dict) and f.get("id") == field_id), None)
+    try:
+        seconds = int(value) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return [Rejected(error=f"custom field {field_id} (time spent) is not a number of "
+                               f"seconds: {value!r}",
+                         payload={"ticket_id": ticket.id, "custom_field": field_id})]
+    if seconds <= 0:
+        return []
+    return [TimeEntry(id=f"{ticket.id}-time-spent", ticket_id=ticket.id,
+                      agent_id=ticket.assignee_id, seconds=seconds, at=ticket.updated_at,
+                      note=f"Time Tracking field {field_id}")]
 
 
 def person_records(raw: dict[str, Any]) -> list[NormalizedRecord]:

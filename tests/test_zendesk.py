@@ -195,3 +195,19 @@ def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
     assert (schedule.time_zone, schedule.is_default) == ("America/New_York", True)
     assert schedule.hours == {"mon": ["09:00-17:00"], "sat": ["10:00-23:59:59"]}
     assert schedule.holidays == ["2026-12-24..2026-12-26", "2027-01-01..2027-01-01"]
+
+
+def test_handle_time_from_the_time_tracking_field_when_configured(desk):
+    from connectors.zendesk_mapping import ticket_records
+    from store import Rejected, Ticket, TimeEntry
+
+    desk.add("GET", TICKETS, fixture("zendesk/incremental_tickets/first_page"),
+             fixture("zendesk/incremental_tickets/last_page"))
+    pages = list(source(desk, time_spent_field=360001234).read("tickets", None, since=SINCE))
+    assert [(e.ticket_id, e.seconds) for e in of(pages, TimeEntry)] == [("104", 1260)]
+    raw = {"id": 9, "status": "open", "created_at": "2026-03-02T10:00:00Z",
+           "updated_at": "2026-03-02T11:00:00Z", "custom_fields": [{"id": 7, "value": "1h"}]}
+    records = ticket_records(raw, None, 7)  # not a number: the ticket stays, the entry is out
+    assert [type(r) for r in records] == [Ticket, Rejected]
+    assert "custom field 7 (time spent)" in records[1].error
+    assert not [r for r in ticket_records(raw, None) if isinstance(r, TimeEntry | Rejected)]
