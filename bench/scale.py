@@ -84,12 +84,15 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=100_000, help="tickets backfilled")
     parser.add_argument("--copies", type=int, default=10, help="copies in the large store")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
+    parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
     args = parser.parse_args()
     base, copies = (200, 3) if args.smoke else (args.base, args.copies)
     with tempfile.TemporaryDirectory() as scratch:
-        store, timings = build(base, copies, Path(scratch))
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        store, timings = build(base, copies, folder)
         try:
-            rows = list(timings.items()) + figures(store, Path(scratch) / "scale.db")
+            rows = list(timings.items()) + figures(store, folder / "scale.db")
         finally:
             store.close()
     print(table(f"{base * copies:,} tickets ({copies} copies of a simulated {base:,}-ticket "

@@ -31,10 +31,14 @@ class Scope:
     dimension: str  # a ticket_facts column
     key: Callable[[str | None, str | None], str]
 
-    def rows(self, anchor: str, condition: str, args: tuple[Any, ...] = (),
-             extra: str = "") -> Any:
-        """(key, *extra columns) of each ticket whose `anchor` day is in range and that
-        meets `condition` (SQL over `f` = ticket_facts and `t` = tickets)."""
+    def sums(self, anchor: str, condition: str, args: tuple[Any, ...] = (),
+             aggregates: str = "COUNT(*)", by: str = "") -> Any:
+        """(key, *aggregates) over the tickets whose `anchor` day is in range and that meet
+        `condition` (SQL over `f` = ticket_facts and `t` = tickets), summed by SQLite per
+        anchor day and dimension value (and `by`, a further column) before the rows are
+        keyed: a 90-day range of a large account is a few hundred groups, not a row per
+        ticket in Python. Keys that repeat (weeks, the whole range) are for the caller to
+        add up."""
         clauses, values = [f"f.{anchor} IS NOT NULL"], []
         if self.source:
             clauses.append("f.source = ?")
@@ -45,17 +49,19 @@ class Scope:
         if self.until:
             clauses.append(f"f.{anchor} <= ?")
             values.append(self.until.isoformat())
+        extra = f", {by}" if by else ""
         for row in self.store.conn.execute(
-                f"SELECT f.{anchor}, f.{self.dimension}{extra} FROM ticket_facts f "
+                f"SELECT f.{anchor}, f.{self.dimension}{extra}, {aggregates} FROM ticket_facts f "
                 "JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id "
-                f"WHERE {' AND '.join(clauses)} AND ({condition})", (*values, *args)):
+                f"WHERE {' AND '.join(clauses)} AND ({condition}) "
+                f"GROUP BY 1, 2{', 3' if by else ''}", (*values, *args)):
             yield (self.key(row[0], row[1]), *row[2:])
 
     def count(self, anchor: str, condition: str, args: tuple[Any, ...] = ()
               ) -> dict[str, int]:
         found: dict[str, int] = defaultdict(int)
-        for (key,) in self.rows(anchor, condition, args):
-            found[key] += 1
+        for key, number in self.sums(anchor, condition, args):
+            found[key] += number
         return found
 
 
@@ -91,9 +97,9 @@ def solved_shares(scope: Scope) -> dict[str, dict[str, int]]:
     known survey is an answer."""
     found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     kinds = dict(scope.store.conn.execute("SELECT name, kind FROM sources"))
-    for key, source, bot_only, bots, offered, answered in scope.rows(
-            "first_solved_day", "1", extra=", f.source, (f.flags & 16) != 0, f.bot_msgs > 0, "
-            "f.csat_offered, f.csat_positive IS NOT NULL"):
+    for key, source, bot_only, bots, offered, answered in scope.sums(
+            "first_solved_day", "1", by="f.source", aggregates="SUM((f.flags & 16) != 0), "
+            "SUM(f.bot_msgs > 0), SUM(f.csat_offered), SUM(f.csat_positive IS NOT NULL)"):
         share = found[key]
         share["bot_only"] += bot_only
         share["with_bots"] += bots
