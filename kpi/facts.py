@@ -22,7 +22,8 @@ from kpi.rules import ZENDESK, Rules
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
-AGENT_WORK = frozenset({"new", "open"})  # Zendesk's "agent work time": the ball is with agents
+AGENT_WORK = frozenset({"new", "open"})
+HIGH = frozenset({"high", "urgent"})  # Zendesk's "agent work time": the ball is with agents
 AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
 _RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
 
@@ -37,6 +38,7 @@ class EventRow:
     public: bool = False
     new_value: str | None = None
     channel: str | None = None
+    old_value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class TicketFacts:
     first_assignment: int | None = None  # clock start → first assignment to an agent
     first_assignment_bus: int | None = None
     bot_msgs: int = 0
+    priority_raised: bool = False  # to high/urgent after creation (one escalation sign)
     # business seconds: None unless a schedule is known (never a copy of calendar time)
     frt_bus: int | None = None
     first_resolution_bus: int | None = None
@@ -281,6 +284,9 @@ def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime |
 def _assignments(facts: TicketFacts, events: list[EventRow]) -> None:
     facts.assignee_stations = sum(1 for e in events if e.kind == "assignee" and e.new_value)
     facts.group_stations = sum(1 for e in events if e.kind == "group" and e.new_value)
+    facts.priority_raised = any(
+        e.kind == "priority" and e.at > facts.created_at and e.new_value in HIGH
+        and (e.old_value or "") not in HIGH for e in events)
     start = facts.clock_start
     first = next((e.at for e in events if e.kind == "assignee" and e.new_value
                   and start is not None and e.at >= start), None)

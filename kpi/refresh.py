@@ -121,7 +121,8 @@ def rebuild(store: Store, *, source: str | None = None,
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-FACTS_VERSION = 5  # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work
+# 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised
+FACTS_VERSION = 6
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
@@ -233,14 +234,15 @@ def _group_names(store: Store, source: str) -> dict[str, str]:
 
 def _events(store: Store, source: str, ids: list[str]) -> dict[str, list[EventRow]]:
     found: dict[str, list[EventRow]] = defaultdict(list)
-    for tid, eid, at, kind, role, person_role, actor, public, new, channel in store.conn.execute(
-            "SELECT e.ticket_id, e.id, e.at, e.kind, e.actor_role, p.role, e.actor_id, "
-            "e.public, e.new_value, e.channel FROM events e LEFT JOIN people p "
-            "ON p.source = e.source AND p.id = e.actor_id "
-            f"WHERE e.source = ? AND e.ticket_id IN ({_marks(len(ids))})", (source, *ids)):
+    rows = store.conn.execute(
+        "SELECT e.ticket_id, e.id, e.at, e.kind, e.actor_role, p.role, e.actor_id, "
+        "e.public, e.new_value, e.channel, e.old_value FROM events e LEFT JOIN people p "
+        "ON p.source = e.source AND p.id = e.actor_id "
+        f"WHERE e.source = ? AND e.ticket_id IN ({_marks(len(ids))})", (source, *ids))
+    for tid, eid, at, kind, role, person_role, actor, public, new, channel, old in rows:
         resolved = role or ROLE.get(person_role or "")
         found[tid].append(EventRow(eid, _time(at), kind, resolved, actor, bool(public), new,
-                                   channel))
+                                   channel, old))
     return found
 
 
@@ -289,4 +291,5 @@ def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str
         "first_assigned_day": day(f.first_assigned_at),
         "first_assignment_cal": f.first_assignment,
         "first_assignment_bus": f.first_assignment_bus, "bot_msgs": f.bot_msgs,
+        "priority_raised": int(f.priority_raised),
     }

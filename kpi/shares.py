@@ -17,7 +17,6 @@ from kpi.rules import rules_for
 from store import Store
 
 REPEAT_DAYS = 7  # kpi-catalog's default window for repeat contact
-HIGH = "('high', 'urgent')"
 
 
 @dataclass(frozen=True)
@@ -83,11 +82,8 @@ def escalations(scope: Scope, tags: tuple[str, ...] = ()) -> dict[str, int]:
     if tags:
         marks = ", ".join("?" * len(tags))
         tagged = f"EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN ({marks}))"
-    return scope.count("created_day", (
-        f"f.group_stations >= 2 OR {tagged} OR EXISTS (SELECT 1 FROM events e WHERE "
-        "e.source = f.source AND e.ticket_id = f.ticket_id AND e.kind = 'priority' AND "
-        f"e.at > f.created_at AND e.new_value IN {HIGH} AND "
-        f"COALESCE(e.old_value, '') NOT IN {HIGH})"), tags)
+    return scope.count("created_day", f"f.group_stations >= 2 OR f.priority_raised = 1 OR "
+                       f"{tagged}", tags)
 
 
 def solved_shares(scope: Scope) -> dict[str, dict[str, int]]:

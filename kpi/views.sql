@@ -116,10 +116,7 @@ SELECT f.source, f.ticket_id, f.created_day, f.first_solved_day,
        (f.group_stations >= 2
         OR EXISTS (SELECT 1 FROM json_each(t.tags) j, json_each(opts.tags) o
                    WHERE j.value = o.value)
-        OR EXISTS (SELECT 1 FROM events e WHERE e.source = f.source
-                   AND e.ticket_id = f.ticket_id AND e.kind = 'priority'
-                   AND e.at > f.created_at AND e.new_value IN ('high', 'urgent')
-                   AND COALESCE(e.old_value, '') NOT IN ('high', 'urgent'))) AS escalated,
+        OR f.priority_raised = 1) AS escalated,
        (f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM tickets n WHERE n.source = t.source
             AND n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0

@@ -192,11 +192,18 @@ CREATE TABLE schedule_versions (
 INSERT INTO schedule_versions SELECT source, id, '', time_zone, hours, holidays FROM schedules;
 """
 
+# An escalation sign as a fact (priority raised to high/urgent after creation), so reports
+# no longer look through every ticket's events for it.
+ESCALATION_FACT = """
+ALTER TABLE ticket_facts ADD COLUMN priority_raised INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
-                         SLA_INSTANCES, EXTERNAL_INPUTS]
+                         SLA_INSTANCES, EXTERNAL_INPUTS,
+                         ESCALATION_FACT]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
