@@ -38,6 +38,16 @@ DEMO_SCHEDULE = Schedule.from_config({
 })
 
 
+# SLA targets a support team might set, so the demo shows SLA figures too (in a real setup
+# they are `[[sla]]` tables in deskpulse.toml; docs/kpis.md "SLAs").
+DEMO_TARGETS = (
+    kpi.Target("first_reply", 2 * 3600, business=True, priorities=("high", "urgent")),
+    kpi.Target("first_reply", 8 * 3600, business=True),
+    kpi.Target("next_reply", 24 * 3600),
+    kpi.Target("requester_wait", 3 * 24 * 3600),
+)
+
+
 @dataclass
 class DemoResult:
     database: Path
@@ -86,7 +96,8 @@ def run_demo(
     kpi.install_views(store)
     runner = Runner(store, demo_source(kind=vendor), transport=httpx.MockTransport(api.handler),
                     environ={"DESKPULSE_DEMO_TOKEN": token},
-                    schedule=DEMO_SCHEDULE if vendor == "intercom" else None)
+                    schedule=DEMO_SCHEDULE if vendor == "intercom" else None,
+                    targets=DEMO_TARGETS)
     try:
         since = (now - timedelta(days=92)).replace(hour=0, minute=0, second=0)
         backfill = _timed(console, "Backfill", runner, lambda r: r.backfill(since), show_progress)
@@ -125,7 +136,7 @@ def _timed(console: Console, label: str, runner: Runner,
 def _print_report(store: Store, console: Console, now: datetime) -> None:
     since = (now - timedelta(weeks=8)).date()
     console.print()
-    headline = kpi.summary(store, source=DEMO_SOURCE, since=since)
+    headline = kpi.summary(store, source=DEMO_SOURCE, since=since, now=now)
     if headline:
         headline[0] |= kpi.unsolved_now(store, DEMO_SOURCE)
         render_headline(headline[0], console, f"Support KPIs since {since} (source "
