@@ -49,10 +49,12 @@ class Scope:
             clauses.append(f"f.{anchor} <= ?")
             values.append(self.until.isoformat())
         extra = f", {by}" if by else ""
+        # the join costs a lookup per ticket: only when the condition reads the ticket
+        join = " JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id" \
+            if "t." in condition else ""
         for row in self.store.conn.execute(
-                f"SELECT f.{anchor}, f.{self.dimension}{extra}, {aggregates} FROM ticket_facts f "
-                "JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id "
-                f"WHERE {' AND '.join(clauses)} AND ({condition}) "
+                f"SELECT f.{anchor}, f.{self.dimension}{extra}, {aggregates} FROM ticket_facts f"
+                f"{join} WHERE {' AND '.join(clauses)} AND ({condition}) "
                 f"GROUP BY 1, 2{', 3' if by else ''}", (*values, *args)):
             yield (self.key(row[0], row[1]), *row[2:])
 
