@@ -72,11 +72,6 @@ def report_zone(store: Store) -> str:
     return row[0] if row else "UTC"
 
 
-def _chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _marks(count: int) -> str:
     return ",".join("?" * count)
 
@@ -91,19 +86,32 @@ def refresh(store: Store, *, source: str | None = None,
         sources = [source] if source else [row[0] for row in store.conn.execute(
             "SELECT DISTINCT source FROM kpi_dirty")]
         for name in sources:
-            ids = [row[0] for row in store.conn.execute(
-                "SELECT ticket_id FROM kpi_dirty WHERE source = ? ORDER BY ticket_id", (name,))]
             deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
-            for chunk in _chunks(ids, CHUNK):
+            for chunk in _dirty_chunks(store, name):
                 old = contributions_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, calendars, day, targets)
                 deltas.add(old, contributions_of(store.conn, name, chunk))
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
+                done += len(chunk)
             deltas.flush()
-            done += len(ids)
     return done
+
+
+def _dirty_chunks(store: Store, source: str) -> Iterator[list[str]]:
+    """The source's dirty tickets, CHUNK at a time, read as they are needed: a backfill of a
+    million tickets leaves a million ids, which held in one list grew the process's memory
+    with the account (bench/memory.py)."""
+    after = ""
+    while True:
+        chunk = [row[0] for row in store.conn.execute(
+            "SELECT ticket_id FROM kpi_dirty WHERE source = ? AND ticket_id > ? "
+            "ORDER BY ticket_id LIMIT ?", (source, after, CHUNK))]
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1]
 
 
 def rebuild(store: Store, *, source: str | None = None,
