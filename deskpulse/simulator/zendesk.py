@@ -15,7 +15,7 @@ import base64
 import json
 import threading
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +124,8 @@ class ZendeskAPI:
         self._ratings = sorted(
             (int(t.rating.updated_at.timestamp()), t.rating.id, t.id) for t in tickets
             if t.rating_at(now) is not None)
+        self._rating_keys = [(ts, rid) for ts, rid, _tid in self._ratings]
+        self._rating_tickets = {rid: tid for _ts, rid, tid in self._ratings}
         self._users = sorted((int(p.created_at.timestamp()), p.id)
                              for p in self.desk.people.values() if p.created_at <= now)
         self._index_key = key
@@ -196,20 +198,23 @@ class ZendeskAPI:
     def _ratings(self, query: dict[str, str], base: str) -> dict[str, Any]:
         self._index()
         since = int(query.get("start_time", 0))
-        keys = [(ts, rid) for ts, rid, _tid in self._ratings if ts >= since]
-        by_rating = {rid: tid for _ts, rid, tid in self._ratings}
-        chosen, meta, links = _cbp(query, keys, base, "/api/v2/satisfaction_ratings")
+        # indexed once per desk state: a page costs a bisect, not a pass over every rating
+        first = bisect_left(self._rating_keys, (since, -1))
+        chosen, meta, links = _cbp(query, self._rating_keys, base,
+                                   "/api/v2/satisfaction_ratings", first)
         rows = []
         for _ts, rid in chosen:
-            ticket = self.desk.tickets[by_rating[rid]]
+            ticket = self.desk.tickets[self._rating_tickets[rid]]
             rows.append(render.rating_json(ticket, ticket.state(self.desk.now), base))
         return {"satisfaction_ratings": rows, "meta": meta, "links": links}
 
 
-def _cbp(query: dict[str, str], keys: list[tuple[int, int]], base: str, path: str
-         ) -> tuple[list[tuple[int, int]], dict[str, Any], dict[str, Any]]:
+def _cbp(query: dict[str, str], keys: list[tuple[int, int]], base: str, path: str,
+         first: int = 0) -> tuple[list[tuple[int, int]], dict[str, Any], dict[str, Any]]:
+    """A page of `keys[first:]` (cursor-based pagination)."""
     size = min(int(query.get("page[size]", 100)), 100)
-    start = bisect_right(keys, _decode(query["page[after]"])) if "page[after]" in query else 0
+    start = max(first, bisect_right(keys, _decode(query["page[after]"]))) \
+        if "page[after]" in query else first
     chosen = keys[start:start + size]
     has_more = start + size < len(keys)
     after = _encode(chosen[-1]) if chosen else None
