@@ -188,10 +188,13 @@ def _reply_waits(store: Store, source: str | None, since: date | None, until: da
     """Next reply time: every reply cycle answered in the range, by the day of the answer
     (a ticket with three answered waits counts three times)."""
     where, args = _filters(source, since, until, "c.end_day", "c.source")
-    _collect(store, by, found, "reply", "c.end_day", "c.secs_cal",
-             "reply_cycles c JOIN ticket_facts f ON f.source = c.source AND "
-             "f.ticket_id = c.ticket_id", f"c.end_kind = 'reply' AND {where}", args,
-             prefix="f.")
+    # cycles exist only for tickets with facts (refresh replaces both together), so the
+    # facts are joined only for the dimension a --by asks for
+    tables = "reply_cycles c" if by is None else (
+        "reply_cycles c JOIN ticket_facts f ON f.source = c.source AND "
+        "f.ticket_id = c.ticket_id")
+    _collect(store, by, found, "reply", "c.end_day", "c.secs_cal", tables,
+             f"c.end_kind = 'reply' AND {where}", args, prefix="f.")
 
 
 def _collect(store: Store, by: str | None, found: dict[str, dict[str, list[int]]],
