@@ -50,7 +50,16 @@ def percentile(sorted_values: list[int], p: float) -> float | None:
     return sorted_values[lo] + (h - lo) * (sorted_values[hi] - sorted_values[lo])
 
 
-def _ratio(numerator: int, denominator: int, scale: float = 1.0) -> float | None:
+def spread(metric: str, values: list[int]) -> dict[str, Any]:
+    """`{metric}_p50_s`, `_p90_s`, `_mean_s` and `_n` of a figure's values (any order)."""
+    ordered = sorted(values)
+    return {f"{metric}_p50_s": percentile(ordered, 0.5),
+            f"{metric}_p90_s": percentile(ordered, 0.9),
+            f"{metric}_mean_s": round(sum(ordered) / len(ordered), 1) if ordered else None,
+            f"{metric}_n": len(ordered)}
+
+
+def ratio(numerator: int, denominator: int, scale: float = 1.0) -> float | None:
     return None if denominator == 0 else round(numerator * scale / denominator, 2)
 
 
@@ -107,29 +116,25 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
         row |= {"created": c["created"], "solved": c["solved"],
                 "reopened": c["reopened_tickets"], "backlog": backlog.get(key)}
         for metric in [m for m, *_how in PERCENTILE_METRICS] + ["reply"]:
-            values = sorted(spreads.get(key, {}).get(metric, []))
-            row[f"{metric}_p50_s"] = percentile(values, 0.5)
-            row[f"{metric}_p90_s"] = percentile(values, 0.9)
-            row[f"{metric}_mean_s"] = round(sum(values) / len(values), 1) if values else None
-            row[f"{metric}_n"] = len(values)
+            row |= spread(metric, spreads.get(key, {}).get(metric, []))
         row |= {
-            "requester_wait_mean_s": _ratio(c["requester_wait_sum"], c["solved"]),
-            "replies_per_solved": _ratio(c["replies_sum"], c["solved"]),
-            "one_touch_pct": _ratio(c["one_touch"], c["solved"], 100),
-            "fcr_pct": _ratio(c["fcr"], c["solved"] - c["zero_touch"], 100),
-            "reopen_pct": _ratio(c["reopened_tickets"], c["solved"], 100),
-            "csat_pct": _ratio(c["csat_positive"], c["csat_rated"], 100),
+            "requester_wait_mean_s": ratio(c["requester_wait_sum"], c["solved"]),
+            "replies_per_solved": ratio(c["replies_sum"], c["solved"]),
+            "one_touch_pct": ratio(c["one_touch"], c["solved"], 100),
+            "fcr_pct": ratio(c["fcr"], c["solved"] - c["zero_touch"], 100),
+            "reopen_pct": ratio(c["reopened_tickets"], c["solved"], 100),
+            "csat_pct": ratio(c["csat_positive"], c["csat_rated"], 100),
             "csat_n": c["csat_rated"],
         }
         share = shares.get(key, {})
         row |= {
             # no bot in the data: no figure (a desk without a bot is not 0% bot-resolved)
-            "bot_only_pct": _ratio(share.get("bot_only", 0), c["solved"], 100)
+            "bot_only_pct": ratio(share.get("bot_only", 0), c["solved"], 100)
             if share.get("with_bots") else None,
-            "survey_response_pct": _ratio(share.get("answered", 0), share.get("offered", 0),
+            "survey_response_pct": ratio(share.get("answered", 0), share.get("offered", 0),
                                           100),
-            "repeat_contact_pct": _ratio(repeats.get(key, 0), c["solved"], 100),
-            "escalation_pct": _ratio(escalated.get(key, 0), c["created"], 100),
+            "repeat_contact_pct": ratio(repeats.get(key, 0), c["solved"], 100),
+            "escalation_pct": ratio(escalated.get(key, 0), c["created"], 100),
         }
         rows.append(row | sla[key])
     return rows

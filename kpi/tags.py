@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from kpi.report import percentile
+from kpi.report import ratio, spread
 from store import Store
 
 DURATIONS = (("frt", "frt_cal", "first_reply_day"),
@@ -61,17 +61,9 @@ def _row(tag: str, counts: dict[str, int], values: dict[str, list[int]]) -> dict
     row: dict[str, Any] = {"tag": tag, "created": counts["created"], "solved": counts["solved"],
                            "reopened": counts["reopened"]}
     for metric, _column, _anchor in DURATIONS:
-        ordered = sorted(values.get(metric, []))
-        row[f"{metric}_p50_s"] = percentile(ordered, 0.5)
-        row[f"{metric}_p90_s"] = percentile(ordered, 0.9)
-        row[f"{metric}_mean_s"] = round(sum(ordered) / len(ordered), 1) if ordered else None
-        row[f"{metric}_n"] = len(ordered)
-    row["one_touch_pct"] = _pct(counts["one_touch"], counts["solved"])
-    row["reopen_pct"] = _pct(counts["reopened"], counts["solved"])
-    row["csat_pct"] = _pct(counts["positive"], counts["rated"])
+        row |= spread(metric, values.get(metric, []))
+    row["one_touch_pct"] = ratio(counts["one_touch"], counts["solved"], 100)
+    row["reopen_pct"] = ratio(counts["reopened"], counts["solved"], 100)
+    row["csat_pct"] = ratio(counts["positive"], counts["rated"], 100)
     row["csat_n"] = counts["rated"]
     return row
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(part * 100 / whole, 2)
