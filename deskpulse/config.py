@@ -72,7 +72,7 @@ class SlaConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     metric: Literal["first_reply", "next_reply", "requester_wait", "agent_work",
-                    "periodic_update"]
+                    "periodic_update", "pausable_update"]
     priority: list[Priority] | None = None
     channel: Channel | None = None
     source: str | None = None

@@ -62,7 +62,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
 )
 SLA_METRICS = (("first reply", "first_reply"), ("next reply", "next_reply"),
                ("requester wait", "requester_wait"), ("agent work", "agent_work"),
-               ("periodic update", "periodic_update"))
+               ("periodic update", "periodic_update"), ("pausable update", "pausable_update"))
 
 
 def format_value(value: Any, unit: str) -> str:

@@ -129,8 +129,9 @@ def rebuild(store: Store, *, source: str | None = None,
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
-# 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised
-FACTS_VERSION = 6
+# 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised;
+# 7: SLA requester wait / agent work re-activated by a reopen, pausable update
+FACTS_VERSION = 7
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,

@@ -7,9 +7,13 @@ Metrics and what fulfils them:
   the first reply as `kpi.facts` decides it under the source's vendor rules, or a solve.
   Tickets without a first response under those rules (Freshdesk outbound) get none.
 - `next_reply`: one per later reply cycle (`kpi.cycles`), fulfilled by the reply or a solve.
-- `requester_wait`: from the clock start, paused while pending; fulfilled at the first solve.
+- `requester_wait`: from the clock start, paused while pending (and while solved).
+  Fulfilled at the final solve: a reopen re-activates the same instance, which keeps
+  counting from where it paused (Zendesk's metric events: `activate` after `fulfill`), so
+  an instance is pending while the ticket is reopened and decided at its next solve.
 - `agent_work`: the same, paused while pending or on hold.
 - `periodic_update`: from each public agent reply to the next one (or a solve).
+- `pausable_update`: the same waits, the clock running only in new, open and on hold.
 
 The target is the first configured one that matches the metric, source, channel and the
 priority in force when it applies. When the priority changes to one with another target
@@ -30,13 +34,18 @@ from kpi.facts import AGENT_CREATED, EventRow, TicketFacts, ordered
 from kpi.rules import Rules
 from kpi.sla_clock import running, used_up_at
 
-METRICS = ("first_reply", "next_reply", "requester_wait", "agent_work", "periodic_update")
+METRICS = ("first_reply", "next_reply", "requester_wait", "agent_work", "periodic_update",
+           "pausable_update")
 # statuses in which a pausable clock runs (None: never paused)
 COUNTS: dict[str, frozenset[str] | None] = {
     "first_reply": None, "next_reply": None, "periodic_update": None,
     "requester_wait": frozenset({"new", "open", "on_hold"}),
     "agent_work": frozenset({"new", "open"}),
+    "pausable_update": frozenset({"new", "open", "on_hold"}),
 }
+# clocks a reopen re-activates: fulfilled by the final solve, not the first
+REACTIVATED = ("requester_wait", "agent_work")
+UPDATES = ("periodic_update", "pausable_update")
 SOLVED = frozenset({"solved", "closed"})
 
 
@@ -110,7 +119,7 @@ def instances(facts: TicketFacts, events: list[EventRow], *, source: str, channe
     timeline, solves = _statuses(facts, events)
     history = _Priorities(events, priority)
     found: list[Instance] = []
-    for activation in _activations(facts, events, solves, rules):
+    for activation in _activations(facts, events, timeline, solves, rules):
         found.extend(_measure(activation, usable, history, timeline, schedule,
                               sum(1 for i in found if i.metric == activation.metric)))
     return found
@@ -118,8 +127,9 @@ def instances(facts: TicketFacts, events: list[EventRow], *, source: str, channe
 
 def _statuses(facts: TicketFacts, events: list[EventRow]
               ) -> tuple[list[tuple[datetime, str]], dict[str, datetime]]:
-    """Status changes in order (creation first), and the solves after the clock starts
-    (event id → moment): an entry into solved, or into closed without a prior solve."""
+    """Status changes in order (creation first; the last is the status now), and the solves
+    after the clock starts (event id → moment): an entry into solved, or into closed
+    without a prior solve."""
     created = next((e for e in events if e.kind == "created"), None)
     status = (created.new_value if created else None) or "new"
     timeline, solves = [(facts.created_at, status)], {}
@@ -141,7 +151,8 @@ def _agent_reply(event: EventRow) -> bool:
     return event.kind in ("message", "note") and event.public and event.role == "agent"
 
 
-def _activations(facts: TicketFacts, events: list[EventRow], solves: dict[str, datetime],
+def _activations(facts: TicketFacts, events: list[EventRow],
+                 timeline: list[tuple[datetime, str]], solves: dict[str, datetime],
                  rules: Rules) -> list[_Activation]:
     start = facts.clock_start
     assert start is not None
@@ -157,31 +168,35 @@ def _activations(facts: TicketFacts, events: list[EventRow], solves: dict[str, d
         if not no_first and (first_done is None or cycle.start < first_done):
             continue  # the wait for the first reply
         found.append(_Activation("next_reply", cycle.start, cycle.start, cycle.end))
-    for metric in ("requester_wait", "agent_work"):
-        found.append(_Activation(metric, start, start, first_solve))
+    # the solve that ended the last unsolved spell, when the ticket is solved now
+    final_solve = max(solves.values(), default=None) if timeline[-1][1] in SOLVED else None
+    for metric in REACTIVATED:
+        found.append(_Activation(metric, start, start, final_solve))
     return found + _updates(events, solves, start)
 
 
 def _updates(events: list[EventRow], solves: dict[str, datetime], start: datetime
              ) -> list[_Activation]:
-    """Periodic update: each public agent reply starts a wait for the next one; a solve
-    ends it, and a reply made together with the solve starts none."""
-    found: list[_Activation] = []
+    """Periodic and pausable update: each public agent reply starts a wait for the next one;
+    a solve ends it, and a reply made together with the solve starts none. Both metrics
+    measure the same waits; only their clocks differ (`COUNTS`)."""
+    waits: list[tuple[datetime, datetime | None]] = []
     waiting: datetime | None = None
     for event in events:
         if event.at < start:
             continue
         if _agent_reply(event):
             if waiting is not None:
-                found.append(_Activation("periodic_update", waiting, waiting, event.at))
+                waits.append((waiting, event.at))
             waiting = event.at
         elif event.id in solves and waiting is not None:
             if waiting != event.at:
-                found.append(_Activation("periodic_update", waiting, waiting, event.at))
+                waits.append((waiting, event.at))
             waiting = None
     if waiting is not None:
-        found.append(_Activation("periodic_update", waiting, waiting, None))
-    return found
+        waits.append((waiting, None))
+    return [_Activation(metric, begin, begin, end) for metric in UPDATES
+            for begin, end in waits]
 
 
 class _Priorities:

@@ -24,7 +24,8 @@ TARGETS = (kpi.Target("first_reply", 3600, priorities=("high",)),
            kpi.Target("next_reply", 2 * 3600, business=True),
            kpi.Target("requester_wait", 20 * 3600, priorities=("low", "high")),
            kpi.Target("agent_work", 4 * 3600, business=True),
-           kpi.Target("periodic_update", 24 * 3600, channel="email"))
+           kpi.Target("periodic_update", 24 * 3600, channel="email"),
+           kpi.Target("pausable_update", 6 * 3600))
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # business time with a history (the hours change mid-month) and a group on its own schedule
 CALENDARS = kpi.Calendars.from_config([
@@ -39,7 +40,8 @@ CALENDARS = kpi.Calendars.from_config([
 
 @st.composite
 def histories(draw):
-    """Several tickets, each a random walk of messages, notes and status/assignee changes."""
+    """Several tickets, each a random walk of messages, notes and status/assignee changes,
+    with solve-then-reopen pairs drawn as a step of their own (SLA clocks re-activate)."""
     records = [Person(id="a1", role="agent"), Person(id="a2", role="admin"),
                Person(id="c1", role="customer"), Person(id="b1", role="bot")]
     for number in range(draw(st.integers(1, 6))):
@@ -52,9 +54,16 @@ def histories(draw):
                         actor_id=draw(st.sampled_from(["c1", "a1"])), new_value="new")]
         for step in range(draw(st.integers(0, 12))):
             moment += timedelta(minutes=draw(st.integers(0, 60 * 30)))
-            kind = draw(st.sampled_from(["message", "note", "status", "assignee", "priority"]))
+            kind = draw(st.sampled_from(["message", "note", "status", "assignee", "priority",
+                                         "reopen"]))
             actor = draw(st.sampled_from(["c1", "a1", "a2", "b1", "ghost"]))
-            if kind == "status":
+            if kind == "reopen":  # solved, then open again a while later
+                events.append(Event(id=f"{tid}-{step}s", ticket_id=tid, at=moment,
+                                    kind="status", actor_id="a1", new_value="solved"))
+                moment += timedelta(minutes=draw(st.integers(1, 60 * 30)))
+                kind = "status"
+                state = "open"
+            elif kind == "status":
                 state = draw(st.sampled_from(STATUSES))
             events.append(Event(
                 id=f"{tid}-{step}", ticket_id=tid, at=moment, kind=kind, actor_id=actor,
@@ -129,6 +138,12 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
             assert breach is not None and day == breach[:10]
         elif outcome == "pending":
             assert fulfilled is None
+    # a reopen re-activates requester wait and agent work: only the final solve fulfils them
+    for status, last_solved, fulfilled in store.conn.execute(
+            "SELECT f.status, f.last_solved_at, s.fulfilled_at FROM sla_instances s JOIN "
+            "ticket_facts f USING (source, ticket_id) WHERE s.metric IN ('requester_wait', "
+            "'agent_work') AND s.fulfilled_at IS NOT NULL"):
+        assert status in ("solved", "closed") and fulfilled == last_solved
     store.close()
 
 

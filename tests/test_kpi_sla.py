@@ -154,6 +154,89 @@ def test_periodic_update_runs_between_public_agent_replies():
         (at(1), at(3), "achieved"), (at(3), at(9), "breached")]  # none after the solve
 
 
+def test_pausable_update_measures_the_same_waits_but_pauses_while_pending():
+    ticket = (Ticket().status(0, "open").say(1, "agent").status(1, "pending")
+              .say(5, "customer").status(5, "open").say(8, "agent"))
+    periodic, _next = ticket.sla(target("periodic_update", 4), metric="periodic_update")
+    pausable, _next = ticket.sla(target("pausable_update", 4), metric="pausable_update")
+    # the same wait, from the reply at 1 h to the next one at 8 h
+    assert (periodic.start_at, periodic.fulfilled_at) == (at(1), at(8))
+    assert (pausable.start_at, pausable.fulfilled_at) == (at(1), at(8))
+    # periodic: 7 h always running; pausable: pending 1-5 h paused, open 5-8 h = 3 h
+    assert (periodic.breach_at, periodic.outcome) == (at(5), "breached")
+    assert (pausable.breach_at, pausable.outcome) == (at(9), "achieved")
+
+
+def test_pausable_update_runs_on_hold_and_has_no_breach_moment_while_pending():
+    ticket = Ticket().status(0, "open").say(1, "agent").status(2, "on_hold").status(4, "open")
+    ticket.say(6, "agent").status(6.5, "pending")
+    first, waiting = ticket.sla(target("pausable_update", 4.5), metric="pausable_update")
+    assert (first.breach_at, first.outcome) == (at(5.5), "breached")  # on hold counts
+    # from the reply at 6 h: open for half an hour, then paused in pending
+    assert (waiting.start_at, waiting.breach_at, waiting.outcome) == (at(6), None, "pending")
+    ticket.say(9, "customer").status(9, "open")
+    (_first, running) = ticket.sla(target("pausable_update", 4.5), metric="pausable_update")
+    assert (running.breach_at, running.outcome) == (at(13), "pending")
+
+
+def test_a_solve_ends_a_pausable_update_wait_as_it_ends_a_periodic_one():
+    ticket = (Ticket().status(0, "open").say(1, "agent").status(3, "solved")
+              .status(4, "open").say(5, "agent").say(6, "agent").status(6, "solved"))
+    found = ticket.sla(target("pausable_update", 1), metric="pausable_update")
+    # the reply made together with the final solve starts no wait
+    assert [(i.start_at, i.fulfilled_at, i.outcome) for i in found] == [
+        (at(1), at(3), "breached"), (at(5), at(6), "achieved")]
+
+
+def test_a_reopen_reactivates_requester_wait_and_agent_work_until_the_next_solve():
+    ticket = (Ticket().status(0, "open").status(1, "on_hold").status(2, "solved")
+              .status(5, "open").status(6, "pending").status(8, "open").status(9, "solved"))
+    # requester wait runs 0-2, 5-6, 8-9 = 4 h; agent work 0-1, 5-6, 8-9 = 3 h
+    (wait,) = ticket.sla(target("requester_wait", 4), metric="requester_wait")
+    assert (wait.fulfilled_at, wait.breach_at, wait.outcome) == (at(9), at(9), "achieved")
+    (work,) = ticket.sla(target("agent_work", 3), metric="agent_work")
+    assert (work.fulfilled_at, work.breach_at, work.outcome) == (at(9), at(9), "achieved")
+    # the same ticket, tighter targets: both used up during a reopened spell
+    (late,) = ticket.sla(target("requester_wait", 2.5), metric="requester_wait")
+    assert (late.seq, late.breach_at, late.fulfilled_at, late.outcome) == (
+        0, at(5.5), at(9), "breached")
+    (late_work,) = ticket.sla(target("agent_work", 2.5), metric="agent_work")
+    assert (late_work.breach_at, late_work.outcome) == (at(8.5), "breached")
+
+
+def test_a_reopened_ticket_is_pending_again_and_breaches_in_the_reopened_spell():
+    solved = Ticket().status(0, "open").status(2, "solved")
+    (met,) = solved.sla(target("requester_wait", 3), metric="requester_wait")
+    assert (met.fulfilled_at, met.outcome) == (at(2), "achieved")
+    solved.say(10, "customer").status(10, "open")  # reopened: the clock runs again
+    (again,) = solved.sla(target("requester_wait", 3), metric="requester_wait")
+    # 2 h before the solve, 1 h more after the reopen: used up at 11 h, not yet fulfilled
+    assert (again.fulfilled_at, again.breach_at, again.outcome) == (None, at(11), "pending")
+    solved.status(10.5, "pending")  # paused short of the target: no breach moment
+    (paused,) = solved.sla(target("requester_wait", 3), metric="requester_wait")
+    assert (paused.breach_at, paused.outcome) == (None, "pending")
+    solved.status(12, "open").status(13, "closed")  # closed without a solve: a solve
+    (final,) = solved.sla(target("requester_wait", 3), metric="requester_wait")
+    assert (final.breach_at, final.fulfilled_at, final.outcome) == (at(12.5), at(13),
+                                                                    "breached")
+
+
+def test_a_reopen_leaves_reply_and_update_targets_decided_at_the_first_solve():
+    ticket = (Ticket().status(0, "open").say(1, "agent").status(2, "solved")
+              .say(10, "customer").status(10, "open"))
+    targets = (target("first_reply", 2), target("next_reply", 1),
+               target("periodic_update", 4), target("pausable_update", 4))
+    found = {(i.metric, i.seq): i for i in ticket.sla(*targets)}
+    assert (found["first_reply", 0].fulfilled_at, found["first_reply", 0].outcome) == (
+        at(1), "achieved")
+    assert (found["periodic_update", 0].fulfilled_at, found["pausable_update", 0].fulfilled_at
+            ) == (at(2), at(2))  # the solve ended the wait; a reopen starts none
+    assert (found["next_reply", 0].start_at, found["next_reply", 0].outcome) == (
+        at(10), "pending")  # the reopening message is a new reply cycle
+    assert set(found) == {("first_reply", 0), ("next_reply", 0), ("periodic_update", 0),
+                          ("pausable_update", 0)}
+
+
 def test_freshdesk_outbound_tickets_have_no_first_reply_target():
     ticket = Ticket(status="open", opener="agent").say(0, "agent").say(1, "customer")
     ticket.say(2, "agent")

@@ -33,6 +33,10 @@ target = "1d"
 metric = "agent_work"
 target = "6h"
 business = true
+
+[[sla]]
+metric = "pausable_update"
+target = "1d"
 """
 
 
@@ -74,7 +78,8 @@ def test_sla_targets_flow_from_the_config_to_kpi_and_the_at_risk_list(tmp_path, 
     assert done.returncode == 0, done.stderr + done.stdout
     db = sqlite3.connect(tmp_path / "desk.db")
     kinds = dict(db.execute("SELECT metric, COUNT(*) FROM sla_instances GROUP BY metric"))
-    assert set(kinds) == {"first_reply", "next_reply", "requester_wait", "agent_work"}
+    assert set(kinds) == {"first_reply", "next_reply", "requester_wait", "agent_work",
+                          "pausable_update"}
     # the simulated account's synced business hours serve the business target
     assert db.execute("SELECT COUNT(*) FROM sla_instances WHERE business = 1 AND "
                       "metric != 'agent_work'").fetchone()[0] == 0
@@ -96,6 +101,11 @@ def test_sla_targets_flow_from_the_config_to_kpi_and_the_at_risk_list(tmp_path, 
 
     headline = deskpulse("kpi", "--config", str(config))
     assert "SLA first reply achieved" in headline.stdout
+    assert "SLA pausable update achieved" in headline.stdout
+    met = db.execute("SELECT COUNT(*) FROM sla_instances WHERE metric = 'pausable_update' "
+                     "AND outcome = 'achieved'").fetchone()[0]
+    assert row["sla_pausable_update_n"] - row["sla_pausable_update_breaches"] == met > 0
+    assert row["sla_pausable_update_pct"] == round(met * 100 / row["sla_pausable_update_n"], 2)
     assert f"{row['sla_first_reply_pct']:.0f}%" in headline.stdout
 
     listed = deskpulse("sla", "--format", "json", "--within", "3h", "--config", str(config))

@@ -20,7 +20,8 @@ TARGETS = (kpi.Target("first_reply", 8 * 3600, priorities=("low", "normal")),
            kpi.Target("first_reply", 2 * 3600),
            kpi.Target("next_reply", 12 * 3600),
            kpi.Target("agent_work", 6 * 3600, business=True),
-           kpi.Target("periodic_update", 36 * 3600))
+           kpi.Target("periodic_update", 36 * 3600),
+           kpi.Target("pausable_update", 36 * 3600))
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def store(tmp_path_factory):
 
 def test_the_views_agree_with_the_summary(store):
     [row] = kpi.summary(store, now=datetime.now(UTC))
-    for metric in ("first_reply", "next_reply", "agent_work", "periodic_update"):
+    for metric in ("first_reply", "next_reply", "agent_work", "periodic_update",
+                   "pausable_update"):
         achieved, breached = store.conn.execute(
             "SELECT SUM(achieved), SUM(breached) FROM kpi_sla_days WHERE metric = ?",
             (metric,)).fetchone()
@@ -52,6 +54,23 @@ def test_the_views_agree_with_the_summary(store):
     assert overdue == row["sla_overdue"]
     ranks = [r[0] for r in store.conn.execute("SELECT rank FROM kpi_sla_at_risk")]
     assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_pausable_update_is_periodic_update_with_a_clock_that_pauses(store):
+    """The same waits with the same target: a pausable one is never met later than its
+    periodic twin, so it is met whenever the twin is; pending time is what it leaves out."""
+    pairs = store.conn.execute(
+        "SELECT p.outcome, q.outcome, p.breach_at, q.breach_at FROM sla_instances p "
+        "JOIN sla_instances q ON q.source = p.source AND q.ticket_id = p.ticket_id AND "
+        "q.seq = p.seq AND q.metric = 'pausable_update' AND q.start_at = p.start_at AND "
+        "q.fulfilled_at IS p.fulfilled_at WHERE p.metric = 'periodic_update'").fetchall()
+    periodic = store.conn.execute("SELECT COUNT(*) FROM sla_instances WHERE metric = "
+                                  "'periodic_update'").fetchone()[0]
+    assert len(pairs) == periodic > 0
+    assert all(q == "achieved" for p, q, _pb, _qb in pairs if p == "achieved")
+    assert all(qb is None or qb >= pb for _p, _q, pb, qb in pairs)
+    [row] = kpi.summary(store, now=NOW)
+    assert row["sla_pausable_update_pct"] >= row["sla_periodic_update_pct"]
 
 
 def test_the_seven_day_rate_is_a_window_over_the_daily_counts(store):
