@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from kpi.report import ratio
 from store import Store
 
 # The hours of one period per (lowercase email, day), and the desk's people with that email.
@@ -43,11 +44,6 @@ SOLVE = ("e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'close
 def missing(what: str) -> str:
     """The text a KPI shows instead of a number when its input was never imported."""
     return f"missing input: {what}"
-
-
-def ratio(numerator: float, denominator: float, scale: float = 1.0,
-           digits: int = 2) -> float | None:
-    return None if not denominator else round(numerator * scale / denominator, digits)
 
 
 def agent_productivity(store: Store, first: date, last: date) -> dict[str, Any]:

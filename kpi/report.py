@@ -59,8 +59,11 @@ def spread(metric: str, values: list[int]) -> dict[str, Any]:
             f"{metric}_n": len(ordered)}
 
 
-def ratio(numerator: int, denominator: int, scale: float = 1.0) -> float | None:
-    return None if denominator == 0 else round(numerator * scale / denominator, 2)
+def ratio(numerator: float, denominator: float, scale: float = 1.0,
+          digits: int = 2) -> float | None:
+    """numerator × scale / denominator, rounded to `digits`: the one rate helper of `kpi`
+    (scale 100 for a percentage). None, not 0, when there is nothing to divide by."""
+    return None if not denominator else round(numerator * scale / denominator, digits)
 
 
 def _filters(source: str | None, since: date | None, until: date | None,

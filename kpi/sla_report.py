@@ -49,6 +49,8 @@ def figures(store: Store, *, source: str | None, since: date | None, until: date
             now: datetime | None, at_risk: timedelta = AT_RISK) -> dict[str, dict[str, Any]]:
     """SLA figures per report key (see `empty` for the names). Without `now`, a pending
     instance stays pending and there is no at-risk count."""
+    from kpi.report import ratio  # here: kpi.report imports this module for its SLA columns
+
     metrics, note = status(store)
     live = now is not None and by not in ("day", "week")  # at risk: now, not a period
     found: dict[str, dict[str, Any]] = defaultdict(lambda: empty(metrics, note, live))
@@ -81,13 +83,14 @@ def figures(store: Store, *, source: str | None, since: date | None, until: date
         row = found[k]
         for metric in metrics:
             ok, bad = tally[f"{metric}:achieved"], tally[f"{metric}:breached"]
-            row |= {f"sla_{metric}_pct": _pct(ok, ok + bad), f"sla_{metric}_n": ok + bad,
+            row |= {f"sla_{metric}_pct": ratio(ok, ok + bad, 100), f"sla_{metric}_n": ok + bad,
                     f"sla_{metric}_breaches": bad}
         ok = sum(v for name, v in tally.items() if name.endswith(":achieved"))
         bad = sum(v for name, v in tally.items() if name.endswith(":breached"))
         met = sum(1 for ticket in tickets[k] if ticket not in breached)
-        row |= {"sla_pct": _pct(ok, ok + bad), "sla_n": ok + bad, "sla_breaches": bad,
-                "sla_all_met_pct": _pct(met, len(tickets[k])), "sla_tickets_n": len(tickets[k])}
+        row |= {"sla_pct": ratio(ok, ok + bad, 100), "sla_n": ok + bad, "sla_breaches": bad,
+                "sla_all_met_pct": ratio(met, len(tickets[k]), 100),
+                "sla_tickets_n": len(tickets[k])}
     if live and now is not None:
         for value, due in _due(store, source, now, at_risk, dimension):
             found[key(None, value)]["sla_at_risk" if due >= _iso(now) else "sla_overdue"] += 1
@@ -109,10 +112,6 @@ def empty(metrics: list[str], note: str | None, live: bool = True) -> dict[str, 
     return row | {"sla_pct": None, "sla_n": zero, "sla_breaches": zero,
                   "sla_all_met_pct": None, "sla_tickets_n": zero, "sla_at_risk": now_zero,
                   "sla_overdue": now_zero, "sla_note": note}
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(part * 100 / whole, 2)
 
 
 def _breached_tickets(store: Store, now: datetime | None) -> set[tuple[str, str]]:
