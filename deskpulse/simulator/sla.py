@@ -6,8 +6,8 @@ its desk has the incident policy and the default one. Every target is calendar t
 simulator does not walk business hours). Freshdesk's due moments follow its documented
 rules as this module reads them: `fr_due_by` = creation + the first-response target for the
 ticket's current priority; `due_by` = creation + the resolution target, pushed back by
-every stretch spent pending or on hold (the statuses that stop Freshdesk's SLA timer), an
-ongoing one up to now. Written for the simulator: it shares no code with deskpulse's KPIs.
+every stretch spent pending or on hold (the statuses that stop Freshdesk's SLA timer; an
+ongoing one up to now) that starts before the due moment (an overdue ticket stays overdue). Written for the simulator: it shares no code with deskpulse's KPIs.
 """
 
 from __future__ import annotations
@@ -63,23 +63,29 @@ def due_moments(desk: Desk, ticket: SimTicket) -> dict[str, datetime]:
     """Freshdesk's `fr_due_by` and `due_by` for the ticket as it stands at `desk.now`."""
     state = ticket.state(desk.now)
     policy = applying("freshdesk", ticket)
-    created = ticket.created_at
-    paused = timedelta()
-    since: datetime | None = None
+    created, priority = ticket.created_at, state["priority"]
+    due = created + timedelta(minutes=policy.resolution[priority])
+    for start, end in _pauses(desk, ticket):
+        if start < due:  # a pause before the due moment pushes it back; once overdue, stays
+            due += end - start
+    return {"fr_due_by": created + timedelta(minutes=policy.first_reply[priority]),
+            "due_by": due}
+
+
+def _pauses(desk: Desk, ticket: SimTicket) -> list[tuple[datetime, datetime]]:
+    """The stretches spent pending or on hold, an ongoing one up to now."""
+    found: list[tuple[datetime, datetime]] = []
     status = ticket.actions[0].value["status"]
-    if status in PAUSED:
-        since = created
+    since = ticket.created_at if status in PAUSED else None
     for action in ticket.visible(desk.now)[1:]:
         if action.kind != "status" or action.value == status:
             continue
         if since is not None and action.value not in PAUSED:
-            paused += action.at - since
+            found.append((since, action.at))
             since = None
         elif since is None and action.value in PAUSED:
             since = action.at
         status = action.value
     if since is not None:
-        paused += desk.now - since
-    priority = state["priority"]
-    return {"fr_due_by": created + timedelta(minutes=policy.first_reply[priority]),
-            "due_by": created + timedelta(minutes=policy.resolution[priority]) + paused}
+        found.append((since, desk.now))
+    return found
