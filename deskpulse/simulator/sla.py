@@ -7,7 +7,8 @@ simulator does not walk business hours). Freshdesk's due moments follow its docu
 rules as this module reads them: `fr_due_by` = creation + the first-response target for the
 ticket's current priority; `due_by` = creation + the resolution target, pushed back by
 every stretch spent pending or on hold (the statuses that stop Freshdesk's SLA timer; an
-ongoing one up to now) that starts before the due moment (an overdue ticket stays overdue). Written for the simulator: it shares no code with deskpulse's KPIs.
+ongoing one up to now) that starts before the due moment (an overdue ticket stays
+overdue). Written for the simulator: it shares no code with deskpulse's KPIs.
 """
 
 from __future__ import annotations
