@@ -328,3 +328,43 @@ def test_freshdesk_end_to_end_vendor_targets_agree_with_its_due_moments(tmp_path
     again = {c.name: c for c in verify_deadlines(store, "fd")}
     assert len(again["sla first_reply due (fr_due_by)"].disagreements) == 1
     store.close()
+
+
+def test_a_policy_edited_at_the_vendor_rebuilds_at_the_next_sync(tmp_path, monkeypatch):
+    """Backfill the simulated Zendesk, change a target in its policies, sync: the sync's own
+    policies request brings the edit, the facts rebuild by themselves, and the result is
+    what a full rebuild under the new policies gives."""
+    import dataclasses
+
+    from deskpulse.demo import demo_source
+    from deskpulse.simulator import ZendeskAPI, generate
+    from deskpulse.simulator import sla as simulated_sla
+    from deskpulse.sync import Runner
+
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    desk = generate(seed=9, tickets=120, start=now - timedelta(days=20), end=now)
+    api = ZendeskAPI(desk, email="demo@deskpulse.example", token="t")
+    store = Store.open(tmp_path / "zd.db")
+
+    def runner() -> Runner:
+        return Runner(store, demo_source(), transport=httpx.MockTransport(api.handler),
+                      environ={"DESKPULSE_DEMO_TOKEN": "t"}, clock=lambda: now)
+
+    assert runner().backfill(now - timedelta(days=21)).status == "ok"
+    before = dict(store.conn.execute(
+        "SELECT ticket_id || metric || seq, target_s FROM sla_instances"))
+    vip = [t for (t,) in store.conn.execute("SELECT id FROM tickets WHERE tags LIKE '%vip%'")]
+    assert vip and before
+    edited = dataclasses.replace(simulated_sla.POLICIES[0], first_reply={
+        p: 5 for p in ("low", "normal", "high", "urgent")})
+    monkeypatch.setattr(simulated_sla, "POLICIES", (edited, *simulated_sla.POLICIES[1:]))
+    sync = runner().sync()
+    assert sync.status == "ok" and sync.changed_tickets < len(vip)  # not a ticket change
+    after = {tid: target for tid, target in store.conn.execute(
+        "SELECT ticket_id, target_s FROM sla_instances WHERE metric = 'first_reply'")}
+    assert {after[t] for t in vip if t in after} == {300}
+    incremental = sorted(store.conn.execute("SELECT * FROM sla_instances").fetchall())
+    targets = kpi.sla_targets_in_use(store, ())
+    kpi.rebuild(store, schedule=kpi.synced_calendars(store), targets=targets)
+    assert sorted(store.conn.execute("SELECT * FROM sla_instances").fetchall()) == incremental
+    store.close()
