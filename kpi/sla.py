@@ -71,9 +71,16 @@ class Target:
         return self.metric == metric and (self.priorities is None or priority in self.priorities)
 
 
+_POLICY_FIELDS = ("policy", "title", "position", "conditions")
+
+
 def dump_targets(targets: Sequence[Target]) -> str:
-    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used."""
-    return json.dumps([asdict(t) for t in targets], sort_keys=True)
+    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used. An
+    `[[sla]]` target leaves out the policy fields, so its text (and the fingerprint of files
+    written before vendor policies) stays as it was."""
+    return json.dumps([{k: v for k, v in asdict(t).items()
+                        if k not in _POLICY_FIELDS or t.policy is not None} for t in targets],
+                      sort_keys=True)
 
 
 def load_targets(text: str | None) -> list[Target]:
