@@ -368,3 +368,12 @@ def test_a_policy_edited_at_the_vendor_rebuilds_at_the_next_sync(tmp_path, monke
     kpi.rebuild(store, schedule=kpi.synced_calendars(store), targets=targets)
     assert sorted(store.conn.execute("SELECT * FROM sla_instances").fetchall()) == incremental
     store.close()
+
+
+def test_config_targets_keep_the_fingerprint_files_were_written_with():
+    """Files computed before vendor policies existed must not rebuild on upgrade: an
+    `[[sla]]` target's text (and so the definitions fingerprint) is what it was."""
+    targets = [Target("first_reply", 60, priorities=("high",)),
+               Target("next_reply", 600, True, channel="email")]
+    assert fingerprint(targets) == "40ed3ec3936e1c35"
+    assert "policy" not in dump_targets(targets)
