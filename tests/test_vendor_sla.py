@@ -377,3 +377,24 @@ def test_config_targets_keep_the_fingerprint_files_were_written_with():
                Target("next_reply", 600, True, channel="email")]
     assert fingerprint(targets) == "40ed3ec3936e1c35"
     assert "policy" not in dump_targets(targets)
+
+
+def test_deskpulse_sla_and_kpi_name_the_unusable_policy_and_its_field(tmp_path):
+    import json
+
+    from tests.test_cli import deskpulse
+
+    brand = policy("9", 1, [("first_reply", "low", 60)],
+                   all_=[cond("zendesk:brand_id", "is", "4")])
+    store = seeded(tmp_path, [brand, policy("2", 2, [("first_reply", "low", 3600)])])
+    targets = targets_in_use(store, ())
+    kpi.ensure_definitions(store, None, targets)
+    kpi.refresh(store, targets=targets)
+    store.close()
+    database = str(tmp_path / "p.db")
+    listed = deskpulse("sla", "--database", database)
+    assert listed.returncode == 0, listed.stderr
+    said = " ".join(listed.stderr.split())
+    assert "'P9' (id 9) is unusable" in said and "zendesk:brand_id" in said
+    [row] = json.loads(deskpulse("kpi", "--format", "json", "--database", database).stdout)
+    assert "zendesk:brand_id" in row["sla_note"]
