@@ -24,6 +24,7 @@ def minimum_requests(account) -> dict[str, int]:
         "users": max(1, math.ceil(len(account.people) / 1000)),
         "groups": max(1, math.ceil(len(account.groups) / 100)),
         "business_hours": 2,  # the schedule list and its one schedule's holidays
+        "sla_policies": 1,  # the whole policy list, unpaginated
         "tickets": max(1, math.ceil(len(tickets) / 1000)),
         "ticket_events": max(1, math.ceil(audit_count / 1000)),
         "satisfaction_ratings": max(1, math.ceil(ratings / 100)),

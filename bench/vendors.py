@@ -55,7 +55,8 @@ def floor(kind: str, account: Desk) -> tuple[int, int]:
     pages = (math.ceil(len(live) / 100) + max(1, math.ceil(deleted / 100))
              + max(1, math.ceil((len(visible) - len(live) - deleted) / 100))
              + math.ceil(len(account.agents()) / 100) + math.ceil(customers / 100)
-             + 1 + 1 + 1 + max(1, math.ceil(ratings / 100)) + max(1, math.ceil(entries / 100)))
+             + 1 + 1 + 1 + 1 + max(1, math.ceil(ratings / 100))
+             + max(1, math.ceil(entries / 100)))  # groups, business hours, SLA policies, surveys
     return pages, len(live)
 
 

@@ -22,6 +22,8 @@ import httpx
 class SourceError(Exception):
     """Reading a source failed; `str(error)` is safe to show and store."""
 
+    status: int | None = None  # the HTTP status it stands for, when it came from a response
+
 
 class SourceConfigError(SourceError):
     """Credentials or settings are wrong; retrying will not help."""
@@ -85,6 +87,6 @@ def error_for_status(
     )
     phrase = response.reason_phrase or httpx.codes.get_reason_phrase(status)
     message = f"{describe(source, vendor, response.request)} → {status} {phrase}. {advice}."
-    if kind is TransientError:
-        return TransientError(message, retry_after)
-    return kind(message)
+    error = TransientError(message, retry_after) if kind is TransientError else kind(message)
+    error.status = status
+    return error

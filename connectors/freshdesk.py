@@ -10,7 +10,8 @@
   and committed in the same page, with the tickets.
 - deleted_tickets, spam_tickets: the same windows with `filter=deleted` / `filter=spam`
   (the plain list leaves them out); marked `deleted`, never dropped.
-- agents, groups, business_hours: small lists, read whole every sync.
+- agents, groups, business_hours, sla_policies: small lists, read whole every sync (one
+  request each; SLA policies unreadable for the token's role or plan are skipped).
 - contacts: `_updated_since`, every page; the next sync starts where this one *started*.
 - satisfaction_ratings: `created_since` (ratings are not edited); scales from `/surveys`.
 - time_entries: `executed_after`, re-reading a day of overlap (running timers change).
@@ -20,6 +21,7 @@ ticket list has its own, smaller per-minute cap on some plans (`ticket_list_requ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from connectors.errors import PageInvalid, SkippableError
+from connectors.errors import PageInvalid, SkippableError, SourceError
 from connectors.freshdesk_mapping import (
     agent_records,
     business_hours_records,
@@ -40,6 +42,7 @@ from connectors.freshdesk_mapping import (
     time_entry_records,
 )
 from connectors.freshdesk_oracle import ORACLE
+from connectors.freshdesk_sla_mapping import deadline_records, sla_policy_set
 from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import LoopGuard, bounded
 from connectors.source import Connector, Page, Stored
@@ -54,6 +57,7 @@ from store.models import (
     TimeEntry,
 )
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 MAX_PAGE = 300  # Freshdesk: "You cannot access tickets beyond the 300th page"
 TIME_ENTRY_OVERLAP = timedelta(days=1)
@@ -192,7 +196,10 @@ class FreshdeskSource(HttpSource):
                 return
 
     def _ticket(self, raw: dict[str, Any]) -> list[NormalizedRecord]:
-        return ticket_records(raw, self.settings.status_map)
+        records = ticket_records(raw, self.settings.status_map)
+        if not records[0].deleted:  # type: ignore[union-attr]
+            records += deadline_records(raw)
+        return records
 
     def _conversations_of(self, tickets: list[Any]) -> list[NormalizedRecord]:
         found = self.http.map(self._conversations, [t.id for t in tickets])
@@ -226,6 +233,27 @@ def read_business_hours(source: FreshdeskSource, cursor: dict[str, Any], since: 
     seen = source.http.clock()  # a changed schedule starts a new version on this day
     records = [r.model_copy(update={"seen_at": seen}) if isinstance(r, BusinessSchedule) else r
                for raw in rows for r in validated(business_hours_records, raw)]
+    yield Page(records, None, source.requests - before, done=True)
+
+
+def read_sla_policies(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
+                      ) -> Iterator[Page]:
+    """Every SLA policy, whole (one request: an account has a handful). Without access to
+    them (403: not an admin; 404: not on the plan) the stored set is kept and the sync goes
+    on: SLA targets then come from the config alone."""
+    before = source.requests
+    try:
+        rows, _more = source._list("/api/v2/sla_policies", {"per_page": PAGE_SIZE})
+    except SourceError as exc:
+        if exc.status not in (403, 404):
+            raise
+        log.warning("%s: SLA policies not readable, vendor SLA targets unchanged", exc)
+        yield Page([], None, source.requests - before, done=True)
+        return
+    dicts = [raw for raw in rows if isinstance(raw, dict)]
+    records = validated(lambda _raw: [sla_policy_set(dicts)], {"sla_policies": rows}) \
+        if len(dicts) == len(rows) else [Rejected(error="an SLA policy is not an object",
+                                                  payload=rows)]
     yield Page(records, None, source.requests - before, done=True)
 
 
@@ -295,13 +323,14 @@ STREAMS: dict[str, Reader] = {
     "contacts": read_contacts,
     "groups": _whole("/api/v2/groups", group_records),
     "business_hours": read_business_hours,
+    "sla_policies": read_sla_policies,
     "tickets": read_tickets,
     "deleted_tickets": _flagged("deleted"),
     "spam_tickets": _flagged("spam"),
     "satisfaction_ratings": read_ratings,
     "time_entries": read_time_entries,
 }
-UNBOUNDED = frozenset({"agents", "contacts", "groups", "business_hours"})
+UNBOUNDED = frozenset({"agents", "contacts", "groups", "business_hours", "sla_policies"})
 
 
 CONNECTOR = Connector(

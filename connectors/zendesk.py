@@ -13,6 +13,8 @@
 - groups: a small cursor-paginated list, read whole every sync.
 - business_hours: `/business_hours/schedules` and each schedule's `/holidays`, whole every
   sync (1 + one request per schedule).
+- sla_policies: `/slas/policies`, whole every sync (one request; skipped when the token's
+  user may not read them or the plan has none).
 - satisfaction_ratings: cursor-paginated, filtered by `start_time` (the newest update seen).
 Incremental exports allow 10 requests a minute (30 with High Volume):
 developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/.
@@ -21,6 +23,7 @@ No request is ever made per ticket.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -28,6 +31,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
+from connectors.errors import SourceError
 from connectors.http import Http, HttpSource, opener
 from connectors.paging import LoopGuard, bounded, require
 from connectors.source import Connector, OracleMetric, Page, Stored
@@ -40,8 +44,10 @@ from connectors.zendesk_mapping import (
     schedule_records,
     ticket_records,
 )
+from connectors.zendesk_sla_mapping import sla_policy_set
 from store.models import BusinessSchedule, NormalizedRecord
 
+log = logging.getLogger(__name__)
 EXPORT_PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 100
 
@@ -225,6 +231,28 @@ def read_business_hours(source: ZendeskSource, cursor: dict[str, Any], start: in
     yield Page(records, None, source.requests - before, done=True)
 
 
+def read_sla_policies(source: ZendeskSource, cursor: dict[str, Any], start: int
+                      ) -> Iterator[Page]:
+    """Every SLA policy, whole, in one request (the list is not paginated). Without access
+    (403: the token's user is no admin; 404: not on the plan) the stored set is kept and the
+    sync goes on: SLA targets then come from the config alone."""
+    path = "/api/v2/slas/policies"
+    before = source.requests
+    try:
+        body = source._get(path, {})
+    except SourceError as exc:
+        if exc.status not in (403, 404):
+            raise
+        log.warning("%s: SLA policies not readable, vendor SLA targets unchanged", exc)
+        yield Page([], None, source.requests - before, done=True)
+        return
+    rows = require(body, "sla_policies", source=source.name, stream="sla_policies",
+                   endpoint=path)
+    records = validated(lambda raw: [sla_policy_set(raw["sla_policies"])],
+                        {"sla_policies": rows})
+    yield Page(records, None, source.requests - before, done=True)
+
+
 def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
     """Ratings can change (a customer re-rates), so the filter is the newest update seen."""
     since = cursor.get("start_time", start)
@@ -240,7 +268,7 @@ def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> I
 
 
 # small and timeless: always read whole
-UNBOUNDED = frozenset({"users", "groups", "business_hours"})
+UNBOUNDED = frozenset({"users", "groups", "business_hours", "sla_policies"})
 
 
 def _unix(text: Any) -> int | None:
@@ -254,6 +282,7 @@ STREAMS: dict[str, Callable[[ZendeskSource, dict[str, Any], int], Iterator[Page]
     "users": read_users,
     "groups": read_groups,
     "business_hours": read_business_hours,
+    "sla_policies": read_sla_policies,
     "tickets": read_tickets,
     "ticket_events": read_ticket_events,
     "satisfaction_ratings": read_ratings,

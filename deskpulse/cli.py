@@ -83,7 +83,7 @@ def backfill(
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
-                            targets=cfg.sla_targets(),
+                            targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
                             report_tz=cfg.kpi.report_tz).backfill(start, end)
         finally:
             store.close()
@@ -139,7 +139,8 @@ def sync(
         try:
             for name in names:
                 result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                targets=cfg.sla_targets(), report_tz=cfg.kpi.report_tz).sync()
+                                targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
+                                report_tz=cfg.kpi.report_tz).sync()
                 summarize(result)
                 failed |= result.status != "ok"
         finally:
@@ -193,7 +194,7 @@ def kpi_command(
     store = read_store(config, database)
     try:
         stale = unapplied_targets(store, None if config is None and database is not None
-                                  else read_config(config).sla_targets())
+                                  else read_config(config))
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
             else kpi.summary(store, source=source, since=first, until=last, by=by,
                              now=datetime.now(UTC), **options)

@@ -101,8 +101,9 @@ def _refresh_ratings(store: Store, source: str | None, cfg: Config | None) -> No
                       "(no config given, so its KPI definitions are unknown here)")
         return
     calendars = cfg.business_calendars() or kpi.synced_calendars(store)
-    kpi.ensure_definitions(store, calendars, cfg.sla_targets(), report_tz=cfg.kpi.report_tz)
-    kpi.refresh(store, source=source, schedule=calendars, targets=cfg.sla_targets())
+    targets = kpi.sla_targets_in_use(store, cfg.sla_targets(), cfg.kpi.sla_targets)
+    kpi.ensure_definitions(store, calendars, targets, report_tz=cfg.kpi.report_tz)
+    kpi.refresh(store, source=source, schedule=calendars, targets=targets)
 
 
 def _survey_source(store: Store, source: str | None) -> str:

@@ -116,6 +116,7 @@ def verify(
     Exit 1 when any compared figure disagrees."""
     from connectors import load
     from deskpulse.verify import verify as run_verify
+    from deskpulse.verify_sla import verify_deadlines
 
     store = read_store(config, database)
     try:
@@ -124,7 +125,7 @@ def verify(
         if row is None:
             msg = f"no source named '{source}' in the database"
             raise fail(msg)
-        checks = run_verify(store, source, load(row[0]))
+        checks = run_verify(store, source, load(row[0])) + verify_deadlines(store, source)
     finally:
         store.close()
     failed = False

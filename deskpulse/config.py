@@ -114,6 +114,9 @@ class KpiConfig(BaseModel):
     escalation_tags: list[str] = []  # a ticket with one of these tags counts as escalated
     repeat_contact_days: int = 7  # the window of the repeat contact rate
     sla_at_risk: timedelta = timedelta(hours=1)  # pending SLAs due within this are at risk
+    # where SLA targets come from (kpi.sla_targets): auto = a source's synced vendor policies
+    # unless an [[sla]] entry applies to it; config = [[sla]] only; vendor = policies first
+    sla_targets: Literal["auto", "config", "vendor"] = "auto"
 
     @field_validator("sla_at_risk", mode="before")
     @classmethod

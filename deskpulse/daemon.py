@@ -109,6 +109,7 @@ class Daemon:
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
                             schedule=self.config.business_calendars(),
                             targets=self.config.sla_targets(),
+                            sla_targets=self.config.kpi.sla_targets,
                             report_tz=self.config.kpi.report_tz)
             return runner.sync()
         finally:

@@ -39,7 +39,9 @@ DEMO_SCHEDULE = Schedule.from_config({
 
 
 # SLA targets a support team might set, so the demo shows SLA figures too (in a real setup
-# they are `[[sla]]` tables in deskpulse.toml; docs/kpis.md "SLAs").
+# they are `[[sla]]` tables in deskpulse.toml; docs/kpis.md "SLAs"). The simulated Zendesk
+# and Freshdesk serve SLA policies of their own, which the demo uses instead
+# (`sla_targets="vendor"`); Intercom serves none, so its demo uses these.
 DEMO_TARGETS = (
     kpi.Target("first_reply", 2 * 3600, business=True, priorities=("high", "urgent")),
     kpi.Target("first_reply", 8 * 3600, business=True),
@@ -97,7 +99,7 @@ def run_demo(
     runner = Runner(store, demo_source(kind=vendor), transport=httpx.MockTransport(api.handler),
                     environ={"DESKPULSE_DEMO_TOKEN": token},
                     schedule=DEMO_SCHEDULE if vendor == "intercom" else None,
-                    targets=DEMO_TARGETS)
+                    targets=DEMO_TARGETS, sla_targets="vendor")
     try:
         since = (now - timedelta(days=92)).replace(hour=0, minute=0, second=0)
         backfill = _timed(console, "Backfill", runner, lambda r: r.backfill(since), show_progress)

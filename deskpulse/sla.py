@@ -21,7 +21,7 @@ from deskpulse.cli_common import (
     read_config,
     read_store,
 )
-from deskpulse.config import KpiConfig, parse_interval
+from deskpulse.config import Config, KpiConfig, parse_interval
 from deskpulse.report import render_csv, render_json
 from kpi.sla import load_targets
 from kpi.sla_report import at_risk, status
@@ -54,7 +54,7 @@ def sla_command(
     try:
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
-        changed = unapplied_targets(store, cfg.sla_targets() if cfg else None)
+        changed = unapplied_targets(store, cfg)
     finally:
         store.close()
     for line in (note, changed):
@@ -68,16 +68,19 @@ def sla_command(
         _table(console, rows, window)
 
 
-def unapplied_targets(store: Store, targets: tuple[kpi.Target, ...] | None) -> str | None:
-    """A warning when the config's [[sla]] targets are not those the stored instances were
-    computed with (edited since the last sync); None when they are, or without a config."""
-    if targets is None:
+def unapplied_targets(store: Store, cfg: Config | None) -> str | None:
+    """A warning when the SLA targets the config chooses ([[sla]] entries, or the synced
+    vendor policies: [kpi] sla_targets) are not those the stored instances were computed
+    with (edited since the last sync); None when they are, or without a config."""
+    if cfg is None:
         return None
+    targets = kpi.sla_targets_in_use(store, cfg.sla_targets(), cfg.kpi.sla_targets)
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'sla_targets'").fetchone()
     if list(targets) == load_targets(row[0] if row else None):
         return None
-    return ("the [[sla]] targets in the config differ from those the stored SLA figures were "
-            "computed with: they apply from the next sync or backfill")
+    return ("the SLA targets in use (the config's [[sla]] entries, or the synced vendor "
+            "policies) differ from those the stored SLA figures were computed with: they "
+            "apply from the next sync or backfill")
 
 
 def _table(console: Console, rows: list[dict], window: timedelta) -> None:

@@ -70,6 +70,7 @@ class Runner:
     schedule: Calendars | Schedule | None = None  # business hours for the `_bus` facts
     report_tz: str = "UTC"  # the zone of the facts' day columns ([kpi] report_tz)
     targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
+    sla_targets: str = "auto"  # [kpi] sla_targets: config, vendor policies, or auto
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
     _pace: RefreshPace | None = field(default=None, init=False, repr=False)
@@ -119,7 +120,8 @@ class Runner:
             return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         self._in_use = self._schedule()
-        kpi.ensure_definitions(self.store, self._in_use, self.targets, report_tz=self.report_tz)
+        kpi.ensure_definitions(self.store, self._in_use, self._targets(),
+                               report_tz=self.report_tz)
         run_id = self.store.start_run(name, mode)
         secrets = secret_values(settings)
         try:
@@ -202,15 +204,20 @@ class Runner:
         pace.refreshed(started, now(), refreshed)
         return refreshed
 
+    def _targets(self) -> tuple[Target, ...]:
+        """The SLA targets in use: the config's, or the vendor's synced policies."""
+        return kpi.sla_targets_in_use(self.store, self.targets, self.sla_targets)
+
     def _refresh_kpis(self) -> int:
-        """Refresh changed tickets' facts; if the business hours in use changed meanwhile
-        (the vendor's schedule was just synced), every fact is rebuilt under the new ones."""
-        current = self._schedule()
+        """Refresh changed tickets' facts; if the business hours or SLA targets in use
+        changed meanwhile (the vendor's schedule or SLA policies were just synced), every
+        fact is rebuilt under the new ones (`ensure_definitions` sees the change)."""
+        current, targets = self._schedule(), self._targets()
         if _fingerprint(current) != _fingerprint(self._in_use):
             self._in_use = current
-            kpi.ensure_definitions(self.store, current, self.targets, report_tz=self.report_tz)
+        kpi.ensure_definitions(self.store, current, targets, report_tz=self.report_tz)
         return kpi.refresh(self.store, source=self.source.name, schedule=self._in_use,
-                           targets=self.targets)
+                           targets=targets)
 
     def _events_seen(self, ticket_ids: list[str]) -> dict[str, int]:
         return self.store.events_seen(self.source.name, ticket_ids)

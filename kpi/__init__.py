@@ -14,6 +14,7 @@ from kpi.sla import METRICS as SLA_METRICS
 from kpi.sla import Target
 from kpi.sla_report import at_risk as sla_at_risk
 from kpi.sla_report import status as sla_status
+from kpi.sla_targets import targets_in_use as sla_targets_in_use
 from kpi.synced import synced_calendars
 from kpi.tags import by_tag
 
@@ -38,6 +39,7 @@ __all__ = [
     "refresh",
     "sla_at_risk",
     "sla_status",
+    "sla_targets_in_use",
     "summary",
     "synced_calendars",
     "ticket_facts_for",

@@ -193,6 +193,8 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     tickets = {row[0]: row for row in conn.execute(
         "SELECT id, created_at, channel, priority, group_id, assignee_id, type FROM tickets "
         f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
+    conditioned = any(t.conditions for t in targets if t.source in (None, source))
+    fields = _condition_fields(store, source, ids) if conditioned else {}
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
     handled = dict(conn.execute(
         "SELECT ticket_id, SUM(seconds) FROM time_entries WHERE source = ? AND ticket_id IN "
@@ -216,7 +218,7 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         if targets:
             instance_rows.extend(sla_rows(source, tid, channel, group, sla_instances(
                 facts, events.get(tid, []), source=source, channel=channel, priority=priority,
-                targets=targets, schedule=schedule, rules=rules), day))
+                targets=targets, schedule=schedule, rules=rules, ticket=fields.get(tid)), day))
     if fact_rows:
         columns = list(fact_rows[0])
         conn.executemany(
@@ -225,6 +227,15 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     conn.executemany("INSERT INTO unsolved_spans VALUES (?, ?, ?, ?, ?, ?, ?)", span_rows)
     conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
     conn.executemany(f"INSERT INTO sla_instances VALUES ({_marks(18)})", instance_rows)
+
+
+def _condition_fields(store: Store, source: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What vendor SLA policy conditions read of each ticket (kpi.sla_policy.FIELDS)."""
+    return {tid: {"group_id": group, "type": kind, "tags": json.loads(tags or "[]"),
+                  "organization_id": org, "requester_id": requester, "assignee_id": assignee}
+            for tid, group, kind, tags, org, requester, assignee in store.conn.execute(
+                "SELECT id, group_id, type, tags, organization_id, requester_id, assignee_id "
+                f"FROM tickets WHERE source = ? AND id IN ({_marks(len(ids))})", (source, *ids))}
 
 
 def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None,

@@ -16,16 +16,19 @@ Metrics and what fulfils them:
 - `pausable_update`: the same waits, the clock running only in new, open and on hold.
 
 The target is the first configured one that matches the metric, source, channel and the
-priority in force when it applies. When the priority changes to one with another target
-while an instance is pending, that instance is `cancelled` (or stays `breached` when its
-target was already used up) and a new one applies, still measured from the same start.
+priority in force when it applies; for a source whose targets come from the vendor's SLA
+policies, the first policy (by position) whose conditions the ticket matches decides, and
+its target for the metric and priority, if any, applies (`kpi.sla_policy`). When the
+priority changes to one with another target while an instance is pending, that instance
+is `cancelled` (or stays `breached` when its target was already used up) and a new one
+applies, still measured from the same start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -33,6 +36,7 @@ from kpi.calendars import BusinessClock
 from kpi.facts import AGENT_CREATED, EventRow, TicketFacts, ordered
 from kpi.rules import Rules
 from kpi.sla_clock import running, used_up_at
+from kpi.sla_policy import Conditions
 
 METRICS = ("first_reply", "next_reply", "requester_wait", "agent_work", "periodic_update",
            "pausable_update")
@@ -51,7 +55,10 @@ SOLVED = frozenset({"solved", "closed"})
 
 @dataclass(frozen=True)
 class Target:
-    """One `[[sla]]` entry: `priorities` None matches any priority (and none)."""
+    """One `[[sla]]` entry: `priorities` None matches any priority (and none). A vendor
+    policy's target also names its `policy` (id), `position` and `conditions`; a policy
+    with no usable target has one that matches no priority (`priorities` empty), so it
+    still takes its place in the first-match order."""
 
     metric: str
     seconds: int
@@ -59,6 +66,10 @@ class Target:
     priorities: tuple[str, ...] | None = None
     channel: str | None = None
     source: str | None = None
+    policy: str | None = None
+    title: str | None = None
+    position: int | None = None
+    conditions: Conditions | None = None
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -69,14 +80,50 @@ class Target:
         return self.metric == metric and (self.priorities is None or priority in self.priorities)
 
 
+_POLICY_FIELDS = ("policy", "title", "position", "conditions")
+
+
 def dump_targets(targets: Sequence[Target]) -> str:
-    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used."""
-    return json.dumps([asdict(t) for t in targets], sort_keys=True)
+    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used. An
+    `[[sla]]` target leaves out the policy fields, so its text (and the fingerprint of files
+    written before vendor policies) stays as it was."""
+    return json.dumps([{k: v for k, v in asdict(t).items()
+                        if k not in _POLICY_FIELDS or t.policy is not None} for t in targets],
+                      sort_keys=True)
 
 
 def load_targets(text: str | None) -> list[Target]:
     return [Target(**{**t, "priorities": None if t["priorities"] is None
-                      else tuple(t["priorities"])}) for t in json.loads(text or "[]")]
+                      else tuple(t["priorities"]),
+                      "conditions": None if t.get("conditions") is None
+                      else Conditions.load(t["conditions"])})
+            for t in json.loads(text or "[]")]
+
+
+def choose(targets: Sequence[Target], metric: str, priority: str | None,
+           ticket: Mapping[str, object]) -> Target | None:
+    """The target for a metric at a priority: the first `[[sla]]` entry that matches; for
+    policy targets (kept together, in position order), those of the first policy the ticket
+    matches, or none when that cannot be decided (an unusable policy might match)."""
+    chosen: str | None = None
+    for target in targets:
+        if target.policy is None:
+            if target.matches(metric, priority):
+                return target
+            continue
+        if chosen is None:
+            conditions = target.conditions or Conditions()
+            matched = conditions.match({**ticket, "priority": priority})
+            if matched is None:
+                return None
+            if not matched:
+                continue
+            chosen = target.policy
+        if target.policy != chosen:
+            return None  # the applying policy has no target for this metric and priority
+        if target.matches(metric, priority):
+            return target
+    return None
 
 
 def fingerprint(targets: Sequence[Target]) -> str:
@@ -108,20 +155,25 @@ class _Activation:
 
 def instances(facts: TicketFacts, events: list[EventRow], *, source: str, channel: str,
               priority: str | None, targets: Sequence[Target], schedule: BusinessClock | None,
-              rules: Rules) -> list[Instance]:
+              rules: Rules, ticket: Mapping[str, object] | None = None) -> list[Instance]:
     """Every SLA instance of one ticket. Business targets apply only under a schedule (the
-    report says when they were left out for want of one: never counted in calendar time)."""
+    report says when they were left out for want of one: never counted in calendar time).
+    `ticket`: the fields policy conditions read (`kpi.sla_policy.FIELDS`); when the source
+    has policy targets, `[[sla]]` entries do not apply to it."""
     usable = [t for t in targets if t.source in (None, source) and t.channel in (None, channel)
-              and (schedule is not None or not t.business)]
+              and (schedule is not None or not t.business or t.policy is not None)]
+    if any(t.policy is not None for t in usable):
+        usable = [t for t in usable if t.policy is not None]
     if not usable or facts.clock_start is None:
         return []
+    fields = {"channel": channel, **(ticket or {})}
     events = ordered(events)
     timeline, solves = _statuses(facts, events)
     history = _Priorities(events, priority)
     found: list[Instance] = []
     for activation in _activations(facts, events, timeline, solves, rules):
         found.extend(_measure(activation, usable, history, timeline, schedule,
-                              sum(1 for i in found if i.metric == activation.metric)))
+                              sum(1 for i in found if i.metric == activation.metric), fields))
     return found
 
 
@@ -221,11 +273,12 @@ class _Priorities:
 
 def _measure(activation: _Activation, targets: list[Target], history: _Priorities,
              timeline: list[tuple[datetime, str]], schedule: BusinessClock | None,
-             seq: int) -> list[Instance]:
+             seq: int, ticket: Mapping[str, object]) -> list[Instance]:
     """The instances of one activation: one per stretch in which the priority in force had
     the same target; a stretch ended by a priority change was replaced at that moment."""
     def target_for(priority: str | None) -> Target | None:
-        return next((t for t in targets if t.matches(activation.metric, priority)), None)
+        found = choose(targets, activation.metric, priority, ticket)
+        return None if found is None or (found.business and schedule is None) else found
 
     stretches: list[tuple[Target, datetime, str | None, datetime | None]] = []
     applied, priority = activation.applies, history.at(activation.applies)

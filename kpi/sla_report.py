@@ -1,7 +1,8 @@
 """SLA figures for a report, from `sla_instances` (kpi-catalog §5.6). "Now" is a parameter:
 an instance still pending whose breach moment has passed counts as breached, and at-risk
 instances are the pending ones due within a window from now. No targets configured is said
-as such ("no SLA targets configured"), never shown as 0%.
+as such ("no SLA targets configured"), never shown as 0%, and so are vendor policies that
+deskpulse cannot apply (`kpi.sla_targets.policy_notes`).
 
 Outcomes fall on `outcome_day`: the fulfilment day for achieved instances, the breach day
 for breached ones (and for pending ones once their breach moment has passed).
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kpi.sla import METRICS, load_targets
+from kpi.sla_targets import policy_notes
 from store import Store
 
 NO_TARGETS = "no SLA targets configured"
@@ -37,11 +39,13 @@ def status(store: Store) -> tuple[list[str], str | None]:
         return [], NO_TARGETS
     no_schedule = ":no-schedule" in (meta.get("definitions") or "")
     left_out = [t for t in targets if t.business and no_schedule]
-    metrics = sorted({t.metric for t in targets if t not in left_out}, key=METRICS.index)
+    metrics = sorted({t.metric for t in targets if t not in left_out and t.priorities != ()},
+                     key=METRICS.index)
+    notes = policy_notes(store)
     if left_out:
-        return metrics, (f"{len(left_out)} business-hours SLA target(s) left out: no schedule "
-                         "is configured or synced ([[schedule]] in deskpulse.toml)")
-    return metrics, None
+        notes.insert(0, f"{len(left_out)} business-hours SLA target(s) left out: no schedule "
+                        "is configured or synced ([[schedule]] in deskpulse.toml)")
+    return metrics, "; ".join(notes) or None
 
 
 def figures(store: Store, *, source: str | None, since: date | None, until: date | None,

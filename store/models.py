@@ -174,6 +174,67 @@ class BusinessSchedule(Record):
     seen_at: UtcDatetime | None = None  # when a sync read it: a change starts a new version
 
 
+class SlaCondition(Record):
+    """One condition of a vendor SLA policy, in deskpulse's terms: `field` is a `tickets`
+    column (priority, group_id, channel, type, tags, organization_id, requester_id,
+    assignee_id) or `vendor:field` for one deskpulse cannot evaluate; `values` as text."""
+
+    field: str
+    op: str  # is | is_not | includes | not_includes | less_than | greater_than | …
+    values: list[str] = []
+
+
+class SlaConditions(Record):
+    """`all` must all hold; `any`, when not empty, needs one (Zendesk's filter)."""
+
+    all: list[SlaCondition] = []
+    any: list[SlaCondition] = []
+
+
+class SlaPolicyTarget(Record):
+    """One target of a policy: `metric` a deskpulse SLA metric (kpi.sla.METRICS) or the
+    vendor's own name (`vendor:name`) when deskpulse has no such metric."""
+
+    metric: str
+    priority: Priority
+    seconds: int
+    business: bool = False
+
+
+class SlaPolicy(Record):
+    """A vendor SLA policy. `position` orders them: a ticket gets the first one it matches."""
+
+    id: Id
+    title: str | None = None
+    position: int
+    active: bool = True
+    conditions: SlaConditions = SlaConditions()
+    targets: list[SlaPolicyTarget] = []
+    updated_at: UtcDatetime | None = None
+
+
+class SlaPolicies(Record):
+    """Every SLA policy of an account as read now: replaces what the store held for the
+    source (a policy deleted at the vendor goes; an empty list leaves none)."""
+
+    policies: list[SlaPolicy] = []
+
+
+class SlaDeadline(Record):
+    """A vendor's own due moment for one SLA metric of a ticket (Freshdesk `fr_due_by`…)."""
+
+    metric: str
+    due_at: UtcDatetime
+    escalated: bool | None = None
+
+
+class SlaDeadlines(Record):
+    """A ticket's vendor due moments as read now: replaces the ticket's stored ones."""
+
+    ticket_id: Id
+    deadlines: list[SlaDeadline] = []
+
+
 class Rejected(Record):
     """A vendor object that failed validation: kept as a dead letter, never silently dropped."""
 
@@ -183,4 +244,4 @@ class Rejected(Record):
 
 
 NormalizedRecord = (Ticket | Event | Person | Group | Rating | VendorMetrics | TimeEntry
-                    | BusinessSchedule | Rejected)
+                    | BusinessSchedule | SlaPolicies | SlaDeadlines | Rejected)

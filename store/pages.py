@@ -20,6 +20,8 @@ from store.models import (
     Person,
     Rating,
     Rejected,
+    SlaDeadlines,
+    SlaPolicies,
     Ticket,
     TimeEntry,
     VendorMetrics,
@@ -80,9 +82,35 @@ def write_records(conn: sqlite3.Connection, source: str, stream: str,
     if schedules := grouped.get(BusinessSchedule):
         upsert(conn, source, BusinessSchedule, schedules)
         record_versions(conn, source, schedules)
+    for policies in grouped.get(SlaPolicies, []):
+        replace_sla_policies(conn, source, policies)
+    if deadlines := grouped.get(SlaDeadlines):
+        replace_deadlines(conn, source, deadlines)
     for rejected in grouped.get(Rejected, []):
         add_dead_letter(conn, source, stream, rejected)
     return changed
+
+
+def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolicies) -> None:
+    """The source's policies become exactly `found` (deleted ones go). No ticket is marked
+    dirty: the KPI side sees the change in its definitions fingerprint and rebuilds."""
+    for table in ("sla_policies", "sla_policy_targets"):
+        conn.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
+    conn.executemany("INSERT INTO sla_policies VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [rows.sla_policy_row(source, p) for p in found.policies])
+    conn.executemany("INSERT OR REPLACE INTO sla_policy_targets VALUES (?, ?, ?, ?, ?, ?)",
+                     [row for p in found.policies for row in rows.sla_target_rows(source, p)])
+
+
+def replace_deadlines(conn: sqlite3.Connection, source: str,
+                      found: list[SlaDeadlines]) -> None:
+    """Each ticket's vendor due moments become exactly those read now."""
+    conn.executemany("DELETE FROM vendor_sla WHERE source = ? AND ticket_id = ?",
+                     [(source, d.ticket_id) for d in found])
+    conn.executemany("INSERT OR REPLACE INTO vendor_sla VALUES (?, ?, ?, ?, ?)",
+                     [(source, d.ticket_id, item.metric, iso(item.due_at),
+                       None if item.escalated is None else int(item.escalated))
+                      for d in found for item in d.deadlines])
 
 
 def upsert(conn: sqlite3.Connection, source: str, kind: type, records: list[Any]) -> None:

@@ -18,6 +18,7 @@ from store.models import (
     Group,
     Person,
     Rating,
+    SlaPolicy,
     Ticket,
     TimeEntry,
     VendorMetrics,
@@ -50,6 +51,15 @@ def to_json(value: Any) -> str:
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
+
+
+def sla_policy_row(source: str, p: SlaPolicy) -> Row:
+    return (source, p.id, p.title, p.position, int(p.active),
+            to_json(p.conditions.model_dump()), iso(p.updated_at))
+
+
+def sla_target_rows(source: str, p: SlaPolicy) -> list[Row]:
+    return [(source, p.id, t.metric, t.priority, t.seconds, int(t.business)) for t in p.targets]
 
 
 def ticket_row(source: str, t: Ticket) -> Row:

@@ -198,12 +198,44 @@ ESCALATION_FACT = """
 ALTER TABLE ticket_facts ADD COLUMN priority_raised INTEGER NOT NULL DEFAULT 0;
 """
 
+# The vendor's own SLA policies (whole set per source, replaced at each sync), their targets
+# per metric × priority, and the vendor's per-ticket due moments (Freshdesk fr_due_by, …).
+VENDOR_SLA = """
+CREATE TABLE sla_policies (
+    source TEXT NOT NULL,
+    id TEXT NOT NULL,
+    title TEXT,
+    position INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    conditions TEXT NOT NULL DEFAULT '{}',
+    updated_at TEXT,
+    PRIMARY KEY (source, id)
+);
+CREATE TABLE sla_policy_targets (
+    source TEXT NOT NULL,
+    policy_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    target_s INTEGER NOT NULL,
+    business INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (source, policy_id, metric, priority)
+);
+CREATE TABLE vendor_sla (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    escalated INTEGER,
+    PRIMARY KEY (source, ticket_id, metric)
+);
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
-                         ESCALATION_FACT]
+                         ESCALATION_FACT, VENDOR_SLA]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -24,8 +24,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
+    # SLA targets from the config, which has none: the report must say so
     s = backfilled_store(tmp_path_factory.mktemp("html") / "h.db", tickets=900, seed=31,
-                         now=NOW, days=70)
+                         now=NOW, days=70, sla_targets="config")
     agent = s.conn.execute("SELECT assignee_id FROM tickets WHERE assignee_id IS NOT NULL "
                            "LIMIT 1").fetchone()[0]
     s.commit_page("demo", "users", [Person(id=agent, role="agent",

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import kpi
 from kpi.rollup import Deltas
+from kpi.sla_policy import Condition, Conditions
 from store import Event, Person, Rating, Store, Ticket
 
 # the module (the package's `kpi.refresh` is the function)
@@ -26,6 +27,36 @@ TARGETS = (kpi.Target("first_reply", 3600, priorities=("high",)),
            kpi.Target("agent_work", 4 * 3600, business=True),
            kpi.Target("periodic_update", 24 * 3600, channel="email"),
            kpi.Target("pausable_update", 6 * 3600))
+# vendor SLA policies: first match by position on group, type, tags and the priority in
+# force; a policy without a target for a priority; one deskpulse cannot evaluate (variant)
+_WHEN = {"vip g2": Conditions(all=(Condition("group_id", "is", ("g2",)),
+                                   Condition("tags", "includes", ("vip",)))),
+         "incident or high": Conditions(any=(Condition("type", "is", ("incident",)),
+                                             Condition("priority", "greater_than", ("low",)))),
+         "brand": Conditions(all=(Condition("zendesk:brand_id", "is", ("7",)),
+                                  Condition("group_id", "is", ("g1",)))),
+         "rest": Conditions()}
+_POLICY_TARGETS = [(position, name, metric, seconds, priority, business)
+                   for position, name, metric, seconds, priority, business in (
+                       (1, "vip g2", "first_reply", 1800, "high", False),
+                       (1, "vip g2", "requester_wait", 7200, "low", False),
+                       (2, "incident or high", "first_reply", 3600, "low", False),
+                       (2, "incident or high", "first_reply", 5400, "high", False),
+                       (2, "incident or high", "next_reply", 3600, "high", True),
+                       (3, "brand", "first_reply", 60, "low", False),
+                       (4, "rest", "agent_work", 4 * 3600, "low", True),
+                       (4, "rest", "periodic_update", 8 * 3600, "high", False))]
+
+
+def _policy_targets(*, unusable: bool) -> tuple[kpi.Target, ...]:
+    return tuple(kpi.Target(metric, seconds, business, (priority,), source="acme",
+                            policy=name, title=name, position=position,
+                            conditions=_WHEN[name])
+                 for position, name, metric, seconds, priority, business in _POLICY_TARGETS
+                 if unusable or name != "brand")
+
+
+POLICY_TARGETS = (_policy_targets(unusable=False), _policy_targets(unusable=True))
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # business time with a history (the hours change mid-month) and a group on its own schedule
 CALENDARS = kpi.Calendars.from_config([
@@ -74,7 +105,8 @@ def histories(draw):
                               updated_at=moment, deleted=deleted, assignee_id="a1",
                               priority=draw(st.sampled_from([None, "low", "high"])),
                               group_id=draw(st.sampled_from([None, "g1", "g2"])),
-                              type=draw(st.sampled_from([None, "question", "incident"]))))
+                              type=draw(st.sampled_from([None, "question", "incident"])),
+                              tags=draw(st.sampled_from([[], ["vip"], ["vip", "bug"]]))))
         records.extend(events)
         if draw(st.booleans()):
             records.append(Rating(id=f"{tid}-r", ticket_id=tid, at=moment, scale="good_bad",
@@ -97,16 +129,17 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
     # tickets refreshed in chunks of any size, rollups written out after any number of buckets
     defaults = (refresh_module.CHUNK, Deltas.MAX_BUCKETS)
+    targets = data.draw(st.sampled_from([TARGETS, *POLICY_TARGETS]))
     refresh_module.CHUNK = data.draw(st.sampled_from([defaults[0], 1, 2]))
     Deltas.MAX_BUCKETS = data.draw(st.sampled_from([defaults[1], 1, 7]))
     try:
         for number, page in enumerate(pages):
             store.commit_page("acme", f"s{number % 3}", page, {"n": number})
-            kpi.refresh(store, schedule=CALENDARS, targets=TARGETS)
+            kpi.refresh(store, schedule=CALENDARS, targets=targets)
     finally:
         refresh_module.CHUNK, Deltas.MAX_BUCKETS = defaults
     incremental = {table: rows(store, table) for table in TABLES}
-    kpi.rebuild(store, schedule=CALENDARS, targets=TARGETS)
+    kpi.rebuild(store, schedule=CALENDARS, targets=targets)
     for table in TABLES:
         assert rows(store, table) == incremental[table], table
     for row in store.conn.execute(

@@ -124,8 +124,9 @@ def test_sla_targets_flow_from_the_config_to_kpi_and_the_at_risk_list(tmp_path, 
     table = deskpulse("sla", "--config", str(config))
     assert "SLAs overdue or due within 3h00m" in table.stdout
 
-    # targets removed from the config: the next run drops every instance by itself
-    config.write_text(config.read_text().split("[kpi]")[0])
+    # targets removed from the config, and the vendor's policies not wanted either: the next
+    # run drops every instance by itself
+    config.write_text(config.read_text().split("[kpi]")[0] + '[kpi]\nsla_targets = "config"\n')
     assert deskpulse("sync", "--config", str(config)).returncode == 0
     assert db.execute("SELECT COUNT(*) FROM sla_instances").fetchone()[0] == 0
     bare = deskpulse("kpi", "--config", str(config))
@@ -141,3 +142,39 @@ def test_a_bad_target_is_refused_with_a_message_that_says_what_to_write(tmp_path
     result = deskpulse("sync", "--config", str(config))
     assert result.returncode == 2
     assert "target 240 has no unit" in result.stderr and "240m" in result.stderr
+
+
+def test_without_sla_entries_the_vendors_own_policies_are_the_targets(tmp_path, simulator):
+    """The simulated Zendesk serves three policies (VIP tag, incidents, everyone else; see
+    deskpulse/simulator/sla.py): each ticket's first-reply and requester-wait targets are
+    those of the first policy it matches, at the priority in force."""
+    from deskpulse.simulator.sla import policies
+
+    config = write_config(tmp_path, simulator)
+    done = deskpulse("backfill", "sim", "--since", "2000-01-01", "--config", str(config))
+    assert done.returncode == 0, done.stderr + done.stdout
+    db = sqlite3.connect(tmp_path / "desk.db")
+    assert db.execute("SELECT COUNT(*) FROM sla_policies").fetchone()[0] == 3
+    checked = 0
+    for tags, kind, metric, priority, target in db.execute(
+            "SELECT t.tags, t.type, s.metric, s.priority, s.target_s FROM sla_instances s "
+            "JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id"):
+        policy = next(p for p in policies("zendesk") if (p.tag is None or p.tag in
+                      json.loads(tags)) and (p.type is None or p.type == kind))
+        minutes = (policy.first_reply if metric == "first_reply" else policy.resolution)
+        assert target == minutes[priority] * 60, (tags, kind, metric, priority)
+        checked += 1
+    assert checked > 100
+    [row] = json.loads(deskpulse("kpi", "--format", "json", "--config", str(config)).stdout)
+    assert row["sla_first_reply_n"] > 0 and row["sla_requester_wait_n"] > 0
+    assert row["sla_next_reply_n"] is None and row["sla_note"] is None
+    listed = deskpulse("sla", "--format", "json", "--within", "30d", "--config", str(config))
+    assert listed.returncode == 0 and not listed.stderr, listed.stderr
+    assert {r["metric"] for r in json.loads(listed.stdout)} <= {"first_reply", "requester_wait"}
+    # an [[sla]] entry in the config wins over the vendor's policies
+    config.write_text(config.read_text() + '[[sla]]\nmetric = "next_reply"\ntarget = "1h"\n')
+    stale = deskpulse("kpi", "--config", str(config))
+    assert "differ from those the stored SLA figures" in stale.stderr
+    assert deskpulse("sync", "--config", str(config)).returncode == 0
+    assert {m for (m,) in db.execute("SELECT DISTINCT metric FROM sla_instances")} == {
+        "next_reply"}

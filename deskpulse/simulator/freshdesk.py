@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 
 from deskpulse.simulator import freshdesk_render as render
+from deskpulse.simulator import sla
 from deskpulse.simulator.model import Desk
 from deskpulse.simulator.ratewindow import RateWindow
 
@@ -66,6 +67,8 @@ class FreshdeskAPI:
             "/api/v2/surveys/satisfaction_ratings": self._ratings,
             "/api/v2/time_entries": self._time_entries,
             "/api/v2/business_hours": lambda q: render.BUSINESS_HOURS,
+            "/api/v2/sla_policies": lambda q: [render.sla_policy_json(p)
+                                               for p in sla.policies("freshdesk")],
         }
         self._paged = {"/api/v2/agents", "/api/v2/contacts", "/api/v2/groups",
                        "/api/v2/surveys/satisfaction_ratings", "/api/v2/time_entries"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from deskpulse.simulator import sla
 from deskpulse.simulator.model import Action, Desk, Person, SimTicket
 
 STATUS = {"new": 2, "open": 2, "pending": 3, "hold": 7, "solved": 4, "closed": 5}
@@ -55,12 +56,40 @@ def ticket_json(desk: Desk, ticket: SimTicket, *, with_stats: bool) -> dict[str,
         "created_at": iso(ticket.created_at), "updated_at": iso(ticket.updated_at(now)),
         "associated_tickets_count": None, "tags": ticket.tags, "nr_due_by": None,
         "nr_escalated": False,
-    }
+    } | _due(desk, ticket)
     if flagged == "deleted":
         body["deleted"] = True
     if with_stats:
         body["stats"] = stats(desk, ticket)
     return body
+
+
+def _due(desk: Desk, ticket: SimTicket) -> dict[str, Any]:
+    """The ticket's SLA due moments and whether each was missed (escalated) by now."""
+    due = sla.due_moments(desk, ticket)
+    replies = [] if outbound(desk, ticket) else agent_replies(desk, ticket)
+    moves = _status_moves(desk, ticket)
+    resolved = next((at for at, old, new in moves if new in (4, 5) and old not in (4, 5)),
+                    None)
+    first = replies[0].at if replies else None
+    return {"fr_due_by": iso(due["fr_due_by"]), "due_by": iso(due["due_by"]),
+            "fr_escalated": (first or desk.now) > due["fr_due_by"],
+            "is_escalated": (resolved or desk.now) > due["due_by"]}
+
+
+def sla_policy_json(policy: sla.SimPolicy) -> dict[str, Any]:
+    """A policy as `GET /api/v2/sla_policies` lists it; "Everyone else" is the default."""
+    default = policy.type is None and policy.tag is None
+    targets = {f"priority_{code}": {
+        "respond_within": policy.first_reply[name] * sla.MINUTE,
+        "resolve_within": policy.resolution[name] * sla.MINUTE,
+        "business_hours": False, "escalation_enabled": True} for name, code in PRIORITY.items()}
+    return {"id": 47000 + policy.id, "name": policy.title, "description": "",
+            "active": True, "is_default": default, "position": 1 if default else policy.position,
+            "sla_target": targets,
+            "applicable_to": {} if default else {"ticket_types": [str(policy.type).title()]},
+            "escalation": {}, "created_at": "2020-01-01T00:00:00Z",
+            "updated_at": "2020-01-01T00:00:00Z"}
 
 
 def _comments(desk: Desk, ticket: SimTicket) -> list[Action]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from deskpulse.simulator import sla
 from deskpulse.simulator import zendesk_render as render
 from deskpulse.simulator.model import Desk
 from deskpulse.simulator.ratewindow import RateWindow
@@ -64,6 +65,11 @@ class ZendeskAPI:
             "/api/v2/business_hours/schedules": lambda q, base: render.SCHEDULE,
             "/api/v2/business_hours/schedules/1/holidays": lambda q, base: render.HOLIDAYS,
             "/api/v2/tickets/count.json": self._count_tickets,
+            "/api/v2/slas/policies": lambda q, base: {
+                "sla_policies": [render.sla_policy_json(p, base)
+                                 for p in sla.policies("zendesk")],
+                "next_page": None, "previous_page": None,
+                "count": len(sla.policies("zendesk"))},
         }
 
     def handler(self, request: httpx.Request) -> httpx.Response:

@@ -6,7 +6,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from deskpulse.simulator import metrics
+from deskpulse.simulator import metrics, sla
 from deskpulse.simulator.metrics import ticket_metric
 from deskpulse.simulator.model import SYSTEM, Action, Desk, Person, SimTicket
 
@@ -142,3 +142,26 @@ SCHEDULE = {
                       for day in range(1, 6)],
     }]
 }
+
+
+TICKET_TYPE_ID = {"question": 1, "incident": 2, "problem": 3, "task": 4}
+
+
+def sla_policy_json(policy: sla.SimPolicy, base: str) -> dict[str, Any]:
+    """A policy as `GET /api/v2/slas/policies` lists it (targets in minutes)."""
+    conditions = []
+    if policy.tag is not None:
+        conditions.append({"field": "current_tags", "operator": "includes",
+                           "value": policy.tag})
+    if policy.type is not None:
+        conditions.append({"field": "ticket_type_id", "operator": "is",
+                           "value": TICKET_TYPE_ID[policy.type]})
+    metrics_ = [{"priority": priority, "metric": name, "target": minutes,
+                 "business_hours": False}
+                for name, targets in (("first_reply_time", policy.first_reply),
+                                      ("requester_wait_time", policy.resolution))
+                for priority, minutes in targets.items()]
+    return {"url": f"{base}/api/v2/slas/policies/{policy.id}.json", "id": policy.id,
+            "title": policy.title, "description": "", "position": policy.position,
+            "filter": {"all": conditions, "any": []}, "policy_metrics": metrics_,
+            "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}
