@@ -21,15 +21,14 @@ ticket list has its own, smaller per-minute cap on some plans (`ticket_list_requ
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from connectors.errors import PageInvalid, SkippableError, SourceError
+from connectors.errors import PageInvalid, SkippableError
 from connectors.freshdesk_mapping import (
     agent_records,
     business_hours_records,
@@ -43,8 +42,9 @@ from connectors.freshdesk_mapping import (
 )
 from connectors.freshdesk_oracle import ORACLE
 from connectors.freshdesk_sla_mapping import deadline_records, sla_policy_set
+from connectors.freshdesk_windows import PAGE_SIZE, TicketList, iso, parse, ticket_windows
 from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
-from connectors.paging import LoopGuard, bounded
+from connectors.paging import bounded, whole_or_kept
 from connectors.source import Connector, Page, Stored
 from connectors.validate import validated
 from store.models import (
@@ -52,14 +52,10 @@ from store.models import (
     NormalizedRecord,
     Rating,
     Rejected,
-    Ticket,
     TicketStatus,
     TimeEntry,
 )
 
-log = logging.getLogger(__name__)
-PAGE_SIZE = 100
-MAX_PAGE = 300  # Freshdesk: "You cannot access tickets beyond the 300th page"
 TIME_ENTRY_OVERLAP = timedelta(days=1)
 CONTACT_OVERLAP = timedelta(minutes=5)
 
@@ -84,22 +80,6 @@ class FreshdeskSettings(BaseModel):
 
     def url(self) -> str:
         return (self.base_url or f"https://{self.domain}.freshdesk.com").rstrip("/")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _updated(raw: Any) -> str | None:
-    """A listed ticket's updated_at in the window's form (any offset → Z), if readable."""
-    try:
-        return _iso(_parse(str(raw["updated_at"])))
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def _has_next(response: httpx.Response) -> bool:
@@ -159,41 +139,12 @@ class FreshdeskSource(HttpSource):
 
     def ticket_windows(self, stream: str, cursor: dict[str, Any], since: datetime,
                        extra: dict[str, Any], with_conversations: bool) -> Iterator[Page]:
-        """Tickets in updated_at order, one request per page, each restarting the window at
-        the newest updated_at seen; `skip` holds the ids already read at that second."""
-        window = cursor.get("since") or _iso(since)
-        skip, page = set(cursor.get("skip", [])), int(cursor.get("page", 1))
-        guard = LoopGuard(self.name, stream)
-        while True:
-            guard.visit((window, page, len(skip)))
-            if page > MAX_PAGE:
-                msg = (f"freshdesk source '{self.name}' stream {stream}: more than "
-                       f"{MAX_PAGE * PAGE_SIZE} tickets share updated_at {window}; Freshdesk "
-                       "refuses page 301, so they cannot all be listed")
-                raise PageInvalid(msg)
-            before = self.requests
-            params = {**extra, "updated_since": window, "order_by": "updated_at",
-                      "order_type": "asc", "per_page": PAGE_SIZE, "page": page}
-            rows, more = self._list("/api/v2/tickets", params, cap="ticket_list")
-            stamps = [(_updated(raw), str(raw.get("id")) if isinstance(raw, dict) else "")
-                      for raw in rows]
-            fresh = [raw for raw, (at, tid) in zip(rows, stamps, strict=True)
-                     if not (at == window and tid in skip)]
-            records = [r for raw in fresh for r in validated(self._ticket, raw)]
-            if with_conversations:
-                records += self._conversations_of(
-                    [r for r in records if isinstance(r, Ticket) and not r.deleted])
-            newest = max((at for at, _tid in stamps if at is not None), default=window)
-            if newest != window:
-                window, skip, page = newest, set(), 1
-            elif more:
-                page += 1  # a whole page at one second: read on within the window
-            skip |= {tid for at, tid in stamps if at == window}
-            done = not more
-            state = {"since": window, "skip": sorted(skip), "page": 1 if done else page}
-            yield Page(records, state, self.requests - before, done=done)
-            if done:
-                return
+        """The ticket list's window pass (connectors.freshdesk_windows)."""
+        return ticket_windows(
+            TicketList(self.name, stream, lambda params: self._list(
+                "/api/v2/tickets", {**extra, **params}, cap="ticket_list"),
+                lambda raw: validated(self._ticket, raw), lambda: self.requests,
+                self._conversations_of if with_conversations else None), cursor, since)
 
     def _ticket(self, raw: dict[str, Any]) -> list[NormalizedRecord]:
         records = ticket_records(raw, self.settings.status_map)
@@ -238,23 +189,15 @@ def read_business_hours(source: FreshdeskSource, cursor: dict[str, Any], since: 
 
 def read_sla_policies(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
                       ) -> Iterator[Page]:
-    """Every SLA policy, whole (one request: an account has a handful). Without access to
-    them (403: not an admin; 404: not on the plan) the stored set is kept and the sync goes
-    on: SLA targets then come from the config alone."""
-    before = source.requests
-    try:
+    """Every SLA policy, whole (one request: an account has a handful); kept as stored when
+    the token may not read them (SLA targets then come from the config alone)."""
+    def fetch() -> list[NormalizedRecord]:
         rows, _more = source._list("/api/v2/sla_policies", {"per_page": PAGE_SIZE})
-    except SourceError as exc:
-        if exc.status not in (403, 404):
-            raise
-        log.warning("%s: SLA policies not readable, vendor SLA targets unchanged", exc)
-        yield Page([], None, source.requests - before, done=True)
-        return
-    dicts = [raw for raw in rows if isinstance(raw, dict)]
-    records = validated(lambda _raw: [sla_policy_set(dicts)], {"sla_policies": rows}) \
-        if len(dicts) == len(rows) else [Rejected(error="an SLA policy is not an object",
-                                                  payload=rows)]
-    yield Page(records, None, source.requests - before, done=True)
+        dicts = [raw for raw in rows if isinstance(raw, dict)]
+        if len(dicts) != len(rows):
+            return [Rejected(error="an SLA policy is not an object", payload=rows)]
+        return validated(lambda _raw: [sla_policy_set(dicts)], {"sla_policies": rows})
+    return whole_or_kept("SLA policies", fetch, lambda: source.requests)
 
 
 def read_contacts(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
@@ -263,7 +206,7 @@ def read_contacts(source: FreshdeskSource, cursor: dict[str, Any], since: dateti
     older than `since`), then those changed since the previous sync *started* (the list has
     no documented order, so only a drained pass may move the bookmark)."""
     changed_since = cursor.get("updated_since")
-    started = cursor.get("started") or _iso(source.http.clock() - CONTACT_OVERLAP)
+    started = cursor.get("started") or iso(source.http.clock() - CONTACT_OVERLAP)
     params = {"_updated_since": changed_since} if changed_since else {}
     state = {"started": started, "page": cursor.get("page", 1)}
     if changed_since:
@@ -292,14 +235,14 @@ def read_ratings(source: FreshdeskSource, cursor: dict[str, Any], since: datetim
     surveys, _more = source._list("/api/v2/surveys", {})
     scales = {str(s.get("id")): survey_scale(s) for s in surveys if isinstance(s, dict)}
     spent = source.requests - before
-    created_since = cursor.get("created_since") or _iso(since)
-    newest = _parse(created_since)
+    created_since = cursor.get("created_since") or iso(since)
+    newest = parse(created_since)
     state = {"created_since": created_since, "page": cursor.get("page", 1)}
     for page in source.numbered("/api/v2/surveys/satisfaction_ratings",
                                        {"created_since": created_since}, state,
                                        lambda raw: rating_records(raw, scales)):
         newest = max([newest] + [r.at for r in page.records if isinstance(r, Rating)])
-        yield Page(page.records, page.cursor or {"created_since": _iso(newest)},
+        yield Page(page.records, page.cursor or {"created_since": iso(newest)},
                    page.requests + spent, done=page.done)
         spent = 0
 
@@ -307,14 +250,14 @@ def read_ratings(source: FreshdeskSource, cursor: dict[str, Any], since: datetim
 def read_time_entries(source: FreshdeskSource, cursor: dict[str, Any], since: datetime
                       ) -> Iterator[Page]:
     """Entries executed after the newest seen, less a day: a running timer changes later."""
-    after = cursor.get("executed_after") or _iso(since)
-    newest = _parse(after)
+    after = cursor.get("executed_after") or iso(since)
+    newest = parse(after)
     state = {"executed_after": after, "page": cursor.get("page", 1)}
     for page in source.numbered("/api/v2/time_entries", {"executed_after": after},
                                        state, time_entry_records):
         newest = max([newest] + [r.at for r in page.records if isinstance(r, TimeEntry)])
         yield Page(page.records,
-                   page.cursor or {"executed_after": _iso(newest - TIME_ENTRY_OVERLAP)},
+                   page.cursor or {"executed_after": iso(newest - TIME_ENTRY_OVERLAP)},
                    page.requests, done=page.done)
 
 

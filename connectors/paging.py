@@ -4,11 +4,15 @@ otherwise loop forever, re-reading the same page)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+import logging
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from connectors.errors import PageInvalid
+from connectors.errors import PageInvalid, SourceError
 from connectors.source import Page
+from store.models import NormalizedRecord
+
+log = logging.getLogger(__name__)
 
 
 class LoopGuard:
@@ -53,3 +57,19 @@ def position(page: Page) -> int:
     stamps = [int(r.updated_at.timestamp()) for r in page.records if hasattr(r, "updated_at")]
     stamps += [int(r.at.timestamp()) for r in page.records if hasattr(r, "at")]
     return max(stamps, default=0)
+
+
+def whole_or_kept(what: str, fetch: Callable[[], list[NormalizedRecord]],
+                  spent: Callable[[], int]) -> Iterator[Page]:
+    """One page holding a whole admin-only list (`fetch`), or an empty one when the token
+    may not read it (403: no admin) or the plan lacks it (404): the stored rows then stay as
+    they were and the sync goes on. Any other error still fails the stream."""
+    before = spent()
+    try:
+        records = fetch()
+    except SourceError as exc:
+        if exc.status not in (403, 404):
+            raise
+        log.warning("%s: %s not readable, the stored ones are kept", exc, what)
+        records = []
+    yield Page(records, None, spent() - before, done=True)

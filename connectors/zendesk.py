@@ -23,7 +23,6 @@ No request is ever made per ticket.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -31,10 +30,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from connectors.errors import SourceError
 from connectors.http import Http, HttpSource, opener
-from connectors.paging import LoopGuard, bounded, require
-from connectors.source import Connector, OracleMetric, Page, Stored
+from connectors.paging import LoopGuard, bounded, require, whole_or_kept
+from connectors.source import Connector, Page, Stored
 from connectors.validate import validated
 from connectors.zendesk_mapping import (
     audit_records,
@@ -44,10 +42,10 @@ from connectors.zendesk_mapping import (
     schedule_records,
     ticket_records,
 )
+from connectors.zendesk_oracle import ORACLE
 from connectors.zendesk_sla_mapping import sla_policy_set
 from store.models import BusinessSchedule, NormalizedRecord
 
-log = logging.getLogger(__name__)
 EXPORT_PAGE_SIZE = 1000
 LIST_PAGE_SIZE = 100
 
@@ -233,24 +231,15 @@ def read_business_hours(source: ZendeskSource, cursor: dict[str, Any], start: in
 
 def read_sla_policies(source: ZendeskSource, cursor: dict[str, Any], start: int
                       ) -> Iterator[Page]:
-    """Every SLA policy, whole, in one request (the list is not paginated). Without access
-    (403: the token's user is no admin; 404: not on the plan) the stored set is kept and the
-    sync goes on: SLA targets then come from the config alone."""
-    path = "/api/v2/slas/policies"
-    before = source.requests
-    try:
-        body = source._get(path, {})
-    except SourceError as exc:
-        if exc.status not in (403, 404):
-            raise
-        log.warning("%s: SLA policies not readable, vendor SLA targets unchanged", exc)
-        yield Page([], None, source.requests - before, done=True)
-        return
-    rows = require(body, "sla_policies", source=source.name, stream="sla_policies",
-                   endpoint=path)
-    records = validated(lambda raw: [sla_policy_set(raw["sla_policies"])],
-                        {"sla_policies": rows})
-    yield Page(records, None, source.requests - before, done=True)
+    """Every SLA policy, whole, in one request (the list is not paginated); kept as stored
+    when the token may not read them (SLA targets then come from the config alone)."""
+    def fetch() -> list[NormalizedRecord]:
+        path = "/api/v2/slas/policies"
+        rows = require(source._get(path, {}), "sla_policies", source=source.name,
+                       stream="sla_policies", endpoint=path)
+        return validated(lambda raw: [sla_policy_set(raw["sla_policies"])],
+                         {"sla_policies": rows})
+    return whole_or_kept("SLA policies", fetch, lambda: source.requests)
 
 
 def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
@@ -288,40 +277,6 @@ STREAMS: dict[str, Callable[[ZendeskSource, dict[str, Any], int], Iterator[Page]
     "satisfaction_ratings": read_ratings,
 }
 
-
-def _minutes(metric: str, kind: str = "calendar") -> Callable[[dict[str, Any]], float | None]:
-    def read(metrics: dict[str, Any]) -> float | None:
-        value = (metrics.get(metric) or {}).get(kind)
-        return None if value is None else float(value) * 60
-    return read
-
-
-def _count(metric: str) -> Callable[[dict[str, Any]], float | None]:
-    return lambda metrics: metrics.get(metric)
-
-
-# Zendesk's ticket_metrics (metric_sets): durations in whole minutes, so ±60 s.
-ORACLE = tuple(
-    OracleMetric(name, fact, _minutes(name), tolerance=60) for name, fact in (
-        ("reply_time_in_minutes", "frt_cal"),
-        ("first_resolution_time_in_minutes", "first_resolution_cal"),
-        ("full_resolution_time_in_minutes", "full_resolution_cal"),
-        ("agent_wait_time_in_minutes", "agent_wait_cal"),
-        ("requester_wait_time_in_minutes", "requester_wait_cal"),
-        ("on_hold_time_in_minutes", "on_hold_cal"),
-    )
-) + tuple(
-    OracleMetric(name, fact, _minutes(name.removesuffix(" (business)"), "business"),
-                 tolerance=60) for name, fact in (
-        ("reply_time_in_minutes (business)", "frt_bus"),
-        ("first_resolution_time_in_minutes (business)", "first_resolution_bus"),
-        ("full_resolution_time_in_minutes (business)", "full_resolution_bus"),
-        ("agent_wait_time_in_minutes (business)", "agent_wait_bus"),
-        ("requester_wait_time_in_minutes (business)", "requester_wait_bus"),
-        ("on_hold_time_in_minutes (business)", "on_hold_bus"),
-    )
-) + tuple(OracleMetric(name, name, _count(name)) for name in (
-    "reopens", "replies", "assignee_stations", "group_stations"))
 
 CONNECTOR = Connector(
     kind="zendesk",

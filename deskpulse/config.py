@@ -28,7 +28,7 @@ from pydantic import (
 
 from connectors import Connector, load
 from kpi import Calendars
-from kpi.sla import Target
+from kpi.sla_policy import Target
 from store.models import Channel, Priority
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -23,7 +23,7 @@ from deskpulse.cli_common import (
 )
 from deskpulse.config import Config, KpiConfig, parse_interval
 from deskpulse.report import render_csv, render_json
-from kpi.sla import load_targets
+from kpi.sla_policy import load_targets
 from kpi.sla_report import at_risk, status
 from store import Store
 

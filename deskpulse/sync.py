@@ -31,7 +31,7 @@ from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
 from deskpulse.refresh_pace import RefreshPace
 from kpi import Calendars, Schedule
-from kpi.sla import Target
+from kpi.sla_policy import Target
 from store import Store
 
 log = logging.getLogger(__name__)

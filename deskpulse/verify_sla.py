@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from deskpulse.verify import MetricCheck
-from kpi.sla import load_targets
+from kpi.sla_policy import load_targets
 from store import Store
 
 TOLERANCE = 60  # seconds: vendors keep due moments to the minute in their UI

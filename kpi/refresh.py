@@ -25,10 +25,10 @@ from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import Deltas, contributions_of
 from kpi.rules import rules_for
-from kpi.sla import Target, dump_targets
-from kpi.sla import fingerprint as sla_fingerprint
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
+from kpi.sla_policy import Target, dump_targets
+from kpi.sla_policy import fingerprint as sla_fingerprint
 from store import Store
 from store.schema import statements
 

@@ -26,20 +26,16 @@ applies, still measured from the same start.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 from kpi.calendars import BusinessClock
 from kpi.facts import AGENT_CREATED, EventRow, TicketFacts, ordered
 from kpi.rules import Rules
 from kpi.sla_clock import running, used_up_at
-from kpi.sla_policy import Conditions
+from kpi.sla_policy import Target, choose
 
-METRICS = ("first_reply", "next_reply", "requester_wait", "agent_work", "periodic_update",
-           "pausable_update")
 # statuses in which a pausable clock runs (None: never paused)
 COUNTS: dict[str, frozenset[str] | None] = {
     "first_reply": None, "next_reply": None, "periodic_update": None,
@@ -51,84 +47,6 @@ COUNTS: dict[str, frozenset[str] | None] = {
 REACTIVATED = ("requester_wait", "agent_work")
 UPDATES = ("periodic_update", "pausable_update")
 SOLVED = frozenset({"solved", "closed"})
-
-
-@dataclass(frozen=True)
-class Target:
-    """One `[[sla]]` entry: `priorities` None matches any priority (and none). A vendor
-    policy's target also names its `policy` (id), `position` and `conditions`; a policy
-    with no usable target has one that matches no priority (`priorities` empty), so it
-    still takes its place in the first-match order."""
-
-    metric: str
-    seconds: int
-    business: bool = False
-    priorities: tuple[str, ...] | None = None
-    channel: str | None = None
-    source: str | None = None
-    policy: str | None = None
-    title: str | None = None
-    position: int | None = None
-    conditions: Conditions | None = None
-
-    def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            msg = f"unknown SLA metric {self.metric!r} (one of {', '.join(METRICS)})"
-            raise ValueError(msg)
-
-    def matches(self, metric: str, priority: str | None) -> bool:
-        return self.metric == metric and (self.priorities is None or priority in self.priorities)
-
-
-_POLICY_FIELDS = ("policy", "title", "position", "conditions")
-
-
-def dump_targets(targets: Sequence[Target]) -> str:
-    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used. An
-    `[[sla]]` target leaves out the policy fields, so its text (and the fingerprint of files
-    written before vendor policies) stays as it was."""
-    return json.dumps([{k: v for k, v in asdict(t).items()
-                        if k not in _POLICY_FIELDS or t.policy is not None} for t in targets],
-                      sort_keys=True)
-
-
-def load_targets(text: str | None) -> list[Target]:
-    return [Target(**{**t, "priorities": None if t["priorities"] is None
-                      else tuple(t["priorities"]),
-                      "conditions": None if t.get("conditions") is None
-                      else Conditions.load(t["conditions"])})
-            for t in json.loads(text or "[]")]
-
-
-def choose(targets: Sequence[Target], metric: str, priority: str | None,
-           ticket: Mapping[str, object]) -> Target | None:
-    """The target for a metric at a priority: the first `[[sla]]` entry that matches; for
-    policy targets (kept together, in position order), those of the first policy the ticket
-    matches, or none when that cannot be decided (an unusable policy might match)."""
-    chosen: str | None = None
-    for target in targets:
-        if target.policy is None:
-            if target.matches(metric, priority):
-                return target
-            continue
-        if chosen is None:
-            conditions = target.conditions or Conditions()
-            matched = conditions.match({**ticket, "priority": priority})
-            if matched is None:
-                return None
-            if not matched:
-                continue
-            chosen = target.policy
-        if target.policy != chosen:
-            return None  # the applying policy has no target for this metric and priority
-        if target.matches(metric, priority):
-            return target
-    return None
-
-
-def fingerprint(targets: Sequence[Target]) -> str:
-    """Changes whenever the targets would change an instance."""
-    return hashlib.sha256(dump_targets(targets).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Vendor SLA policies as targets: which policy applies to a ticket, and where the targets
-in use come from (the config's `[[sla]]` entries or the synced policies).
+"""What an SLA target is (`Target`: an `[[sla]]` entry or one target of a vendor policy),
+how targets are kept in `kpi_meta`, and which one applies to a ticket (`choose`). Pure: the
+store readers that turn synced policies into targets live in `kpi.sla_targets`.
 
 Zendesk and Freshdesk apply exactly one policy to a ticket: the first, by position, whose
 conditions it matches; its targets for the ticket's priority are the ticket's targets, and a
@@ -13,12 +14,11 @@ applied to every ticket, never silently skipped over).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
-
-from store import Store
 
 # the `tickets` columns a condition can name
 FIELDS = ("priority", "group_id", "channel", "type", "tags", "organization_id",
@@ -27,6 +27,8 @@ PRIORITY_ORDER = ("low", "normal", "high", "urgent")
 ORDERED = {"less_than": lambda a, b: a < b, "greater_than": lambda a, b: a > b,
            "less_than_equal": lambda a, b: a <= b, "greater_than_equal": lambda a, b: a >= b}
 MODES = ("auto", "config", "vendor")
+METRICS = ("first_reply", "next_reply", "requester_wait", "agent_work", "periodic_update",
+           "pausable_update")
 
 
 @dataclass(frozen=True)
@@ -89,28 +91,79 @@ class Conditions:
                            for c in data.get(part) or ()) for part in ("all", "any")))
 
 
-def policies(store: Store, source: str) -> list[dict[str, Any]]:
-    """The source's active synced policies in the order they apply, each with its targets
-    (`metric`, `priority`, `seconds`, `business`)."""
-    found = [{"id": pid, "title": title, "position": position,
-              "conditions": Conditions.load(json.loads(conditions)), "targets": []}
-             for pid, title, position, conditions in store.conn.execute(
-                 "SELECT id, title, position, conditions FROM sla_policies WHERE source = ? "
-                 "AND active = 1 ORDER BY position, id", (source,))]
-    by_id = {p["id"]: p for p in found}
-    for pid, metric, priority, seconds, business in store.conn.execute(
-            "SELECT policy_id, metric, priority, target_s, business FROM sla_policy_targets "
-            "WHERE source = ? ORDER BY policy_id, metric, priority", (source,)):
-        if pid in by_id:
-            by_id[pid]["targets"].append({"metric": metric, "priority": priority,
-                                          "seconds": seconds, "business": bool(business)})
-    return found
+@dataclass(frozen=True)
+class Target:
+    """One `[[sla]]` entry: `priorities` None matches any priority (and none). A vendor
+    policy's target also names its `policy` (id), `position` and `conditions`; a policy
+    with no usable target has one that matches no priority (`priorities` empty), so it
+    still takes its place in the first-match order."""
+
+    metric: str
+    seconds: int
+    business: bool = False
+    priorities: tuple[str, ...] | None = None
+    channel: str | None = None
+    source: str | None = None
+    policy: str | None = None
+    title: str | None = None
+    position: int | None = None
+    conditions: Conditions | None = None
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            msg = f"unknown SLA metric {self.metric!r} (one of {', '.join(METRICS)})"
+            raise ValueError(msg)
+
+    def matches(self, metric: str, priority: str | None) -> bool:
+        return self.metric == metric and (self.priorities is None or priority in self.priorities)
 
 
-def synced_sources(store: Store) -> list[str]:
-    return [row[0] for row in store.conn.execute(
-        "SELECT DISTINCT source FROM sla_policies WHERE active = 1 ORDER BY source")]
+_POLICY_FIELDS = ("policy", "title", "position", "conditions")
 
 
-def describe(policy: Mapping[str, Any]) -> str:
-    return f"SLA policy {policy['title'] or policy['id']!r} (id {policy['id']})"
+def dump_targets(targets: Sequence[Target]) -> str:
+    """Targets as JSON text: kept in `kpi_meta` so reports know what the facts used. An
+    `[[sla]]` target leaves out the policy fields, so its text (and the fingerprint of files
+    written before vendor policies) stays as it was."""
+    return json.dumps([{k: v for k, v in asdict(t).items()
+                        if k not in _POLICY_FIELDS or t.policy is not None} for t in targets],
+                      sort_keys=True)
+
+
+def load_targets(text: str | None) -> list[Target]:
+    return [Target(**{**t, "priorities": None if t["priorities"] is None
+                      else tuple(t["priorities"]),
+                      "conditions": None if t.get("conditions") is None
+                      else Conditions.load(t["conditions"])})
+            for t in json.loads(text or "[]")]
+
+
+def choose(targets: Sequence[Target], metric: str, priority: str | None,
+           ticket: Mapping[str, object]) -> Target | None:
+    """The target for a metric at a priority: the first `[[sla]]` entry that matches; for
+    policy targets (kept together, in position order), those of the first policy the ticket
+    matches, or none when that cannot be decided (an unusable policy might match)."""
+    chosen: str | None = None
+    for target in targets:
+        if target.policy is None:
+            if target.matches(metric, priority):
+                return target
+            continue
+        if chosen is None:
+            conditions = target.conditions or Conditions()
+            matched = conditions.match({**ticket, "priority": priority})
+            if matched is None:
+                return None
+            if not matched:
+                continue
+            chosen = target.policy
+        if target.policy != chosen:
+            return None  # the applying policy has no target for this metric and priority
+        if target.matches(metric, priority):
+            return target
+    return None
+
+
+def fingerprint(targets: Sequence[Target]) -> str:
+    """Changes whenever the targets would change an instance."""
+    return hashlib.sha256(dump_targets(targets).encode()).hexdigest()[:16]

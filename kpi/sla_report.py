@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from kpi.sla import METRICS, load_targets
+from kpi.sla_policy import METRICS, load_targets
 from kpi.sla_targets import policy_notes
 from store import Store
 

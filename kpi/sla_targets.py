@@ -12,15 +12,16 @@ so a policy edited at the vendor rebuilds the facts by itself at the next sync.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from kpi.sla import METRICS, Target, load_targets
-from kpi.sla_policy import MODES, describe, policies, synced_sources
+from kpi.sla_policy import METRICS, MODES, Conditions, Target, load_targets
 from store import Store
 
 
 def vendor_targets(store: Store, source: str) -> list[Target]:
-    """The source's policies as targets, in position order (see `kpi.sla.choose`)."""
+    """The source's policies as targets, in position order (see `kpi.sla_policy.choose`)."""
     found: list[Target] = []
     for policy in policies(store, source):
         common = {"source": source, "policy": policy["id"], "title": policy["title"],
@@ -73,3 +74,30 @@ def policy_notes(store: Store) -> list[str]:
             notes.append(f"{source}: {name} has targets for {', '.join(unsupported)}, which "
                          "deskpulse does not measure: left out")
     return notes
+
+
+def policies(store: Store, source: str) -> list[dict[str, Any]]:
+    """The source's active synced policies in the order they apply, each with its targets
+    (`metric`, `priority`, `seconds`, `business`)."""
+    found = [{"id": pid, "title": title, "position": position,
+              "conditions": Conditions.load(json.loads(conditions)), "targets": []}
+             for pid, title, position, conditions in store.conn.execute(
+                 "SELECT id, title, position, conditions FROM sla_policies WHERE source = ? "
+                 "AND active = 1 ORDER BY position, id", (source,))]
+    by_id = {p["id"]: p for p in found}
+    for pid, metric, priority, seconds, business in store.conn.execute(
+            "SELECT policy_id, metric, priority, target_s, business FROM sla_policy_targets "
+            "WHERE source = ? ORDER BY policy_id, metric, priority", (source,)):
+        if pid in by_id:
+            by_id[pid]["targets"].append({"metric": metric, "priority": priority,
+                                          "seconds": seconds, "business": bool(business)})
+    return found
+
+
+def synced_sources(store: Store) -> list[str]:
+    return [row[0] for row in store.conn.execute(
+        "SELECT DISTINCT source FROM sla_policies WHERE active = 1 ORDER BY source")]
+
+
+def describe(policy: Mapping[str, Any]) -> str:
+    return f"SLA policy {policy['title'] or policy['id']!r} (id {policy['id']})"

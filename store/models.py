@@ -192,7 +192,7 @@ class SlaConditions(Record):
 
 
 class SlaPolicyTarget(Record):
-    """One target of a policy: `metric` a deskpulse SLA metric (kpi.sla.METRICS) or the
+    """One target of a policy: `metric` a deskpulse SLA metric (kpi.sla_policy.METRICS) or the
     vendor's own name (`vendor:name`) when deskpulse has no such metric."""
 
     metric: str

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from kpi.calendar import Schedule
 from kpi.facts import EventRow, compute
 from kpi.rules import FRESHDESK, ZENDESK
-from kpi.sla import Instance, Target, instances
+from kpi.sla import Instance, instances
+from kpi.sla_policy import Target
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

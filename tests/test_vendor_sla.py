@@ -13,8 +13,15 @@ import kpi
 from connectors import load, open_source
 from connectors.freshdesk import FreshdeskSettings
 from connectors.zendesk import ZendeskSettings
-from kpi.sla import Target, choose, dump_targets, fingerprint, load_targets
-from kpi.sla_policy import Condition, Conditions
+from kpi.sla_policy import (
+    Condition,
+    Conditions,
+    Target,
+    choose,
+    dump_targets,
+    fingerprint,
+    load_targets,
+)
 from kpi.sla_targets import targets_in_use, vendor_targets
 from store import Event, Person, Store, Ticket
 from store.models import (

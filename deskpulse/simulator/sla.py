@@ -8,7 +8,8 @@ rules as this module reads them: `fr_due_by` = creation + the first-response tar
 ticket's current priority; `due_by` = creation + the resolution target, pushed back by
 every stretch spent pending, on hold, resolved or closed (the statuses that stop Freshdesk's
 SLA timer, so a reopened ticket's clock resumes where it stopped; an ongoing one up to now)
-that starts before the due moment (an overdue ticket stays overdue). Written for the simulator: it shares no code with deskpulse's KPIs.
+that starts before the due moment (an overdue ticket stays overdue). Written for the
+simulator: it shares no code with deskpulse's KPIs.
 """
 
 from __future__ import annotations

@@ -1,0 +1,44 @@
+"""Zendesk's own figures, for `deskpulse verify`: the `metric_sets` side-loaded with the
+tickets (ticket_metrics), durations in whole minutes, so compared within ±60 s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectors.source import OracleMetric
+
+
+def _minutes(metric: str, kind: str = "calendar") -> Callable[[dict[str, Any]], float | None]:
+    def read(metrics: dict[str, Any]) -> float | None:
+        value = (metrics.get(metric) or {}).get(kind)
+        return None if value is None else float(value) * 60
+    return read
+
+
+def _count(metric: str) -> Callable[[dict[str, Any]], float | None]:
+    return lambda metrics: metrics.get(metric)
+
+
+# Zendesk's ticket_metrics (metric_sets): durations in whole minutes, so ±60 s.
+ORACLE = tuple(
+    OracleMetric(name, fact, _minutes(name), tolerance=60) for name, fact in (
+        ("reply_time_in_minutes", "frt_cal"),
+        ("first_resolution_time_in_minutes", "first_resolution_cal"),
+        ("full_resolution_time_in_minutes", "full_resolution_cal"),
+        ("agent_wait_time_in_minutes", "agent_wait_cal"),
+        ("requester_wait_time_in_minutes", "requester_wait_cal"),
+        ("on_hold_time_in_minutes", "on_hold_cal"),
+    )
+) + tuple(
+    OracleMetric(name, fact, _minutes(name.removesuffix(" (business)"), "business"),
+                 tolerance=60) for name, fact in (
+        ("reply_time_in_minutes (business)", "frt_bus"),
+        ("first_resolution_time_in_minutes (business)", "first_resolution_bus"),
+        ("full_resolution_time_in_minutes (business)", "full_resolution_bus"),
+        ("agent_wait_time_in_minutes (business)", "agent_wait_bus"),
+        ("requester_wait_time_in_minutes (business)", "requester_wait_bus"),
+        ("on_hold_time_in_minutes (business)", "on_hold_bus"),
+    )
+) + tuple(OracleMetric(name, name, _count(name)) for name in (
+    "reopens", "replies", "assignee_stations", "group_stations"))
