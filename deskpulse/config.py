@@ -13,8 +13,7 @@ import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -23,121 +22,21 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from connectors import Connector, load
+from deskpulse.config_kpi import KpiConfig, SlaConfig
+from deskpulse.durations import parse_interval
 from kpi import Calendars
 from kpi.sla_policy import Target
-from store.models import Channel, Priority
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "deskpulse.toml"
-_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
-_TARGET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
 class ConfigError(Exception):
     """The configuration cannot be used as written; the message says what to change."""
-
-
-def parse_interval(text: str) -> timedelta:
-    """'30s', '5m', '1h', '1d' → timedelta."""
-    match = _INTERVAL.match(text)
-    if not match:
-        msg = f"interval {text!r} is not like '30s', '5m', '1h' or '1d'"
-        raise ValueError(msg)
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-
-
-def parse_target(text: str) -> int:
-    """An SLA target such as '30m', '4h', '1h30m' or '2d' → seconds."""
-    match = _TARGET.match(text.replace(" ", ""))
-    if not text.strip() or not match or not any(match.groups()):
-        msg = f"target {text!r} is not a duration like '30m', '4h', '1h30m' or '2d'"
-        raise ValueError(msg)
-    days, hours, minutes = (int(part or 0) for part in match.groups())
-    seconds = days * 86400 + hours * 3600 + minutes * 60
-    if seconds <= 0:
-        msg = f"target {text!r} must be longer than zero"
-        raise ValueError(msg)
-    return seconds
-
-
-class SlaConfig(BaseModel):
-    """One `[[sla]]` target. `priority` is one priority or a list (omitted: any); the first
-    entry that matches a ticket wins, as in the vendors' ordered SLA policies."""
-
-    model_config = ConfigDict(extra="forbid")
-    metric: Literal["first_reply", "next_reply", "requester_wait", "agent_work",
-                    "periodic_update", "pausable_update"]
-    priority: list[Priority] | None = None
-    channel: Channel | None = None
-    source: str | None = None
-    target: str
-    business: bool = False
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("target", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            msg = f"target {value} has no unit: write it as '{value}m', or e.g. '4h', '2d'"
-            raise ValueError(msg)
-        if isinstance(value, str):
-            parse_target(value)
-        return value
-
-    @model_validator(mode="after")
-    def _business_days(self) -> SlaConfig:
-        if self.business and "d" in self.target:
-            msg = (f"target {self.target!r} with business = true: a business day is not "
-                   "24 business hours, so give business targets in hours or minutes ('8h')")
-            raise ValueError(msg)
-        return self
-
-    def as_target(self) -> Target:
-        return Target(self.metric, parse_target(self.target), self.business,
-                      None if self.priority is None else tuple(self.priority), self.channel,
-                      self.source)
-
-
-class KpiConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    report_tz: str = "UTC"  # the zone whose days every figure is counted in
-    escalation_tags: list[str] = []  # a ticket with one of these tags counts as escalated
-    repeat_contact_days: int = 7  # the window of the repeat contact rate
-    sla_at_risk: timedelta = timedelta(hours=1)  # pending SLAs due within this are at risk
-    # where SLA targets come from (kpi.sla_targets): auto = a source's synced vendor policies
-    # unless an [[sla]] entry applies to it; config = [[sla]] only; vendor = policies first
-    sla_targets: Literal["auto", "config", "vendor"] = "auto"
-
-    @field_validator("sla_at_risk", mode="before")
-    @classmethod
-    def _window(cls, value: Any) -> Any:
-        return parse_interval(value) if isinstance(value, str) else value
-
-    @field_validator("report_tz")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            msg = f"report_tz {value!r} is not a known time zone (e.g. 'Europe/Berlin')"
-            raise ValueError(msg) from None
-        return value
-
-    def summary_options(self) -> dict[str, Any]:
-        """What `kpi.summary` needs from this section."""
-        return {"repeat_days": self.repeat_contact_days,
-                "escalation_tags": tuple(self.escalation_tags),
-                "sla_at_risk": self.sla_at_risk}
 
 
 class SourceConfig(BaseModel):

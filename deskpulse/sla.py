@@ -21,7 +21,8 @@ from deskpulse.cli_common import (
     read_config,
     read_store,
 )
-from deskpulse.config import Config, KpiConfig, parse_interval
+from deskpulse.config import Config, KpiConfig
+from deskpulse.durations import parse_interval
 from deskpulse.report import render_csv, render_json
 from kpi.sla_policy import load_targets
 from kpi.sla_report import at_risk, status

@@ -1,0 +1,34 @@
+"""Durations as people write them in deskpulse.toml: intervals ('5m') and SLA targets
+('1h30m'). Units are explicit so a bare number can never be read in the wrong one."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_TARGET = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+def parse_interval(text: str) -> timedelta:
+    """'30s', '5m', '1h', '1d' → timedelta."""
+    match = _INTERVAL.match(text)
+    if not match:
+        msg = f"interval {text!r} is not like '30s', '5m', '1h' or '1d'"
+        raise ValueError(msg)
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def parse_target(text: str) -> int:
+    """An SLA target such as '30m', '4h', '1h30m' or '2d' → seconds."""
+    match = _TARGET.match(text.replace(" ", ""))
+    if not text.strip() or not match or not any(match.groups()):
+        msg = f"target {text!r} is not a duration like '30m', '4h', '1h30m' or '2d'"
+        raise ValueError(msg)
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    seconds = days * 86400 + hours * 3600 + minutes * 60
+    if seconds <= 0:
+        msg = f"target {text!r} must be longer than zero"
+        raise ValueError(msg)
+    return seconds
