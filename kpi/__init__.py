@@ -6,7 +6,7 @@
 from kpi.calendar import Schedule
 from kpi.calendars import Calendar, Calendars
 from kpi.external import business_kpis
-from kpi.facts import EventRow, RatingRow, TicketFacts, compute
+from kpi.facts import TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
 from kpi.shares import unsolved_now
@@ -17,6 +17,7 @@ from kpi.sla_report import status as sla_status
 from kpi.sla_targets import targets_in_use as sla_targets_in_use
 from kpi.synced import synced_calendars
 from kpi.tags import by_tag
+from kpi.timeline import EventRow, RatingRow
 
 __all__ = [
     "Calendar",

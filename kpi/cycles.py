@@ -13,13 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
-from typing import TYPE_CHECKING
 
 from kpi.rules import Rules
+from kpi.timeline import EventRow
 from store.models import SURVEY_FEEDBACK_CHANNEL
-
-if TYPE_CHECKING:  # kpi.facts imports this module
-    from kpi.facts import EventRow
 
 SOLVED = frozenset({"solved", "closed"})
 

@@ -19,35 +19,13 @@ from typing import Any
 from kpi.calendars import BusinessClock
 from kpi.cycles import Cycle, median_seconds, reply_cycles
 from kpi.rules import ZENDESK, Rules
+from kpi.timeline import EventRow, RatingRow, ordered
 
 SOLVED = frozenset({"solved", "closed"})
 REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
 AGENT_WORK = frozenset({"new", "open"})
 HIGH = frozenset({"high", "urgent"})  # Zendesk's "agent work time": the ball is with agents
 AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
-_RANK = {"created": 0, "message": 2, "note": 2, "status": 4, "deleted": 5}
-
-
-@dataclass(frozen=True)
-class EventRow:
-    id: str
-    at: datetime
-    kind: str
-    role: str | None  # resolved: agent | customer | bot | system | None (unknown)
-    actor_id: str | None = None
-    public: bool = False
-    new_value: str | None = None
-    channel: str | None = None
-    old_value: str | None = None
-
-
-@dataclass(frozen=True)
-class RatingRow:
-    id: str
-    at: datetime
-    score: str
-    positive: bool | None
-    kind: str = "csat"
 
 
 @dataclass(frozen=True)
@@ -114,16 +92,6 @@ class TicketFacts:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def ordered(events: list[EventRow]) -> list[EventRow]:
-    """Deterministic order: time, then created < customer message < agent message < changes
-    < status (a reply and a solve in one update: the reply first), then id."""
-    def rank(event: EventRow) -> int:
-        if event.kind == "message" and event.role == "customer":
-            return 1
-        return _RANK.get(event.kind, 3)
-    return sorted(events, key=lambda e: (e.at, rank(e), e.id))
 
 
 def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:

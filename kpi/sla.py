@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kpi.calendars import BusinessClock
-from kpi.facts import AGENT_CREATED, EventRow, TicketFacts, ordered
+from kpi.facts import AGENT_CREATED, TicketFacts
 from kpi.rules import Rules
 from kpi.sla_clock import running, used_up_at
 from kpi.sla_policy import Target, choose
+from kpi.timeline import EventRow, ordered
 
 # statuses in which a pausable clock runs (None: never paused)
 COUNTS: dict[str, frozenset[str] | None] = {
