@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
+from kpi.contacts import contacts_of, neighbours, update_gaps
 from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import Deltas, contributions_of
@@ -29,6 +30,7 @@ from kpi.sla import Target, dump_targets
 from kpi.sla import fingerprint as sla_fingerprint
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
+from kpi.values import Values, values_of
 from store import Store
 from store.schema import statements
 
@@ -87,16 +89,36 @@ def refresh(store: Store, *, source: str | None = None,
             "SELECT DISTINCT source FROM kpi_dirty")]
         for name in sources:
             deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
+            values = Values(store.conn, name)  # the percentile figures' sorted values
             for chunk in _dirty_chunks(store, name):
                 old = contributions_of(store.conn, name, chunk)
+                old_values = values_of(store.conn, name, chunk)
+                contacts = contacts_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, calendars, day, targets)
+                update_gaps(store.conn, name, chunk)
                 deltas.add(old, contributions_of(store.conn, name, chunk))
+                values.add(old_values, values_of(store.conn, name, chunk))
+                _move_neighbours(store, name, chunk, contacts, values)
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
                 done += len(chunk)
             deltas.flush()
+            values.finish()
     return done
+
+
+def _move_neighbours(store: Store, source: str, chunk: list[str],
+                     contacts: set[tuple[str, str]], values: Values) -> None:
+    """Repeat-contact gaps of other tickets that the chunk's tickets (as they were and as
+    they are) can shorten or lengthen (kpi.contacts); only `next_contact_s` moves."""
+    contacts |= contacts_of(store.conn, source, chunk)
+    others = neighbours(store.conn, source, contacts, set(chunk))
+    for start in range(0, len(others), CHUNK):
+        part = others[start:start + CHUNK]
+        before = values_of(store.conn, source, part)
+        update_gaps(store.conn, source, part)
+        values.add(before, values_of(store.conn, source, part))
 
 
 def _dirty_chunks(store: Store, source: str) -> Iterator[list[str]]:
@@ -120,7 +142,7 @@ def rebuild(store: Store, *, source: str | None = None,
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
         for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
-                      "sla_instances"):
+                      "sla_instances", "kpi_values"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
@@ -130,7 +152,8 @@ def rebuild(store: Store, *, source: str | None = None,
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
 # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised
-FACTS_VERSION = 6
+# 7: sorted day values (kpi_values), next-contact gaps, share and escalation counters
+FACTS_VERSION = 7
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
@@ -190,7 +213,8 @@ def _replace_facts(store: Store, source: str, ids: list[str],
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
-        "SELECT id, created_at, channel, priority, group_id, assignee_id, type FROM tickets "
+        "SELECT id, created_at, channel, priority, group_id, assignee_id, type, requester_id "
+        "FROM tickets "
         f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
     events, ratings = _events(store, source, ids), _ratings(store, source, ids)
     handled = dict(conn.execute(
@@ -200,13 +224,14 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     rules = rules_for(kind[0] if kind else None)
     names = _group_names(store, source) if calendars and calendars.by_group else {}
     fact_rows, span_rows, cycle_rows, instance_rows = [], [], [], []
-    for tid, (_id, created, channel, priority, group, assignee, kind) in sorted(tickets.items()):
+    for tid, (_id, created, channel, priority, group, assignee, kind, requester) in sorted(
+            tickets.items()):
         schedule = calendars.for_group(group, names.get(group)) if calendars else None
         facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
         facts.handle_time = handled.get(tid)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee, day)
-                         | {"type": kind})
+                         | {"type": kind, "requester_id": requester})
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), day(span.start),
              day(span.end)) for seq, span in enumerate(facts.spans))
