@@ -83,7 +83,7 @@ def unpack(wide: int, data: bytes) -> array:
 class Values:
     """kpi_values of one source, moved by the old and new values of changed tickets."""
 
-    MAX_EDITS = 200_000
+    MAX_EDITS = 100_000  # ~4 MB of queued values at most (bench/memory.py)
 
     def __init__(self, conn: sqlite3.Connection, source: str):
         self.conn, self.source = conn, source
