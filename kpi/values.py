@@ -62,7 +62,7 @@ def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key
     for day, channel, seconds in conn.execute(
             "SELECT c.end_day, f.channel, c.secs_cal FROM reply_cycles c JOIN ticket_facts f "
             "ON f.source = c.source AND f.ticket_id = c.ticket_id WHERE c.source = ? AND "
-            f"c.ticket_id IN ({marks}) AND c.end_kind = 'reply' AND c.end_day IS NOT NULL "
+            f"c.ticket_id IN ({marks}) AND c.end_kind = 'reply' AND +c.end_day IS NOT NULL "
             "AND c.secs_cal IS NOT NULL", (source, *ids)):
         found[(REPLY, day, channel)].append(seconds)
     return found
