@@ -96,3 +96,25 @@ def test_a_requesters_next_ticket_moves_the_gap_of_the_ticket_solved_before_it(t
         assert store.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall() == rows
     assert shares.repeat_contacts(scope, 7) == {}
     store.close()
+
+
+def test_a_chunks_lookups_go_by_ticket_not_through_a_day_or_requester_range(tmp_path):
+    """With a refresh chunk's hundreds of ids, SQLite once chose to scan the reply_cycles
+    end-day index and the requester index over the whole source for every chunk (a rebuild
+    grew quadratic). Every lookup by ticket ids must use the ids."""
+    from kpi.contacts import contacts_of, update_gaps
+    from kpi.values import values_of
+
+    store = Store.open(tmp_path / "p.db")
+    ids = [f"t{number}" for number in range(500)]
+    executed: list[str] = []
+    store.conn.set_trace_callback(executed.append)
+    for lookup in (values_of, contacts_of, update_gaps):
+        lookup(store.conn, "acme", ids)
+    store.conn.set_trace_callback(None)
+    assert len(executed) == 4
+    for sql in executed:
+        plan = " | ".join(row[-1] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "end_day>" not in plan and "requester_id>" not in plan, plan
+        assert "SCAN" not in plan, plan
+    store.close()
