@@ -30,7 +30,7 @@ from kpi.sla import Target, dump_targets
 from kpi.sla import fingerprint as sla_fingerprint
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
-from kpi.values import Values, values_of
+from kpi.values import Values, gaps_of, values_of
 from store import Store
 from store.schema import statements
 
@@ -116,9 +116,9 @@ def _move_neighbours(store: Store, source: str, chunk: list[str],
     others = neighbours(store.conn, source, contacts, set(chunk))
     for start in range(0, len(others), CHUNK):
         part = others[start:start + CHUNK]
-        before = values_of(store.conn, source, part)
+        before = gaps_of(store.conn, source, part)
         update_gaps(store.conn, source, part)
-        values.add(before, values_of(store.conn, source, part))
+        values.add(before, gaps_of(store.conn, source, part))
 
 
 def _dirty_chunks(store: Store, source: str) -> Iterator[list[str]]:

@@ -68,6 +68,18 @@ def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key
     return found
 
 
+def gaps_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
+    """Only the `next_contact` values of the given tickets (all a neighbour's gap moves)."""
+    found: dict[Key, list[int]] = defaultdict(list)
+    anchor, column = FACT_METRICS["next_contact"]
+    for day, channel, gap in conn.execute(
+            f"SELECT {anchor}, channel, {column} FROM ticket_facts WHERE source = ? AND "
+            f"ticket_id IN ({_marks(len(ids))})", (source, *ids)):
+        if day is not None and gap is not None:
+            found[("next_contact", day, channel)].append(gap)
+    return found
+
+
 def pack(values: list[int]) -> tuple[int, bytes]:
     """(wide, bytes): int32 when every value fits, else int64."""
     try:
