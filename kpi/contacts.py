@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from kpi.values import Values, gaps_of
+
 HORIZON_DAYS = 90
 _GAP = (
     "(SELECT CAST(strftime('%s', MIN(n.created_at)) AS INTEGER) - "
@@ -59,3 +61,17 @@ def neighbours(conn: sqlite3.Connection, source: str, contacts: Iterable[tuple[s
             "AS INTEGER) - CAST(strftime('%s', last_solved_at) AS INTEGER))",
             {"source": source, "requester": requester, "created": created}))
     return sorted(found - exclude)
+
+
+def move_neighbours(conn: sqlite3.Connection, source: str, chunk: list[str],
+                    contacts: set[tuple[str, str]], values: Values, size: int = 500) -> None:
+    """Within `kpi.refresh`, after a chunk's facts were replaced: the gaps of other tickets
+    that the chunk's tickets, as they were (`contacts`) and as they are, can shorten or
+    lengthen; only their `next_contact` values move."""
+    contacts |= contacts_of(conn, source, chunk)
+    others = neighbours(conn, source, contacts, set(chunk))
+    for start in range(0, len(others), size):
+        part = others[start:start + size]
+        before = gaps_of(conn, source, part)
+        update_gaps(conn, source, part)
+        values.add(before, gaps_of(conn, source, part))

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
-from kpi.contacts import contacts_of, neighbours, update_gaps
+from kpi.contacts import contacts_of, move_neighbours, update_gaps
 from kpi.cycles import Cycle
 from kpi.facts import EventRow, RatingRow, TicketFacts, compute
 from kpi.rollup import Deltas, contributions_of
@@ -30,7 +30,7 @@ from kpi.sla import Target, dump_targets
 from kpi.sla import fingerprint as sla_fingerprint
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
-from kpi.values import Values, gaps_of, values_of
+from kpi.values import Values, values_of
 from store import Store
 from store.schema import statements
 
@@ -98,7 +98,7 @@ def refresh(store: Store, *, source: str | None = None,
                 update_gaps(store.conn, name, chunk)
                 deltas.add(old, contributions_of(store.conn, name, chunk))
                 values.add(old_values, values_of(store.conn, name, chunk))
-                _move_neighbours(store, name, chunk, contacts, values)
+                move_neighbours(store.conn, name, chunk, contacts, values)
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({_marks(len(chunk))})", (name, *chunk))
@@ -106,19 +106,6 @@ def refresh(store: Store, *, source: str | None = None,
             deltas.flush()
             values.finish()
     return done
-
-
-def _move_neighbours(store: Store, source: str, chunk: list[str],
-                     contacts: set[tuple[str, str]], values: Values) -> None:
-    """Repeat-contact gaps of other tickets that the chunk's tickets (as they were and as
-    they are) can shorten or lengthen (kpi.contacts); only `next_contact_s` moves."""
-    contacts |= contacts_of(store.conn, source, chunk)
-    others = neighbours(store.conn, source, contacts, set(chunk))
-    for start in range(0, len(others), CHUNK):
-        part = others[start:start + CHUNK]
-        before = gaps_of(store.conn, source, part)
-        update_gaps(store.conn, source, part)
-        values.add(before, gaps_of(store.conn, source, part))
 
 
 def _dirty_chunks(store: Store, source: str) -> Iterator[list[str]]:
