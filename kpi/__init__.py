@@ -8,13 +8,14 @@ from kpi.calendars import Calendar, Calendars
 from kpi.external import business_kpis
 from kpi.facts import TicketFacts, compute
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
-from kpi.report import agent_activity, backlog_by_age, percentile, summary, ticket_facts_for
+from kpi.report import agent_activity, backlog_by_age, summary, ticket_facts_for
 from kpi.shares import unsolved_now
 from kpi.sla_policy import METRICS as SLA_METRICS
 from kpi.sla_policy import Target
 from kpi.sla_report import at_risk as sla_at_risk
 from kpi.sla_report import status as sla_status
 from kpi.sla_targets import targets_in_use as sla_targets_in_use
+from kpi.stats import percentile
 from kpi.synced import synced_calendars
 from kpi.tags import by_tag
 from kpi.timeline import EventRow, RatingRow

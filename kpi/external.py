@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from kpi.external_agents import agent_productivity, missing
-from kpi.report import ratio as _ratio
+from kpi.stats import ratio as _ratio
 from store import Store
 
 Figure = float | int | str | None

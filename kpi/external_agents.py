@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from kpi.report import ratio
+from kpi.stats import ratio
 from store import Store
 
 # The hours of one period per (lowercase email, day), and the desk's people with that email.

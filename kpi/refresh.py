@@ -12,7 +12,6 @@ identical rows (integer sums).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
@@ -21,23 +20,21 @@ from zoneinfo import ZoneInfo
 
 from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
+from kpi.contacts import contacts_of, move_neighbours, update_gaps
 from kpi.cycles import Cycle
-from kpi.facts import EventRow, RatingRow, TicketFacts, compute
+from kpi.facts import TicketFacts, compute
+from kpi.inputs import condition_fields, events_of, group_names, marks, parse_time, ratings_of
 from kpi.rollup import Deltas, contributions_of
 from kpi.rules import rules_for
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
 from kpi.sla_policy import Target, dump_targets
 from kpi.sla_policy import fingerprint as sla_fingerprint
+from kpi.values import Values, values_of
 from store import Store
 from store.schema import statements
 
 CHUNK = 500
-ROLE = {"agent": "agent", "admin": "agent", "customer": "customer", "bot": "bot"}
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text)  # the store's "…Z" form; C-fast, unlike strptime
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -72,10 +69,6 @@ def report_zone(store: Store) -> str:
     return row[0] if row else "UTC"
 
 
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
 def refresh(store: Store, *, source: str | None = None,
             schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = ()) -> int:
     """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
@@ -87,15 +80,22 @@ def refresh(store: Store, *, source: str | None = None,
             "SELECT DISTINCT source FROM kpi_dirty")]
         for name in sources:
             deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
+            values = Values(store.conn, name)  # the percentile figures' sorted values
             for chunk in _dirty_chunks(store, name):
                 old = contributions_of(store.conn, name, chunk)
+                old_values = values_of(store.conn, name, chunk)
+                contacts = contacts_of(store.conn, name, chunk)
                 _replace_facts(store, name, chunk, calendars, day, targets)
+                update_gaps(store.conn, name, chunk)
                 deltas.add(old, contributions_of(store.conn, name, chunk))
+                values.add(old_values, values_of(store.conn, name, chunk))
+                move_neighbours(store.conn, name, chunk, contacts, values)
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
-                    f"({_marks(len(chunk))})", (name, *chunk))
+                    f"({marks(len(chunk))})", (name, *chunk))
                 done += len(chunk)
             deltas.flush()
+            values.finish()
     return done
 
 
@@ -120,7 +120,7 @@ def rebuild(store: Store, *, source: str | None = None,
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
         for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
-                      "sla_instances"):
+                      "sla_instances", "kpi_values"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
@@ -130,8 +130,10 @@ def rebuild(store: Store, *, source: str | None = None,
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
 # rebuild their facts on the next run, as they do when the schedule changes.
 # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised;
-# 7: SLA requester wait / agent work re-activated by a reopen, pausable update
-FACTS_VERSION = 7
+# 7: SLA requester wait / agent work re-activated by a reopen, pausable update (one branch) and
+# sorted day values (kpi_values), next-contact gaps, share and escalation counters (another);
+# 8: both at once
+FACTS_VERSION = 8
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
@@ -186,30 +188,32 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
 def _replace_facts(store: Store, source: str, ids: list[str],
                    calendars: Calendars | None, day: DayOf,
                    targets: Sequence[Target] = ()) -> None:
-    conn, marks = store.conn, _marks(len(ids))
+    conn, placeholders = store.conn, marks(len(ids))
     for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "sla_instances"):
-        conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({marks})",
+        conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({placeholders})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
-        "SELECT id, created_at, channel, priority, group_id, assignee_id, type FROM tickets "
-        f"WHERE source = ? AND id IN ({marks}) AND deleted = 0", (source, *ids))}
+        "SELECT id, created_at, channel, priority, group_id, assignee_id, type, requester_id "
+        "FROM tickets "
+        f"WHERE source = ? AND id IN ({placeholders}) AND deleted = 0", (source, *ids))}
     conditioned = any(t.conditions for t in targets if t.source in (None, source))
-    fields = _condition_fields(store, source, ids) if conditioned else {}
-    events, ratings = _events(store, source, ids), _ratings(store, source, ids)
+    fields = condition_fields(store, source, ids) if conditioned else {}
+    events, ratings = events_of(store, source, ids), ratings_of(store, source, ids)
     handled = dict(conn.execute(
         "SELECT ticket_id, SUM(seconds) FROM time_entries WHERE source = ? AND ticket_id IN "
-        f"({marks}) GROUP BY ticket_id", (source, *ids)))
+        f"({placeholders}) GROUP BY ticket_id", (source, *ids)))
     kind = conn.execute("SELECT kind FROM sources WHERE name = ?", (source,)).fetchone()
     rules = rules_for(kind[0] if kind else None)
-    names = _group_names(store, source) if calendars and calendars.by_group else {}
+    names = group_names(store, source) if calendars and calendars.by_group else {}
     fact_rows, span_rows, cycle_rows, instance_rows = [], [], [], []
-    for tid, (_id, created, channel, priority, group, assignee, kind) in sorted(tickets.items()):
+    for tid, (_id, created, channel, priority, group, assignee, kind, requester) in sorted(
+            tickets.items()):
         schedule = calendars.for_group(group, names.get(group)) if calendars else None
-        facts = compute(_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
+        facts = compute(parse_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
                         rules)
         facts.handle_time = handled.get(tid)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee, day)
-                         | {"type": kind})
+                         | {"type": kind, "requester_id": requester})
         span_rows.extend(
             (source, tid, seq, _iso(span.start), _iso(span.end), day(span.start),
              day(span.end)) for seq, span in enumerate(facts.spans))
@@ -222,20 +226,11 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     if fact_rows:
         columns = list(fact_rows[0])
         conn.executemany(
-            f"INSERT INTO ticket_facts ({', '.join(columns)}) VALUES ({_marks(len(columns))})",
+            f"INSERT INTO ticket_facts ({', '.join(columns)}) VALUES ({marks(len(columns))})",
             [tuple(row.values()) for row in fact_rows])
     conn.executemany("INSERT INTO unsolved_spans VALUES (?, ?, ?, ?, ?, ?, ?)", span_rows)
     conn.executemany("INSERT INTO reply_cycles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cycle_rows)
-    conn.executemany(f"INSERT INTO sla_instances VALUES ({_marks(18)})", instance_rows)
-
-
-def _condition_fields(store: Store, source: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """What vendor SLA policy conditions read of each ticket (kpi.sla_policy.FIELDS)."""
-    return {tid: {"group_id": group, "type": kind, "tags": json.loads(tags or "[]"),
-                  "organization_id": org, "requester_id": requester, "assignee_id": assignee}
-            for tid, group, kind, tags, org, requester, assignee in store.conn.execute(
-                "SELECT id, group_id, type, tags, organization_id, requester_id, assignee_id "
-                f"FROM tickets WHERE source = ? AND id IN ({_marks(len(ids))})", (source, *ids))}
+    conn.executemany(f"INSERT INTO sla_instances VALUES ({marks(18)})", instance_rows)
 
 
 def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: BusinessClock | None,
@@ -245,35 +240,6 @@ def _cycle_row(source: str, tid: str, seq: int, cycle: Cycle, schedule: Business
     business = schedule.seconds(cycle.start, cycle.end) if ended and schedule else None
     return (source, tid, seq, _iso(cycle.start), _iso(cycle.end), cycle.end_kind, calendar,
             business, day(cycle.end))
-
-
-def _group_names(store: Store, source: str) -> dict[str, str]:
-    return {gid: name for gid, name in store.conn.execute(
-        "SELECT id, name FROM groups WHERE source = ? AND name IS NOT NULL", (source,))}
-
-
-def _events(store: Store, source: str, ids: list[str]) -> dict[str, list[EventRow]]:
-    found: dict[str, list[EventRow]] = defaultdict(list)
-    rows = store.conn.execute(
-        "SELECT e.ticket_id, e.id, e.at, e.kind, e.actor_role, p.role, e.actor_id, "
-        "e.public, e.new_value, e.channel, e.old_value FROM events e LEFT JOIN people p "
-        "ON p.source = e.source AND p.id = e.actor_id "
-        f"WHERE e.source = ? AND e.ticket_id IN ({_marks(len(ids))})", (source, *ids))
-    for tid, eid, at, kind, role, person_role, actor, public, new, channel, old in rows:
-        resolved = role or ROLE.get(person_role or "")
-        found[tid].append(EventRow(eid, _time(at), kind, resolved, actor, bool(public), new,
-                                   channel, old))
-    return found
-
-
-def _ratings(store: Store, source: str, ids: list[str]) -> dict[str, list[RatingRow]]:
-    found: dict[str, list[RatingRow]] = defaultdict(list)
-    for tid, rid, at, score, positive, kind in store.conn.execute(
-            "SELECT ticket_id, id, at, score, positive, kind FROM ratings "
-            f"WHERE source = ? AND ticket_id IN ({_marks(len(ids))})", (source, *ids)):
-        found[tid].append(RatingRow(rid, _time(at), score,
-                                    None if positive is None else bool(positive), kind))
-    return found
 
 
 def _fact_row(source: str, tid: str, f: TicketFacts, channel: str, priority: str | None,

@@ -1,23 +1,27 @@
 """KPI figures for a date range, grouped by period or dimension (no formatting here).
 
 Counts and means come from the additive `kpi_daily` rollups; percentiles come exactly from
-`ticket_facts` over the indexed day range (never an average of daily medians); percentiles
-of nothing are None, not 0. Durations are seconds (`*_s`), rates are percentages (`*_pct`).
+every value of the range (never an average of daily medians): for the whole range, days,
+weeks and channels from each day's sorted values (`kpi_values`, kpi.values), for the other
+dimensions from `ticket_facts` over the indexed day range; percentiles of nothing are None,
+not 0. Durations are seconds (`*_s`), rates are percentages (`*_pct`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kpi import values
 from kpi.refresh import report_zone
 from kpi.rollup import COUNTERS
-from kpi.shares import REPEAT_DAYS, Scope, escalations, repeat_contacts, solved_shares
+from kpi.rules import rules_for
+from kpi.shares import REPEAT_DAYS, Scope, repeat_contacts, tagged_escalations
 from kpi.sla_report import AT_RISK
 from kpi.sla_report import figures as sla_figures
+from kpi.stats import ratio, spread
 from store import Store
 
 PERIODS = {"day": "day", "week": "date(day, 'weekday 0', '-6 days')"}
@@ -38,32 +42,6 @@ PERCENTILE_METRICS = (("frt", "frt_cal", "first_reply_day", ""),
                       ("social_frt", "frt_cal", "first_reply_day", "channel = 'social'"),
                       # where agents log time (Freshdesk time entries): per solved ticket
                       ("handle_time", "handle_time_s", "first_solved_day", ""))
-
-
-def percentile(sorted_values: list[int], p: float) -> float | None:
-    """Linear interpolation between closest ranks (percentile_cont, numpy's default)."""
-    if not sorted_values:
-        return None
-    h = (len(sorted_values) - 1) * p
-    lo = math.floor(h)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (h - lo) * (sorted_values[hi] - sorted_values[lo])
-
-
-def spread(metric: str, values: list[int]) -> dict[str, Any]:
-    """`{metric}_p50_s`, `_p90_s`, `_mean_s` and `_n` of a figure's values (any order)."""
-    ordered = sorted(values)
-    return {f"{metric}_p50_s": percentile(ordered, 0.5),
-            f"{metric}_p90_s": percentile(ordered, 0.9),
-            f"{metric}_mean_s": round(sum(ordered) / len(ordered), 1) if ordered else None,
-            f"{metric}_n": len(ordered)}
-
-
-def ratio(numerator: float, denominator: float, scale: float = 1.0,
-          digits: int = 2) -> float | None:
-    """numerator × scale / denominator, rounded to `digits`: the one rate helper of `kpi`
-    (scale 100 for a percentage). None, not 0, when there is nothing to divide by."""
-    return None if not denominator else round(numerator * scale / denominator, digits)
 
 
 def _filters(source: str | None, since: date | None, until: date | None,
@@ -103,13 +81,15 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
     dimension = by if by in DIMENSION_COLUMNS else "all"
     totals = _counters(store, source, since, until, by, dimension)
     backlog = _backlog(store, source, since, until, by, dimension, list(totals))
-    spreads = _percentiles(store, source, since, until, by)
-    _reply_waits(store, source, since, until, by, spreads)
+    if by in SORTED_BY:
+        spreads = _sorted_values(store, source, since, until, by)
+    else:
+        spreads = _percentiles(store, source, since, until, by)
+        _reply_waits(store, source, since, until, by, spreads)
     scope = Scope(store, source, since, until, DIMENSION_COLUMNS.get(by or "", "channel"),
                   lambda day, value: _key_of(by, day, value))
-    shares = solved_shares(scope)
     repeats = repeat_contacts(scope, repeat_days)
-    escalated = escalations(scope, escalation_tags)
+    tagged = tagged_escalations(scope, escalation_tags)
     sla = sla_figures(store, source=source, since=since, until=until, by=by, now=now,
                       at_risk=sla_at_risk, key=lambda day, value: _key_of(by, day, value))
     rows = []
@@ -129,15 +109,12 @@ def summary(store: Store, *, source: str | None = None, since: date | None = Non
             "csat_pct": ratio(c["csat_positive"], c["csat_rated"], 100),
             "csat_n": c["csat_rated"],
         }
-        share = shares.get(key, {})
         row |= {
             # no bot in the data: no figure (a desk without a bot is not 0% bot-resolved)
-            "bot_only_pct": ratio(share.get("bot_only", 0), c["solved"], 100)
-            if share.get("with_bots") else None,
-            "survey_response_pct": ratio(share.get("answered", 0), share.get("offered", 0),
-                                          100),
+            "bot_only_pct": ratio(c["bot_only"], c["solved"], 100) if c["with_bots"] else None,
+            "survey_response_pct": ratio(c["surveys_answered"], c["surveys_offered"], 100),
             "repeat_contact_pct": ratio(repeats.get(key, 0), c["solved"], 100),
-            "escalation_pct": ratio(escalated.get(key, 0), c["created"], 100),
+            "escalation_pct": ratio(c["escalated"] + tagged.get(key, 0), c["created"], 100),
         }
         rows.append(row | sla[key])
     return rows
@@ -149,14 +126,22 @@ def _key_name(by: str) -> str:
 
 def _counters(store: Store, source: str | None, since: date | None, until: date | None,
               by: str | None, dimension: str) -> dict[str, dict[str, int]]:
+    """The day counters summed per row key. Surveys offered and answered count only from
+    vendors that record unanswered surveys: elsewhere every known survey is an answer."""
     where, args = _filters(source, since, until)
     sums = ", ".join(f"SUM({name})" for name in COUNTERS)
     key = PERIODS.get(by or "", "value" if dimension != "all" else "'all'")
+    kinds = dict(store.conn.execute("SELECT name, kind FROM sources"))
     totals: dict[str, dict[str, int]] = {}
     for row in store.conn.execute(
-            f"SELECT {key} AS k, {sums} FROM kpi_daily WHERE dimension = ? AND {where} "
-            "GROUP BY k", (dimension, *args)):
-        totals[row[0]] = dict(zip(COUNTERS, row[1:], strict=True))
+            f"SELECT {key} AS k, source, {sums} FROM kpi_daily WHERE dimension = ? AND {where} "
+            "GROUP BY k, source", (dimension, *args)):
+        sums_of = dict(zip(COUNTERS, row[2:], strict=True))
+        if not rules_for(kinds.get(row[1])).surveys_offered:
+            sums_of["surveys_offered"] = sums_of["surveys_answered"] = 0
+        counters = totals.setdefault(row[0], dict.fromkeys(COUNTERS, 0))
+        for name, amount in sums_of.items():
+            counters[name] += amount
     return totals
 
 
@@ -178,6 +163,27 @@ def _backlog(store: Store, source: str | None, since: date | None, until: date |
     for _day, value, delta in deltas:
         totals[_key_of(by, None, value)] += delta
     return dict(totals)
+
+
+# row keys the sorted day values can serve (kpi.values: per day and channel); the other
+# dimensions read the facts' values
+SORTED_BY = (None, "day", "week", "channel")
+
+
+def _sorted_values(store: Store, source: str | None, since: date | None, until: date | None,
+                   by: str | None) -> dict[str, dict[str, list[int]]]:
+    """Every percentile figure's values per row key, sorted, from the day BLOBs: the same
+    values as `_percentiles` and `_reply_waits` read from the facts."""
+    found: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for metric in [m for m, *_how in PERCENTILE_METRICS] + ["reply"]:
+        stored, channel = ("frt", "social") if metric == "social_frt" else (metric, None)
+        parts: dict[str, list[tuple[int, bytes]]] = defaultdict(list)
+        for day, value, wide, data in values.read(store.conn, stored, source=source,
+                                                  since=since, until=until, channel=channel):
+            parts[_key_of(by, day, value)].append((wide, data))
+        for key, blobs in parts.items():
+            found[key][metric] = values.merged(blobs)
+    return found
 
 
 def _percentiles(store: Store, source: str | None, since: date | None, until: date | None,

@@ -3,8 +3,10 @@
 Each count or sum is anchored on one day of the ticket (kpi-catalog §1 "anchor date"):
 created → `created_day`; first reply → `first_reply_day`; first solve (solved, resolution,
 waits, replies, touches, reopens) → `first_solved_day`; full resolution → `last_solved_day`;
-CSAT → `rated_day`. The backlog is a difference array over `unsolved_spans`: +1 on the day a
-span opens, −1 on the day it closes, so `SUM(backlog_delta)` up to day D is the number of
+CSAT → `rated_day`; bot-only, with-bots and survey counts on `first_solved_day`, escalations
+(group or priority; tags are configuration, added per report) on `created_day`. The backlog
+is a difference array over `unsolved_spans`: +1 on the day a span opens, −1 on the day it
+closes, so `SUM(backlog_delta)` up to day D is the number of
 tickets unsolved at the end of D. Dimensions: 'all' (value ''), 'channel', 'group', 'agent'
 (the current assignee), 'priority' and 'type', each the ticket's current value ('' when unset).
 A refresh subtracts what a changed ticket's old facts added and adds what its new facts add,
@@ -21,13 +23,15 @@ from store.kpi_schema import ANCHOR_DAYS
 COUNTERS = ("created", "replied", "frt_sum", "solved", "first_res_sum", "full_res_n",
             "full_res_sum", "requester_wait_sum", "agent_wait_sum", "on_hold_sum",
             "replies_sum", "reopens_sum", "reopened_tickets", "one_touch", "two_touch",
-            "multi_touch", "zero_touch", "fcr", "csat_rated", "csat_positive", "backlog_delta")
+            "multi_touch", "zero_touch", "fcr", "csat_rated", "csat_positive", "backlog_delta",
+            "bot_only", "with_bots", "surveys_offered", "surveys_answered", "escalated")
 DIMENSIONS = (("all", None), ("channel", "channel"), ("group", "group_id"),
               ("agent", "assignee_id"), ("priority", "priority"), ("type", "type"))
 FACT_COLUMNS = ("ticket_id", *ANCHOR_DAYS, "channel", "group_id", "assignee_id", "priority",
                 "type", "frt_cal", "first_resolution_cal", "full_resolution_cal",
                 "requester_wait_cal", "agent_wait_cal", "on_hold_cal", "replies", "reopens",
-                "one_touch", "two_touch", "multi_touch", "zero_touch", "fcr", "csat_positive")
+                "one_touch", "two_touch", "multi_touch", "zero_touch", "fcr", "csat_positive",
+                "flags", "bot_msgs", "csat_offered", "group_stations", "priority_raised")
 
 Key = tuple[str, str, str]
 Counters = list[int]  # one value per name in COUNTERS, in that order
@@ -39,6 +43,9 @@ def _contributions(fact: dict[str, Any], day: str) -> list[tuple[int, int]]:
     add: list[tuple[int, int]] = []
     if fact["created_day"] == day:
         add.append((_AT["created"], 1))
+        # escalated without the configured tags (kpi.shares adds tagged tickets per report)
+        if fact["group_stations"] >= 2 or fact["priority_raised"]:
+            add.append((_AT["escalated"], 1))
     if fact["first_reply_day"] == day:
         add += [(_AT["replied"], 1), (_AT["frt_sum"], fact["frt_cal"])]
     if fact["first_solved_day"] == day:
@@ -49,6 +56,11 @@ def _contributions(fact: dict[str, Any], day: str) -> list[tuple[int, int]]:
                 (_AT["reopened_tickets"], int(fact["reopens"] > 0))]
         add += [(_AT[name], fact[name])
                 for name in ("one_touch", "two_touch", "multi_touch", "zero_touch", "fcr")]
+        # bot-only resolutions (flag 16), tickets with a bot message, surveys offered/answered
+        add += [(_AT["bot_only"], int(fact["flags"] & 16 != 0)),
+                (_AT["with_bots"], int(fact["bot_msgs"] > 0)),
+                (_AT["surveys_offered"], fact["csat_offered"]),
+                (_AT["surveys_answered"], int(fact["csat_positive"] is not None))]
     if fact["last_solved_day"] == day and fact["full_resolution_cal"] is not None:
         add += [(_AT["full_res_n"], 1), (_AT["full_res_sum"], fact["full_resolution_cal"])]
     if fact["rated_day"] == day:

@@ -1,19 +1,20 @@
-"""Report figures that count tickets meeting a condition (repeat contact, escalation,
-bot-only resolution, survey response), straight from `ticket_facts` and `tickets`.
-
-They are not day-rollup counters: their conditions look across tickets (a requester's next
-ticket) or depend on configuration (escalation tags), so they are counted per query.
+"""Report figures that count tickets meeting a condition that is not a day-rollup counter:
+repeat contact (a window the report chooses, over stored gaps) and escalation by configured
+tags. Bot-only resolution, survey response and escalation without tags are `kpi_daily`
+counters (kpi.rollup).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kpi.rules import rules_for
+from kpi import values
+from kpi.contacts import HORIZON_DAYS
 from store import Store
 
 REPEAT_DAYS = 7  # kpi-catalog's default window for repeat contact
@@ -68,7 +69,25 @@ class Scope:
 
 def repeat_contacts(scope: Scope, days: int = REPEAT_DAYS) -> dict[str, int]:
     """Tickets first solved in the range whose requester opened another ticket within `days`
-    after its latest solve (kpi-catalog: repeat contact rate, a data-only proxy for FCR)."""
+    after its latest solve (kpi-catalog: repeat contact rate, a data-only proxy for FCR).
+
+    Counted from the stored gaps (kpi.contacts): by bisection in each day's sorted gaps when
+    rows are keyed by day or channel, else from the facts. A window past the gaps' horizon is
+    asked of the tickets themselves, one indexed EXISTS per solved ticket (slow at scale)."""
+    limit = int(days) * 86400
+    if days > HORIZON_DAYS:
+        return _repeat_contacts_by_query(scope, days)
+    if scope.dimension != "channel":
+        return scope.count("first_solved_day", "f.next_contact_s <= ?", (limit,))
+    found: dict[str, int] = defaultdict(int)
+    for day, channel, wide, data in values.read(
+            scope.store.conn, "next_contact", source=scope.source, since=scope.since,
+            until=scope.until):
+        found[scope.key(day, channel)] += bisect_right(values.unpack(wide, data), limit)
+    return found
+
+
+def _repeat_contacts_by_query(scope: Scope, days: int) -> dict[str, int]:
     return scope.count("first_solved_day", (
         "f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS ("
         "SELECT 1 FROM tickets n WHERE n.source = t.source AND "
@@ -77,34 +96,17 @@ def repeat_contacts(scope: Scope, days: int = REPEAT_DAYS) -> dict[str, int]:
         "strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at, ?))"), (f"+{int(days)} days",))
 
 
-def escalations(scope: Scope, tags: tuple[str, ...] = ()) -> dict[str, int]:
-    """Tickets created in the range that were escalated (kpi-catalog): handed to a second
-    group, raised to high or urgent after creation, or tagged with one of `tags`."""
-    tagged = "0"
-    if tags:
-        marks = ", ".join("?" * len(tags))
-        tagged = f"EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN ({marks}))"
-    return scope.count("created_day", f"f.group_stations >= 2 OR f.priority_raised = 1 OR "
-                       f"{tagged}", tags)
-
-
-def solved_shares(scope: Scope) -> dict[str, dict[str, int]]:
-    """Among tickets first solved in the range: bot-only resolutions (flag 16), tickets with
-    any bot message, and satisfaction surveys offered and answered (the survey response
-    rate), the latter only from vendors that record unanswered surveys: elsewhere every
-    known survey is an answer."""
-    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    kinds = dict(scope.store.conn.execute("SELECT name, kind FROM sources"))
-    for key, source, bot_only, bots, offered, answered in scope.sums(
-            "first_solved_day", "1", by="f.source", aggregates="SUM((f.flags & 16) != 0), "
-            "SUM(f.bot_msgs > 0), SUM(f.csat_offered), SUM(f.csat_positive IS NOT NULL)"):
-        share = found[key]
-        share["bot_only"] += bot_only
-        share["with_bots"] += bots
-        if rules_for(kinds.get(source)).surveys_offered:
-            share["offered"] += offered
-            share["answered"] += answered
-    return found
+def tagged_escalations(scope: Scope, tags: tuple[str, ...] = ()) -> dict[str, int]:
+    """Tickets created in the range that are escalated only by one of `tags` (kpi-catalog:
+    escalated = handed to a second group, raised to high or urgent after creation, or
+    tagged). The first two are the `escalated` day counter (kpi.rollup); tags are
+    configuration, so the tickets they add are counted per report (none without tags)."""
+    if not tags:
+        return {}
+    marks = ", ".join("?" * len(tags))
+    return scope.count("created_day", "NOT (f.group_stations >= 2 OR f.priority_raised = 1) "
+                       f"AND EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value IN ({marks}))",
+                       tags)
 
 
 def unsolved_now(store: Store, source: str | None = None) -> dict[str, int]:

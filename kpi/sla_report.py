@@ -17,6 +17,7 @@ from typing import Any
 
 from kpi.sla_policy import METRICS, load_targets
 from kpi.sla_targets import policy_notes
+from kpi.stats import ratio
 from store import Store
 
 NO_TARGETS = "no SLA targets configured"
@@ -53,7 +54,6 @@ def figures(store: Store, *, source: str | None, since: date | None, until: date
             now: datetime | None, at_risk: timedelta = AT_RISK) -> dict[str, dict[str, Any]]:
     """SLA figures per report key (see `empty` for the names). Without `now`, a pending
     instance stays pending and there is no at-risk count."""
-    from kpi.report import ratio  # here: kpi.report imports this module for its SLA columns
 
     metrics, note = status(store)
     live = now is not None and by not in ("day", "week")  # at risk: now, not a period

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from kpi.report import ratio, spread
+from kpi.stats import ratio, spread
 from store import Store
 
 DURATIONS = (("frt", "frt_cal", "first_reply_day"),

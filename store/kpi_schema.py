@@ -173,3 +173,29 @@ CREATE TABLE sla_instances (
 CREATE INDEX sla_instances_outcome_day ON sla_instances (source, outcome_day);
 CREATE INDEX sla_instances_pending ON sla_instances (breach_at) WHERE outcome = 'pending';
 """
+
+# Report latency (issue #8): each day's values of a percentile figure kept sorted per channel
+# (`kpi_values`, one BLOB of packed integers: a 90-day range is ~90 BLOBs per channel, not a
+# row per ticket), the counters the rate figures need as day rollups, and each ticket's gap to
+# its requester's next ticket (repeat contact) as a fact. Filled by the next facts rebuild
+# (FACTS_VERSION 7).
+REPORT_VALUES = """
+CREATE TABLE kpi_values (
+    metric TEXT NOT NULL,
+    day TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    wide INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (metric, day, source, channel)
+);
+ALTER TABLE ticket_facts ADD COLUMN requester_id TEXT;
+ALTER TABLE ticket_facts ADD COLUMN next_contact_s INTEGER;
+CREATE INDEX ticket_facts_requester ON ticket_facts (source, requester_id, last_solved_at);
+ALTER TABLE kpi_daily ADD COLUMN bot_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kpi_daily ADD COLUMN with_bots INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kpi_daily ADD COLUMN surveys_offered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kpi_daily ADD COLUMN surveys_answered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE kpi_daily ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
+"""

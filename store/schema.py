@@ -17,6 +17,7 @@ from store.kpi_schema import (
     KPI_META,
     KPI_TABLES,
     REPLY_CYCLES,
+    REPORT_VALUES,
     SLA_INSTANCES,
 )
 
@@ -235,7 +236,7 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
-                         ESCALATION_FACT, VENDOR_SLA]
+                         ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

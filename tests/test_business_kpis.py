@@ -237,11 +237,12 @@ def test_facts_refreshed_after_a_survey_import_equal_a_full_rebuild(store):
     assert [rows(store, table) for table in ("ticket_facts", "kpi_daily")] == refreshed
 
 
-def test_business_figures_use_the_one_rate_helper_of_kpi_report():
-    from kpi import external, external_agents, sla_report
-    from kpi.report import ratio
+def test_business_figures_use_the_one_rate_helper_of_kpi_stats():
+    from kpi import external, external_agents, report, sla_report, tags
+    from kpi.stats import ratio
 
     assert external._ratio is ratio and external_agents.ratio is ratio
+    assert sla_report.ratio is ratio and report.ratio is ratio and tags.ratio is ratio
     assert not hasattr(sla_report, "_pct")
     # the roundings the three helpers had: 2 digits (rates, SLA %), 3 (per hour), 1 (NPS)
     assert (ratio(1, 3, 100), ratio(2, 3, digits=3), ratio(-1, 3, 100, 1)) == (

@@ -9,8 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kpi
+from kpi import report, shares
 from kpi.rollup import Deltas
 from kpi.sla_policy import Condition, Conditions
+from kpi.values import Values
 from store import Event, Person, Rating, Store, Ticket
 
 # the module (the package's `kpi.refresh` is the function)
@@ -18,7 +20,8 @@ refresh_module = importlib.import_module("kpi.refresh")
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
-TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "sla_instances")
+TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "sla_instances",
+          "kpi_values")
 # every SLA metric, priority-specific targets (a priority change swaps them), business ones
 TARGETS = (kpi.Target("first_reply", 3600, priorities=("high",)),
            kpi.Target("first_reply", 8 * 3600),
@@ -103,6 +106,7 @@ def histories(draw):
                            "priority": draw(st.sampled_from(["low", "high"]))}.get(kind)))
         records.append(Ticket(id=tid, status="open", channel=channel, created_at=start,
                               updated_at=moment, deleted=deleted, assignee_id="a1",
+                              requester_id=draw(st.sampled_from([None, "c1", "c2"])),
                               priority=draw(st.sampled_from([None, "low", "high"])),
                               group_id=draw(st.sampled_from([None, "g1", "g2"])),
                               type=draw(st.sampled_from([None, "question", "incident"])),
@@ -128,16 +132,19 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
     cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=6)))
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
     # tickets refreshed in chunks of any size, rollups written out after any number of buckets
-    defaults = (refresh_module.CHUNK, Deltas.MAX_BUCKETS)
+    # sorted values edited in place, or (after overflowing twice) their days rewritten
+    defaults = (refresh_module.CHUNK, Deltas.MAX_BUCKETS, Values.MAX_EDITS)
     targets = data.draw(st.sampled_from([TARGETS, *POLICY_TARGETS]))
     refresh_module.CHUNK = data.draw(st.sampled_from([defaults[0], 1, 2]))
     Deltas.MAX_BUCKETS = data.draw(st.sampled_from([defaults[1], 1, 7]))
+    Values.MAX_EDITS = data.draw(st.sampled_from([defaults[2], 0, 5]))
     try:
         for number, page in enumerate(pages):
             store.commit_page("acme", f"s{number % 3}", page, {"n": number})
             kpi.refresh(store, schedule=CALENDARS, targets=targets)
     finally:
-        refresh_module.CHUNK, Deltas.MAX_BUCKETS = defaults
+        refresh_module.CHUNK, Deltas.MAX_BUCKETS, Values.MAX_EDITS = defaults
+    _sorted_values_match_the_facts(store)
     incremental = {table: rows(store, table) for table in TABLES}
     kpi.rebuild(store, schedule=CALENDARS, targets=targets)
     for table in TABLES:
@@ -178,6 +185,25 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
             "'agent_work') AND s.fulfilled_at IS NOT NULL"):
         assert status in ("solved", "closed") and fulfilled == last_solved
     store.close()
+
+
+def _sorted_values_match_the_facts(store: Store) -> None:
+    """The report's figures from kpi_values equal those read from the facts: every
+    percentile figure for each row key it serves, and repeat contacts for several windows."""
+    for by in report.SORTED_BY:
+        from_facts = report._percentiles(store, None, None, None, by)
+        report._reply_waits(store, None, None, None, by, from_facts)
+        stored = report._sorted_values(store, None, None, None, by)
+        def present(found):
+            return {(k, m): sorted(v) for k, ms in found.items() for m, v in ms.items() if v}
+
+        assert present(from_facts) == present(stored), by
+        scope = shares.Scope(store, None, None, None, "channel",
+                             lambda day, value, by=by: report._key_of(by, day, value))
+        for days in (1, 3, 7, 30):
+            by_query = shares._repeat_contacts_by_query(scope, days)
+            assert {k: n for k, n in shares.repeat_contacts(scope, days).items() if n} == {
+                k: n for k, n in by_query.items() if n}, (by, days)
 
 
 def test_refresh_touches_only_the_days_of_changed_tickets(tmp_path):
