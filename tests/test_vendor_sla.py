@@ -270,13 +270,19 @@ def test_vendor_targets_apply_per_ticket_and_a_policy_edit_rebuilds(tmp_path):
     store.close()
 
 
-def test_an_unusable_policy_is_named_with_its_field(tmp_path):
+def _with_a_brand_policy(tmp_path) -> Store:
+    """A store whose first policy has a condition deskpulse cannot evaluate, refreshed."""
     brand = policy("9", 1, [("first_reply", "low", 60)],
                    all_=[cond("zendesk:brand_id", "is", "4")])
     store = seeded(tmp_path, [brand, policy("2", 2, [("first_reply", "low", 3600)])])
     targets = targets_in_use(store, ())
     kpi.ensure_definitions(store, None, targets)
     kpi.refresh(store, targets=targets)
+    return store
+
+
+def test_an_unusable_policy_is_named_with_its_field(tmp_path):
+    store = _with_a_brand_policy(tmp_path)
     assert first_reply(store) == {}  # every ticket might be a brand-4 ticket
     _metrics, note = kpi.sla_status(store)
     assert "'P9' (id 9) is unusable" in note and "zendesk:brand_id" in note
@@ -393,13 +399,7 @@ def test_deskpulse_sla_and_kpi_name_the_unusable_policy_and_its_field(tmp_path):
 
     from tests.test_cli import deskpulse
 
-    brand = policy("9", 1, [("first_reply", "low", 60)],
-                   all_=[cond("zendesk:brand_id", "is", "4")])
-    store = seeded(tmp_path, [brand, policy("2", 2, [("first_reply", "low", 3600)])])
-    targets = targets_in_use(store, ())
-    kpi.ensure_definitions(store, None, targets)
-    kpi.refresh(store, targets=targets)
-    store.close()
+    _with_a_brand_policy(tmp_path).close()
     database = str(tmp_path / "p.db")
     listed = deskpulse("sla", "--database", database)
     assert listed.returncode == 0, listed.stderr
