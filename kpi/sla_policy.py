@@ -144,17 +144,21 @@ def choose(targets: Sequence[Target], metric: str, priority: str | None,
     policy targets (kept together, in position order), those of the first policy the ticket
     matches, or none when that cannot be decided (an unusable policy might match)."""
     chosen: str | None = None
+    passed: set[str] = set()  # policies the ticket does not match: judged once per call
     for target in targets:
         if target.policy is None:
             if target.matches(metric, priority):
                 return target
             continue
         if chosen is None:
+            if target.policy in passed:
+                continue
             conditions = target.conditions or Conditions()
             matched = conditions.match({**ticket, "priority": priority})
             if matched is None:
                 return None
             if not matched:
+                passed.add(target.policy)
                 continue
             chosen = target.policy
         if target.policy != chosen:

@@ -107,14 +107,21 @@ class Values:
     def add(self, old: dict[Key, list[int]], new: dict[Key, list[int]]) -> None:
         """Queue new − old (multisets) for each key the changed tickets touch."""
         for key in old.keys() | new.keys():
-            before, after = Counter(old.get(key, ())), Counter(new.get(key, ()))
-            if before == after:
+            was, now = old.get(key, []), new.get(key, [])
+            if was == now:
                 continue
+            if was and now:  # only the multiset difference moves
+                before, after = Counter(was), Counter(now)
+                if before == after:
+                    continue
+                more = list((after - before).elements())
+                fewer = list((before - after).elements())
+            else:  # a new ticket (a backfill) or one gone: no counting needed
+                more, fewer = list(now), list(was)
             if self.stale is not None:
                 self.stale.add(_anchor_day(key))
                 continue
             adds, drops = self.pending.setdefault(key, ([], []))
-            more, fewer = list((after - before).elements()), list((before - after).elements())
             adds.extend(more)
             drops.extend(fewer)
             self.edits += len(more) + len(fewer)
