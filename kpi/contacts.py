@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from kpi.inputs import marks
 from kpi.values import Values, gaps_of
 
 HORIZON_DAYS = 90
@@ -31,7 +32,7 @@ def update_gaps(conn: sqlite3.Connection, source: str, ids: list[str]) -> None:
     """Recompute `next_contact_s` of the given tickets from the stored tickets."""
     if ids:
         conn.execute(f"UPDATE ticket_facts SET next_contact_s = {_GAP} WHERE source = ? AND "
-                     f"ticket_id IN ({','.join('?' * len(ids))})", (source, *ids))
+                     f"ticket_id IN ({marks(len(ids))})", (source, *ids))
 
 
 def contacts_of(conn: sqlite3.Connection, source: str, ids: list[str]
@@ -43,7 +44,7 @@ def contacts_of(conn: sqlite3.Connection, source: str, ids: list[str]
     # requester index instead of looking the ids up
     return {(requester, created) for requester, created in conn.execute(
         "SELECT requester_id, created_at FROM ticket_facts WHERE source = ? AND "
-        f"ticket_id IN ({','.join('?' * len(ids))})", (source, *ids)) if requester is not None}
+        f"ticket_id IN ({marks(len(ids))})", (source, *ids)) if requester is not None}
 
 
 def neighbours(conn: sqlite3.Connection, source: str, contacts: Iterable[tuple[str, str]],

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from kpi.inputs import marks
 from store.kpi_schema import ANCHOR_DAYS
 
 COUNTERS = ("created", "replied", "frt_sum", "solved", "first_res_sum", "full_res_n",
@@ -74,10 +75,10 @@ def contributions_of(conn: sqlite3.Connection, source: str,
     totals: dict[Key, Counters] = {}
     if not ids:
         return totals
-    marks = ",".join("?" * len(ids))
+    placeholders = marks(len(ids))
     facts = {row[0]: dict(zip(FACT_COLUMNS, row, strict=True)) for row in conn.execute(
         f"SELECT {', '.join(FACT_COLUMNS)} FROM ticket_facts "
-        f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids))}
+        f"WHERE source = ? AND ticket_id IN ({placeholders})", (source, *ids))}
     values = {tid: _dimension_values(fact) for tid, fact in facts.items()}
     for tid, fact in facts.items():
         for day in {fact[column] for column in ANCHOR_DAYS if fact[column]}:
@@ -85,7 +86,7 @@ def contributions_of(conn: sqlite3.Connection, source: str,
     backlog = _AT["backlog_delta"]
     for tid, start_day, end_day in conn.execute(
             "SELECT ticket_id, start_day, end_day FROM unsolved_spans "
-            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
+            f"WHERE source = ? AND ticket_id IN ({placeholders})", (source, *ids)):
         _add(totals, values[tid], start_day, [(backlog, 1)])
         if end_day:
             _add(totals, values[tid], end_day, [(backlog, -1)])

@@ -21,6 +21,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date
 
+from kpi.inputs import marks
+
 # figure -> (anchor day column, value column) in ticket_facts; "reply" is every answered reply
 # cycle by the day of the answer; "next_contact" is the seconds from a solved ticket's last
 # solve to its requester's next ticket (repeat contact, kpi.contacts)
@@ -43,18 +45,14 @@ _COLUMNS = _FACT_SELECT.split(", ")
 Key = tuple[str, str, str]  # (metric, day, channel)
 
 
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
-
-
 def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
     """Every value the given tickets' current facts and reply cycles put in `kpi_values`."""
     found: dict[Key, list[int]] = defaultdict(list)
     if not ids:
         return found
-    marks = _marks(len(ids))
+    ids_in = marks(len(ids))
     for row in conn.execute(f"SELECT {_FACT_SELECT} FROM ticket_facts "
-                            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *ids)):
+                            f"WHERE source = ? AND ticket_id IN ({ids_in})", (source, *ids)):
         fact = dict(zip(_COLUMNS, row, strict=True))
         for metric, (anchor, column) in FACT_METRICS.items():
             if fact[anchor] is not None and fact[column] is not None:
@@ -62,7 +60,7 @@ def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key
     for day, channel, seconds in conn.execute(
             "SELECT c.end_day, f.channel, c.secs_cal FROM reply_cycles c JOIN ticket_facts f "
             "ON f.source = c.source AND f.ticket_id = c.ticket_id WHERE c.source = ? AND "
-            f"c.ticket_id IN ({marks}) AND c.end_kind = 'reply' AND +c.end_day IS NOT NULL "
+            f"c.ticket_id IN ({ids_in}) AND c.end_kind = 'reply' AND +c.end_day IS NOT NULL "
             "AND c.secs_cal IS NOT NULL", (source, *ids)):
         found[(REPLY, day, channel)].append(seconds)
     return found
@@ -74,7 +72,7 @@ def gaps_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key, 
     anchor, column = FACT_METRICS["next_contact"]
     for day, channel, gap in conn.execute(
             f"SELECT {anchor}, channel, {column} FROM ticket_facts WHERE source = ? AND "
-            f"ticket_id IN ({_marks(len(ids))})", (source, *ids)):
+            f"ticket_id IN ({marks(len(ids))})", (source, *ids)):
         if day is not None and gap is not None:
             found[("next_contact", day, channel)].append(gap)
     return found
@@ -189,7 +187,7 @@ class Values:
                 for metric, value in zip(metrics, row, strict=True):
                     if value is not None:
                         found[(metric, channel)].append(value)
-        self.conn.execute(f"DELETE FROM kpi_values WHERE metric IN ({_marks(len(metrics))}) "
+        self.conn.execute(f"DELETE FROM kpi_values WHERE metric IN ({marks(len(metrics))}) "
                           "AND day = ? AND source = ?", (*metrics, day, self.source))
         self.conn.executemany(
             "INSERT INTO kpi_values VALUES (?, ?, ?, ?, ?, ?, ?)",
