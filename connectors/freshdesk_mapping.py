@@ -113,7 +113,7 @@ def ticket_notes(raw: dict[str, Any], tid: str, status_map: dict[str, str]) -> l
             kind="status", value=str(code), record_type="ticket", record_id=tid,
             field="ticket.status", effect=f"a custom status, counted as {CUSTOM_STATUS_DEFAULT}",
             fix=f'say what it means in the source\'s config: status_map = {{ "{code}" = '
-                '"pending" }} (or open, on_hold, solved, closed)'))
+                '"pending" } (or open, on_hold, solved, closed)'))
     if priority is not None and priority not in PRIORITY:
         notes.append(Unmapped(kind="priority", value=str(priority), record_type="ticket",
                               record_id=tid, field="ticket.priority", effect="no priority",

@@ -64,7 +64,7 @@ def unmapped_notes(store: Store, source: str | None) -> list[str]:
     """Short lines for `kpi` and `report`: which figures unmapped values bend or empty."""
     rows = [row for row in unmapped_values(store.conn, None if source is None else [source])
             if row["kind"] != "time_zone"]  # said by schedule_problems, with its consequence
-    lines = [f"{row['source']}: {row['records']:,} with {row['kind']} {row['value']!r} "
+    lines = [f"{row['source']}: {_records(row['records'])} with {row['kind']} {row['value']!r} "
              f"({row['field']}, e.g. {row['example']}): {row['effect']}" for row in rows[:SHOWN]]
     if rows:
         more = f"{len(rows) - SHOWN} more; " if len(rows) > SHOWN else ""
@@ -90,8 +90,13 @@ def print_unmapped(item: dict[str, Any], console: Console) -> None:
     if rows:
         console.print(f"  unmapped vendor values ({len(rows)}):")
     for row in rows:
-        console.print(f"    {row['kind']} {escape(repr(row['value']))}: {row['records']:,} "
-                      f"records, e.g. {escape(row['example'])} ({escape(row['field'])}), last "
-                      f"seen {row['last_seen']}; {escape(row['effect'])}")
+        console.print(f"    {row['kind']} {escape(repr(row['value']))}: "
+                      f"{_records(row['records'])}, e.g. {escape(row['example'])} "
+                      f"({escape(row['field'])}), last seen {row['last_seen']}; "
+                      f"{escape(row['effect'])}")
         if row["fix"]:
             console.print(f"      fix: {escape(row['fix'])}", style="dim")
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" + ("s" if count != 1 else "")
