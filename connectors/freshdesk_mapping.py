@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from connectors.validate import REPORT_UNMAPPED
 from connectors.zones import ZONE_FIX, iana, resolve
 from store.models import (
     SURVEY_FEEDBACK_CHANNEL,
@@ -45,7 +46,6 @@ PUBLIC_NOTE = 2
 # Same-second derived status events apply in this order (a direct close sets resolved_at and
 # closed_at to one moment: solved, then closed, so it is one resolution, not two).
 STATUS_ORDER = {"open": 1, "pending": 2, "on_hold": 3, "solved": 4, "closed": 5}
-REPORT = "record it (`deskpulse record SOURCE`) and report it so deskpulse can map it"
 DAYS = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
         "friday": "fri", "saturday": "sat", "sunday": "sun"}
 
@@ -117,11 +117,11 @@ def ticket_notes(raw: dict[str, Any], tid: str, status_map: dict[str, str]) -> l
     if priority is not None and priority not in PRIORITY:
         notes.append(Unmapped(kind="priority", value=str(priority), record_type="ticket",
                               record_id=tid, field="ticket.priority", effect="no priority",
-                              fix=REPORT))
+                              fix=REPORT_UNMAPPED))
     if source is not None and source not in CHANNEL:
         notes.append(Unmapped(kind="channel", value=str(source), record_type="ticket",
                               record_id=tid, field="ticket.source",
-                              effect="counted as channel other", fix=REPORT))
+                              effect="counted as channel other", fix=REPORT_UNMAPPED))
     return notes
 
 
@@ -152,7 +152,7 @@ def conversation_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
     notes: list[NormalizedRecord] = [] if raw.get("source") in CONVERSATION_SOURCE else [
         Unmapped(kind="conversation_source", value=str(raw.get("source")), record_type="event",
                  record_id=raw["id"], field="conversation.source",
-                 effect="its channel is other", fix=REPORT)]
+                 effect="its channel is other", fix=REPORT_UNMAPPED)]
     return notes + [Event(id=raw["id"], ticket_id=raw["ticket_id"], at=raw["created_at"], kind=kind,
                   public=not private, actor_id=raw.get("user_id"),
                   actor_role="customer" if incoming else "agent",

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.validate import REPORT_UNMAPPED
 from store.models import (
     Event,
     Group,
@@ -39,7 +40,6 @@ QUIET_PARTS = frozenset({"participant_added", "participant_removed", "title_chan
                          "conversation_rating_remark_added", "custom_action_started",
                          "custom_action_finished", "operator_workflow_event",
                          "sla_applied_by_rule", "conversation_sla_target_missed"})
-REPORT = "record it (`deskpulse record SOURCE`) and report it so deskpulse can map it"
 ASSIGNMENTS = ("assignment", "default_assignment", "away_mode_assignment", "assign_and_reopen",
                "assign_and_unsnooze")
 
@@ -108,11 +108,11 @@ def conversation_notes(cid: str, raw: dict[str, Any], source: dict[str, Any]) ->
     if raw.get("state") is not None and raw.get("state") not in STATE:
         notes.append(Unmapped(kind="state", value=str(raw["state"]), record_type="ticket",
                               record_id=cid, field="conversation.state",
-                              effect="counted as open", fix=REPORT))
+                              effect="counted as open", fix=REPORT_UNMAPPED))
     if source.get("type") is not None and source.get("type") not in CHANNEL:
         notes.append(Unmapped(kind="channel", value=str(source["type"]), record_type="ticket",
                               record_id=cid, field="conversation.source.type",
-                              effect="counted as channel other", fix=REPORT))
+                              effect="counted as channel other", fix=REPORT_UNMAPPED))
     return notes
 
 
@@ -183,13 +183,13 @@ def part_notes(cid: str, part: dict[str, Any]) -> list[Unmapped]:
         notes.append(Unmapped(kind="part_type", value=str(kind), record_type="part",
                               record_id=pid, field="conversation_part.part_type",
                               effect=f"not read (conversation {cid}'s KPIs may miss it)",
-                              fix=REPORT))
+                              fix=REPORT_UNMAPPED))
     if author.get("type") is not None and author.get("type") not in ROLE:
         notes.append(Unmapped(kind="author_type", value=str(author["type"]),
                               record_type="event", record_id=pid,
                               field="conversation_part.author.type",
                               effect="its author's role is looked up among the synced people",
-                              fix=REPORT))
+                              fix=REPORT_UNMAPPED))
     return notes
 
 

@@ -13,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.validate import REPORT_UNMAPPED
 from connectors.zones import ZONE_FIX, iana, resolve
 from store.models import (
     BusinessSchedule,
@@ -46,7 +47,6 @@ QUIET_CHILDREN = frozenset({"Notification", "Cc", "Error", "External", "Push", "
                             "OrganizationActivity", "AgentMacroReference", "Audit",
                             "CommentRedactionEvent", "AttachmentRedactionEvent",
                             "CommentPrivacyChange", "SMS", "LogMeInTranscript"})
-REPORT = "record it (`deskpulse record SOURCE`) and report it so deskpulse can map it"
 
 
 def _status(value: Any) -> str | None:
@@ -89,7 +89,7 @@ def ticket_records(
         records.append(Unmapped(kind="channel", value=_channel_name(raw.get("via")),
                                 record_type="ticket", record_id=ticket.id,
                                 field="ticket.via.channel", effect="counted as channel other",
-                                fix=REPORT))
+                                fix=REPORT_UNMAPPED))
     if deleted:
         records.append(Event(id=f"deleted-{ticket.id}", ticket_id=ticket.id,
                              at=ticket.updated_at, kind="deleted"))
@@ -192,7 +192,7 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
             records.append(Unmapped(
                 kind="event_type", value=str(_kind(child)), record_type="event",
                 record_id=child.get("id") or audit["id"], field="audit.child_events.event_type",
-                effect=f"not read (ticket {ticket_id}'s KPIs may miss it)", fix=REPORT))
+                effect=f"not read (ticket {ticket_id}'s KPIs may miss it)", fix=REPORT_UNMAPPED))
         if _kind(child) == "Comment":
             author = child.get("author_id", actor)
             public = bool(child.get("public"))
