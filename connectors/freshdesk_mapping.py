@@ -14,7 +14,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from connectors.zones import iana
+from connectors.validate import REPORT_UNMAPPED
+from connectors.zones import ZONE_FIX, iana, resolve
 from store.models import (
     SURVEY_FEEDBACK_CHANNEL,
     BusinessSchedule,
@@ -25,6 +26,7 @@ from store.models import (
     Rating,
     Ticket,
     TimeEntry,
+    Unmapped,
     VendorMetrics,
     iso,
 )
@@ -90,6 +92,7 @@ def ticket_records(raw: dict[str, Any], status_map: dict[str, str]) -> list[Norm
         Event(id=f"{tid}-description", ticket_id=tid, at=at, kind="message", public=True,
               actor_id=opener, actor_role=role, channel=ticket.channel),
     ]
+    records += ticket_notes(raw, tid, status_map)
     if flagged:
         records.append(Event(id=f"{tid}-{flagged}", ticket_id=tid, at=ticket.updated_at,
                              kind="deleted", new_value=flagged))
@@ -99,6 +102,27 @@ def ticket_records(raw: dict[str, Any], status_map: dict[str, str]) -> list[Norm
             "created_at": iso(ticket.created_at), "source": raw.get("source"),
             "status": raw["status"], "stats": stats}))
     return records
+
+
+def ticket_notes(raw: dict[str, Any], tid: str, status_map: dict[str, str]) -> list[Unmapped]:
+    """The ticket's status, priority and source codes deskpulse has no meaning for."""
+    notes = []
+    code, priority, source = raw.get("status"), raw.get("priority"), raw.get("source")
+    if str(code) not in status_map and code not in STATUS:
+        notes.append(Unmapped(
+            kind="status", value=str(code), record_type="ticket", record_id=tid,
+            field="ticket.status", effect=f"a custom status, counted as {CUSTOM_STATUS_DEFAULT}",
+            fix=f'say what it means in the source\'s config: status_map = {{ "{code}" = '
+                '"pending" } (or open, on_hold, solved, closed)'))
+    if priority is not None and priority not in PRIORITY:
+        notes.append(Unmapped(kind="priority", value=str(priority), record_type="ticket",
+                              record_id=tid, field="ticket.priority", effect="no priority",
+                              fix=REPORT_UNMAPPED))
+    if source is not None and source not in CHANNEL:
+        notes.append(Unmapped(kind="channel", value=str(source), record_type="ticket",
+                              record_id=tid, field="ticket.source",
+                              effect="counted as channel other", fix=REPORT_UNMAPPED))
+    return notes
 
 
 def status_events(ticket_id: str, status: str, stats: dict[str, Any]) -> list[Event]:
@@ -125,7 +149,11 @@ def conversation_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
     incoming, private = bool(raw.get("incoming")), bool(raw.get("private"))
     public_note = not incoming and not private and raw.get("source") == PUBLIC_NOTE
     kind = "note" if private or public_note else "message"
-    return [Event(id=raw["id"], ticket_id=raw["ticket_id"], at=raw["created_at"], kind=kind,
+    notes: list[NormalizedRecord] = [] if raw.get("source") in CONVERSATION_SOURCE else [
+        Unmapped(kind="conversation_source", value=str(raw.get("source")), record_type="event",
+                 record_id=raw["id"], field="conversation.source",
+                 effect="its channel is other", fix=REPORT_UNMAPPED)]
+    return notes + [Event(id=raw["id"], ticket_id=raw["ticket_id"], at=raw["created_at"], kind=kind,
                   public=not private, actor_id=raw.get("user_id"),
                   actor_role="customer" if incoming else "agent",
                   channel=CONVERSATION_SOURCE.get(raw.get("source"), "other"),  # type: ignore[arg-type]
@@ -188,9 +216,14 @@ def business_hours_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
              for day, span in (raw.get("business_hours") or {}).items()
              if day in DAYS and isinstance(span, dict)}
     label = raw.get("time_zone")
-    return [BusinessSchedule(id=raw["id"], name=raw.get("name"),
-                             time_zone=iana(label), is_default=bool(
-                                 raw.get("is_default")), hours=hours)]
+    schedule = BusinessSchedule(id=raw["id"], name=raw.get("name"), time_zone=iana(label),
+                                is_default=bool(raw.get("is_default")), hours=hours)
+    if resolve(label) is not None:
+        return [schedule]
+    return [schedule, Unmapped(
+        kind="time_zone", value=str(label), record_type="schedule", record_id=schedule.id,
+        field="business_hours.time_zone", fix=ZONE_FIX,
+        effect=f"business hours {schedule.name!r} ({schedule.id}) cannot time business hours")]
 
 
 def _clock(text: str) -> str:

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.validate import REPORT_UNMAPPED
 from store.models import (
     Event,
     Group,
@@ -20,6 +21,7 @@ from store.models import (
     Rating,
     Ticket,
     TimeEntry,
+    Unmapped,
     VendorMetrics,
 )
 
@@ -32,6 +34,12 @@ CHANNEL = {"conversation": "chat", "email": "email", "push": "messaging",
            "facebook": "social", "twitter": "social", "instagram": "social",
            "phone_call": "phone", "sms": "messaging", "whatsapp": "messaging"}
 STATUS_PARTS = {"open": "open", "close": "solved", "snoozed": "on_hold"}
+# parts that carry nothing a KPI reads yet; any other unknown part type is reported
+QUIET_PARTS = frozenset({"participant_added", "participant_removed", "title_changed",
+                         "language_detection_details", "conversation_rating_changed",
+                         "conversation_rating_remark_added", "custom_action_started",
+                         "custom_action_finished", "operator_workflow_event",
+                         "sla_applied_by_rule", "conversation_sla_target_missed"})
 ASSIGNMENTS = ("assignment", "default_assignment", "away_mode_assignment", "assign_and_reopen",
                "assign_and_unsnooze")
 
@@ -78,7 +86,7 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
         events_truncated=truncated, events_seen=count if with_parts else seen,
         raw={k: v for k, v in raw.items() if k != "conversation_parts"},
     )
-    records: list[NormalizedRecord] = [ticket]
+    records: list[NormalizedRecord] = [ticket, *conversation_notes(cid, raw, source)]
     if isinstance(raw.get("statistics"), dict):
         records.append(VendorMetrics(ticket_id=cid, metrics=raw["statistics"]))
         records += handling_time(cid, raw["statistics"], ticket.updated_at,
@@ -90,8 +98,22 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
         records += opening_events(cid, ticket.created_at, source, author, ticket.channel)
         for part in listed:
             if isinstance(part, dict):
-                records += part_events(cid, part)
+                records += part_events(cid, part) + part_notes(cid, part)
     return records
+
+
+def conversation_notes(cid: str, raw: dict[str, Any], source: dict[str, Any]) -> list[Unmapped]:
+    """The conversation's state and source type when deskpulse has no meaning for them."""
+    notes = []
+    if raw.get("state") is not None and raw.get("state") not in STATE:
+        notes.append(Unmapped(kind="state", value=str(raw["state"]), record_type="ticket",
+                              record_id=cid, field="conversation.state",
+                              effect="counted as open", fix=REPORT_UNMAPPED))
+    if source.get("type") is not None and source.get("type") not in CHANNEL:
+        notes.append(Unmapped(kind="channel", value=str(source["type"]), record_type="ticket",
+                              record_id=cid, field="conversation.source.type",
+                              effect="counted as channel other", fix=REPORT_UNMAPPED))
+    return notes
 
 
 def handling_time(cid: str, statistics: dict[str, Any], at: datetime,
@@ -148,6 +170,27 @@ def part_events(cid: str, part: dict[str, Any]) -> list[Event]:
         events.append(Event(id=f"{pid}-status", kind="status",
                             new_value=STATUS_PARTS.get(kind, "open"), **common))
     return events
+
+
+def part_notes(cid: str, part: dict[str, Any]) -> list[Unmapped]:
+    """A part whose type or author type deskpulse does not know (its events are missing or
+    have no role: say so rather than let a reply or a status change vanish)."""
+    kind, pid = part.get("part_type"), str(part["id"])
+    author = part.get("author") if isinstance(part.get("author"), dict) else {}
+    notes = []
+    if kind not in ("comment", "note", *ASSIGNMENTS, *STATUS_PARTS, *QUIET_PARTS) and \
+            not str(kind).startswith("conversation_attribute_updated"):
+        notes.append(Unmapped(kind="part_type", value=str(kind), record_type="part",
+                              record_id=pid, field="conversation_part.part_type",
+                              effect=f"not read (conversation {cid}'s KPIs may miss it)",
+                              fix=REPORT_UNMAPPED))
+    if author.get("type") is not None and author.get("type") not in ROLE:
+        notes.append(Unmapped(kind="author_type", value=str(author["type"]),
+                              record_type="event", record_id=pid,
+                              field="conversation_part.author.type",
+                              effect="its author's role is looked up among the synced people",
+                              fix=REPORT_UNMAPPED))
+    return notes
 
 
 def rating_record(cid: str, raw: dict[str, Any]) -> Rating:

@@ -13,6 +13,9 @@ from pydantic import ValidationError
 
 from store.models import NormalizedRecord, Rejected
 
+# What to do about a vendor value no mapping knows (an `Unmapped` record's `fix`).
+REPORT_UNMAPPED = "record it (`deskpulse record SOURCE`) and report it so deskpulse can map it"
+
 
 def validated(build: Callable[[dict[str, Any]], list[NormalizedRecord]],
               raw: Any) -> list[NormalizedRecord]:

@@ -13,7 +13,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.zones import iana
+from connectors.validate import REPORT_UNMAPPED
+from connectors.zones import ZONE_FIX, iana, resolve
 from store.models import (
     BusinessSchedule,
     Event,
@@ -24,6 +25,7 @@ from store.models import (
     Rejected,
     Ticket,
     TimeEntry,
+    Unmapped,
     VendorMetrics,
 )
 
@@ -39,6 +41,12 @@ SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business ru
 WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group",
               "priority": "priority", "tags": "tags"}
+# ticket-event children that carry nothing a KPI reads; any other unknown type is reported
+QUIET_CHILDREN = frozenset({"Notification", "Cc", "Error", "External", "Push", "Tweet",
+                            "FacebookEvent", "SatisfactionRating", "TicketSharingEvent",
+                            "OrganizationActivity", "AgentMacroReference", "Audit",
+                            "CommentRedactionEvent", "AttachmentRedactionEvent",
+                            "CommentPrivacyChange", "SMS", "LogMeInTranscript"})
 
 
 def _status(value: Any) -> str | None:
@@ -53,9 +61,12 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _channel_name(via: Any) -> str:
+    return str(via.get("channel") if isinstance(via, dict) else via)
+
+
 def _channel(via: Any) -> str:
-    name = via.get("channel") if isinstance(via, dict) else via
-    return CHANNEL.get(str(name), "other")
+    return CHANNEL.get(_channel_name(via), "other")
 
 
 def ticket_records(
@@ -74,6 +85,11 @@ def ticket_records(
         solved_at=(metric_set or {}).get("solved_at"), deleted=deleted, raw=raw,
     )
     records: list[NormalizedRecord] = [ticket]
+    if raw.get("via") is not None and _channel_name(raw.get("via")) not in CHANNEL:
+        records.append(Unmapped(kind="channel", value=_channel_name(raw.get("via")),
+                                record_type="ticket", record_id=ticket.id,
+                                field="ticket.via.channel", effect="counted as channel other",
+                                fix=REPORT_UNMAPPED))
     if deleted:
         records.append(Event(id=f"deleted-{ticket.id}", ticket_id=ticket.id,
                              at=ticket.updated_at, kind="deleted"))
@@ -126,9 +142,15 @@ def schedule_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
             f"{_clock(start - midnight)}-{_clock(end - midnight)}")
     holidays = [f"{day['start_date']}..{day.get('end_date') or day['start_date']}"
                 for day in raw.get("holidays") or []]
-    return [BusinessSchedule(id=raw["id"], name=raw.get("name"),
-                             time_zone=iana(raw.get("time_zone")), hours=hours,
-                             holidays=holidays)]
+    schedule = BusinessSchedule(id=raw["id"], name=raw.get("name"),
+                                time_zone=iana(raw.get("time_zone")), hours=hours,
+                                holidays=holidays)
+    if resolve(raw.get("time_zone")) is not None:
+        return [schedule]
+    return [schedule, Unmapped(
+        kind="time_zone", value=str(raw.get("time_zone")), record_type="schedule",
+        record_id=schedule.id, field="schedule.time_zone", fix=ZONE_FIX,
+        effect=f"schedule {schedule.name!r} ({schedule.id}) cannot time business hours")]
 
 
 def _clock(minutes: int) -> str:
@@ -166,6 +188,11 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                                      actor_id=actor, actor_role=_role(actor),
                                      new_value=_text(value), **common))
     for child in children:
+        if _kind(child) not in ("Create", "Comment", "Change", *QUIET_CHILDREN):
+            records.append(Unmapped(
+                kind="event_type", value=str(_kind(child)), record_type="event",
+                record_id=child.get("id") or audit["id"], field="audit.child_events.event_type",
+                effect=f"not read (ticket {ticket_id}'s KPIs may miss it)", fix=REPORT_UNMAPPED))
         if _kind(child) == "Comment":
             author = child.get("author_id", actor)
             public = bool(child.get("public"))

@@ -1,18 +1,200 @@
-"""Time-zone labels as Zendesk and Freshdesk write them (Rails names) → IANA names."""
+"""Time-zone labels as Zendesk and Freshdesk write them → IANA names.
+
+Both vendors run on Rails and name zones the way ActiveSupport::TimeZone does ("Eastern Time
+(US & Canada)", "Magadan", "Mid-Atlantic"); some fields carry IANA names instead. `resolve`
+accepts either and answers None for anything else, so the caller can report the label
+(an `Unmapped` record) rather than let business hours go quietly missing.
+
+The table is ActiveSupport::TimeZone::MAPPING (rails/rails,
+activesupport/lib/active_support/values/time_zone.rb, MIT licence), written out here as data,
+plus the older spellings Rails used before renaming them.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The common Rails labels; anything else is kept as the vendor wrote it.
-ZONES = {"Eastern Time (US & Canada)": "America/New_York",
-         "Central Time (US & Canada)": "America/Chicago",
-         "Mountain Time (US & Canada)": "America/Denver",
-         "Pacific Time (US & Canada)": "America/Los_Angeles", "London": "Europe/London",
-         "Berlin": "Europe/Berlin", "Paris": "Europe/Paris", "Amsterdam": "Europe/Amsterdam",
-         "Chennai": "Asia/Kolkata", "Kolkata": "Asia/Kolkata", "Sydney": "Australia/Sydney",
-         "Tokyo": "Asia/Tokyo", "Singapore": "Asia/Singapore", "UTC": "UTC"}
+# Rails name, then its IANA zone (the last word of each line; Rails names contain spaces).
+_TABLE = """
+International Date Line West   Etc/GMT+12
+Midway Island                  Pacific/Midway
+American Samoa                 Pacific/Pago_Pago
+Hawaii                         Pacific/Honolulu
+Alaska                         America/Juneau
+Pacific Time (US & Canada)     America/Los_Angeles
+Tijuana                        America/Tijuana
+Mountain Time (US & Canada)    America/Denver
+Arizona                        America/Phoenix
+Chihuahua                      America/Chihuahua
+Mazatlan                       America/Mazatlan
+Central Time (US & Canada)     America/Chicago
+Saskatchewan                   America/Regina
+Guadalajara                    America/Mexico_City
+Mexico City                    America/Mexico_City
+Monterrey                      America/Monterrey
+Central America                America/Guatemala
+Eastern Time (US & Canada)     America/New_York
+Indiana (East)                 America/Indiana/Indianapolis
+Bogota                         America/Bogota
+Lima                           America/Lima
+Quito                          America/Lima
+Atlantic Time (Canada)         America/Halifax
+Caracas                        America/Caracas
+La Paz                         America/La_Paz
+Santiago                       America/Santiago
+Newfoundland                   America/St_Johns
+Brasilia                       America/Sao_Paulo
+Buenos Aires                   America/Argentina/Buenos_Aires
+Montevideo                     America/Montevideo
+Georgetown                     America/Guyana
+Puerto Rico                    America/Puerto_Rico
+Greenland                      America/Godthab
+Mid-Atlantic                   Atlantic/South_Georgia
+Azores                         Atlantic/Azores
+Cape Verde Is.                 Atlantic/Cape_Verde
+Dublin                         Europe/Dublin
+Edinburgh                      Europe/London
+Lisbon                         Europe/Lisbon
+London                         Europe/London
+Casablanca                     Africa/Casablanca
+Monrovia                       Africa/Monrovia
+UTC                            Etc/UTC
+Belgrade                       Europe/Belgrade
+Bratislava                     Europe/Bratislava
+Budapest                       Europe/Budapest
+Ljubljana                      Europe/Ljubljana
+Prague                         Europe/Prague
+Sarajevo                       Europe/Sarajevo
+Skopje                         Europe/Skopje
+Warsaw                         Europe/Warsaw
+Zagreb                         Europe/Zagreb
+Brussels                       Europe/Brussels
+Copenhagen                     Europe/Copenhagen
+Madrid                         Europe/Madrid
+Paris                          Europe/Paris
+Amsterdam                      Europe/Amsterdam
+Berlin                         Europe/Berlin
+Bern                           Europe/Zurich
+Zurich                         Europe/Zurich
+Rome                           Europe/Rome
+Stockholm                      Europe/Stockholm
+Vienna                         Europe/Vienna
+West Central Africa            Africa/Algiers
+Bucharest                      Europe/Bucharest
+Cairo                          Africa/Cairo
+Helsinki                       Europe/Helsinki
+Kyiv                           Europe/Kiev
+Kyev                           Europe/Kiev
+Riga                           Europe/Riga
+Sofia                          Europe/Sofia
+Tallinn                        Europe/Tallinn
+Vilnius                        Europe/Vilnius
+Athens                         Europe/Athens
+Istanbul                       Europe/Istanbul
+Minsk                          Europe/Minsk
+Jerusalem                      Asia/Jerusalem
+Harare                         Africa/Harare
+Pretoria                       Africa/Johannesburg
+Kaliningrad                    Europe/Kaliningrad
+Moscow                         Europe/Moscow
+St. Petersburg                 Europe/Moscow
+Volgograd                      Europe/Volgograd
+Samara                         Europe/Samara
+Kuwait                         Asia/Kuwait
+Riyadh                         Asia/Riyadh
+Nairobi                        Africa/Nairobi
+Baghdad                        Asia/Baghdad
+Tehran                         Asia/Tehran
+Abu Dhabi                      Asia/Muscat
+Muscat                         Asia/Muscat
+Baku                           Asia/Baku
+Tbilisi                        Asia/Tbilisi
+Yerevan                        Asia/Yerevan
+Kabul                          Asia/Kabul
+Ekaterinburg                   Asia/Yekaterinburg
+Islamabad                      Asia/Karachi
+Karachi                        Asia/Karachi
+Tashkent                       Asia/Tashkent
+Chennai                        Asia/Kolkata
+Kolkata                        Asia/Kolkata
+Mumbai                         Asia/Kolkata
+New Delhi                      Asia/Kolkata
+Kathmandu                      Asia/Kathmandu
+Astana                         Asia/Dhaka
+Dhaka                          Asia/Dhaka
+Sri Jayawardenepura            Asia/Colombo
+Almaty                         Asia/Almaty
+Novosibirsk                    Asia/Novosibirsk
+Rangoon                        Asia/Rangoon
+Bangkok                        Asia/Bangkok
+Hanoi                          Asia/Bangkok
+Jakarta                        Asia/Jakarta
+Krasnoyarsk                    Asia/Krasnoyarsk
+Beijing                        Asia/Shanghai
+Chongqing                      Asia/Chongqing
+Hong Kong                      Asia/Hong_Kong
+Urumqi                         Asia/Urumqi
+Kuala Lumpur                   Asia/Kuala_Lumpur
+Singapore                      Asia/Singapore
+Taipei                         Asia/Taipei
+Perth                          Australia/Perth
+Irkutsk                        Asia/Irkutsk
+Ulaanbaatar                    Asia/Ulaanbaatar
+Ulaan Bataar                   Asia/Ulaanbaatar
+Seoul                          Asia/Seoul
+Osaka                          Asia/Tokyo
+Sapporo                        Asia/Tokyo
+Tokyo                          Asia/Tokyo
+Yakutsk                        Asia/Yakutsk
+Darwin                         Australia/Darwin
+Adelaide                       Australia/Adelaide
+Canberra                       Australia/Melbourne
+Melbourne                      Australia/Melbourne
+Sydney                         Australia/Sydney
+Brisbane                       Australia/Brisbane
+Hobart                         Australia/Hobart
+Vladivostok                    Asia/Vladivostok
+Guam                           Pacific/Guam
+Port Moresby                   Pacific/Port_Moresby
+Magadan                        Asia/Magadan
+Srednekolymsk                  Asia/Srednekolymsk
+Solomon Is.                    Pacific/Guadalcanal
+New Caledonia                  Pacific/Noumea
+Fiji                           Pacific/Fiji
+Kamchatka                      Asia/Kamchatka
+Marshall Is.                   Pacific/Majuro
+Auckland                       Pacific/Auckland
+Wellington                     Pacific/Auckland
+Nuku'alofa                     Pacific/Tongatapu
+Tokelau Is.                    Pacific/Fakaofo
+Chatham Is.                    Pacific/Chatham
+Samoa                          Pacific/Apia
+"""
+
+RAILS: dict[str, str] = {name.strip(): zone for name, zone in (
+    line.rsplit(None, 1) for line in _TABLE.strip().splitlines())}
+
+
+ZONE_FIX = ("configure [[schedule]] in deskpulse.toml with tz = the IANA name of that zone "
+            "(e.g. \"America/New_York\"; docs/kpis.md \"Business time\")")
+
+
+@cache
+def resolve(label: str | None) -> str | None:
+    """The IANA zone a vendor's label names (a Rails name or an IANA name), else None."""
+    if not isinstance(label, str) or not label.strip():
+        return None
+    name = RAILS.get(label.strip(), label.strip())
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
 
 
 def iana(label: Any) -> Any:
-    return ZONES.get(label, label)
+    """The IANA name when the label resolves; else the label as the vendor wrote it, so the
+    store keeps what the vendor said (the caller reports it as unmapped)."""
+    return resolve(label) or label

@@ -38,6 +38,7 @@ from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
+from deskpulse.unmapped import figure_notes
 
 
 @app.command()
@@ -193,8 +194,8 @@ def kpi_command(
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
-        stale = unapplied_targets(store, None if config is None and database is not None
-                                  else read_config(config))
+        cfg = None if config is None and database is not None else read_config(config)
+        stale, notes = unapplied_targets(store, cfg), figure_notes(store, cfg, source)
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
             else kpi.summary(store, source=source, since=first, until=last, by=by,
                              now=datetime.now(UTC), **options)
@@ -210,8 +211,8 @@ def kpi_command(
                                  by if output != "table" else None, first, last)
     finally:
         store.close()
-    if stale:
-        err.print(stale, style="yellow", markup=False)
+    for line in ([stale] if stale else []) + notes:
+        err.print(line, style="yellow", markup=False)
     if output == "csv":
         sys.stdout.write(render_csv(merged(rows, business)))
     elif output == "json":
@@ -244,10 +245,14 @@ def report(
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        notes = figure_notes(store, None if config is None and database is not None
+                             else read_config(config), source)
         path = write_report(store, out, source=source, since=parse_day(since, "--since"),
-                            until=parse_day(until, "--until"), options=options)
+                            until=parse_day(until, "--until"), options=options, notes=notes)
     finally:
         store.close()
+    for line in notes:
+        err.print(line, style="yellow", markup=False)
     console.print(f"Report written to {path}")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from deskpulse.cli_common import (
     ConfigOption,
@@ -27,6 +28,7 @@ from deskpulse.cli_common import (
 from deskpulse.config import ConfigError
 from deskpulse.status import all_status
 from deskpulse.sync import Runner
+from deskpulse.unmapped import add_unmapped, print_unmapped, schedule_problems
 
 
 @app.command()
@@ -36,10 +38,12 @@ def status(
     database: DatabaseOption = None,
 ) -> None:
     """Cursors, last runs, lag and dead letters per source. Exit 1 if a source is failing."""
-    names = [] if database is not None else list(read_config(config).sources)
+    cfg = None if database is not None else read_config(config)
+    names = [] if cfg is None else list(cfg.sources)
     store = read_store(config, database)
     try:
         report = all_status(store, names, datetime.now(UTC))
+        add_unmapped(store, report, configured=bool(cfg and cfg.schedule))
     finally:
         store.close()
     if as_json:
@@ -68,6 +72,7 @@ def _print_status(item: dict) -> None:
                       "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
+    print_unmapped(item, console)
 
 
 @app.command()
@@ -125,9 +130,15 @@ def verify(
         if row is None:
             msg = f"no source named '{source}' in the database"
             raise fail(msg)
-        checks = run_verify(store, source, load(row[0])) + verify_deadlines(store, source)
+        cfg = None if config is None and database is not None else read_config(config)
+        problems = [line for name, line in schedule_problems(store, bool(cfg and cfg.schedule))
+                    if name == source]
+        checks = run_verify(store, source, load(row[0]), *problems[:1]) + \
+            verify_deadlines(store, source)
     finally:
         store.close()
+    for line in problems:
+        console.print(f"[red]error:[/red] {escape(line)}")
     failed = False
     for check in checks:
         if check.skipped and not check.compared:

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from connectors import Connector, load
+from connectors.zones import resolve
 from deskpulse.config_kpi import KpiConfig, SlaConfig
 from deskpulse.durations import parse_interval
 from kpi import Calendars
@@ -107,7 +108,7 @@ class Config(BaseModel):
         if not self.schedule:
             return None
         try:
-            return Calendars.from_config(self.schedule)
+            return Calendars.from_config([_zoned(entry) for entry in self.schedule])
         except (KeyError, ValueError, TypeError) as exc:
             msg = f"{self.path or 'config'}: [[schedule]]: {exc}"
             raise ConfigError(msg) from None
@@ -208,3 +209,17 @@ def _describe(exc: ValidationError) -> str:
         where = ".".join(str(part) for part in error["loc"]) or "value"
         parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
+
+
+def _zoned(entry: dict[str, Any]) -> dict[str, Any]:
+    """A `[[schedule]]` entry with its tz as an IANA name: the Zendesk/Freshdesk (Rails)
+    names a vendor's admin screen shows are accepted too."""
+    if "tz" not in entry:
+        return entry
+    zone = resolve(entry["tz"])
+    if zone is None:
+        msg = (f"schedule {str(entry.get('id') or 'default')!r}: tz {entry['tz']!r} is not a "
+               "known time zone; use an IANA name such as \"America/New_York\" (or the "
+               "Zendesk/Freshdesk name, such as \"Eastern Time (US & Canada)\")")
+        raise ValueError(msg)
+    return {**entry, "tz": zone}

@@ -198,10 +198,11 @@ def _table(title: str, rows: list[dict], key: str, names: dict[str, str],
 def write_report(store: Store, out: Path, *, source: str | None = None,
                  since: date | None = None, until: date | None = None,
                  today: date | None = None, options: dict[str, Any] | None = None,
-                 now: datetime | None = None) -> Path:
+                 now: datetime | None = None, notes: list[str] | None = None) -> Path:
     """Write the report for [since, until] (default: the 8 weeks up to today) to `out`;
     `options` are the config's [kpi] choices for `kpi.summary`; `now` (default: the
-    clock) decides which pending SLAs have breached and which are at risk."""
+    clock) decides which pending SLAs have breached and which are at risk; `notes` say why
+    figures are empty or bent (deskpulse.unmapped), above everything else."""
     now = now or datetime.now(UTC)
     until = until or today or now.date()
     since = since or until - timedelta(days=55)
@@ -222,6 +223,7 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         f"<h1>Support KPIs</h1><div class=sub>{since} – {until}"
         f"{' · source ' + escape(source) if source else ''} · compared with {before_since} – "
         f"{before_until}</div>"
+        + "".join(f'<p class="missing">{escape(note)}</p>' for note in notes or [])
         + (_tiles(current, previous) if current else
            '<p class="missing">no tickets in this period</p>')
         + _charts(summary(by="week", **span),

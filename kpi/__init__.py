@@ -16,7 +16,7 @@ from kpi.sla_report import at_risk as sla_at_risk
 from kpi.sla_report import status as sla_status
 from kpi.sla_targets import targets_in_use as sla_targets_in_use
 from kpi.stats import percentile
-from kpi.synced import synced_calendars
+from kpi.synced import synced_calendars, unusable_schedules
 from kpi.tags import by_tag
 from kpi.timeline import EventRow, RatingRow
 
@@ -44,6 +44,7 @@ __all__ = [
     "sla_targets_in_use",
     "summary",
     "synced_calendars",
+    "unusable_schedules",
     "ticket_facts_for",
     "unsolved_now",
 ]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kpi.calendar import Schedule
 from kpi.calendars import Calendar, Calendars
@@ -49,11 +51,43 @@ def synced_calendars(store: Store) -> Calendars | None:
     return Calendars(calendars, default, by_group)
 
 
+def unusable_schedules(store: Store) -> list[dict[str, Any]]:
+    """Each synced schedule `synced_calendars` has to leave out, and why (an unknown time
+    zone, unreadable hours), so the reports can say why business hours are missing."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    first = store.conn.execute(  # the one `synced_calendars` times every other ticket by
+        "SELECT source, id FROM schedules ORDER BY is_default DESC, id LIMIT 1").fetchone()
+    for source, ident, name, _default, start, *parts in store.conn.execute(
+            "SELECT s.source, s.id, s.name, s.is_default, v.effective_from, v.time_zone, "
+            "v.hours, v.holidays FROM schedules s JOIN schedule_versions v "
+            "ON v.source = s.source AND v.id = s.id ORDER BY s.source, s.is_default DESC, s.id, "
+            "v.effective_from"):
+        problem = _problem(*parts)
+        if problem and (source, ident) not in found:
+            found[(source, ident)] = {"source": source, "id": ident, "name": name,
+                                      "default": first == (source, ident), "zone": parts[0],
+                                      "since": start or None, "problem": problem}
+    return list(found.values())
+
+
 def _readable(zone: str | None, hours: str, holidays: str) -> Schedule | None:
+    return _read(zone, hours, holidays)[0]
+
+
+def _problem(zone: str | None, hours: str, holidays: str) -> str | None:
+    return _read(zone, hours, holidays)[1]
+
+
+def _read(zone: str | None, hours: str, holidays: str) -> tuple[Schedule | None, str | None]:
+    """The schedule of one stored version, or None and what is wrong with it."""
     if not zone:
-        return None
+        return None, "it has no time zone"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None, f"its time zone {zone!r} is not one deskpulse knows"
     try:
         return Schedule.from_config({"tz": zone, "hours": json.loads(hours),
-                                     "holidays": json.loads(holidays)})
-    except (ValueError, KeyError, TypeError):
-        return None
+                                     "holidays": json.loads(holidays)}), None
+    except (ValueError, KeyError, TypeError) as exc:
+        return None, f"its hours cannot be read ({exc})"

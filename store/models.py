@@ -243,5 +243,24 @@ class Rejected(Record):
     at: UtcDatetime | None = None
 
 
+class Unmapped(Record):
+    """A vendor value deskpulse has no mapping for, seen on one record: stored per source
+    (`unmapped`) and shown by `deskpulse status`, never silently defaulted or dropped.
+
+    `record_type` is "ticket", "event", "person", "group" or "schedule" when the record is
+    kept under that name (re-reading it replaces what was noted on it), else the vendor's
+    own name for it ("part"). `effect` says what deskpulse did instead, `fix` what the user
+    can do about it.
+    """
+
+    kind: str  # time_zone, status, priority, channel, role, part_type, …
+    value: str
+    record_type: str
+    record_id: Id
+    field: str  # where in the vendor's object: "schedule.time_zone", "ticket.source"
+    effect: str
+    fix: str | None = None
+
+
 NormalizedRecord = (Ticket | Event | Person | Group | Rating | VendorMetrics | TimeEntry
-                    | BusinessSchedule | SlaPolicies | SlaDeadlines | Rejected)
+                    | BusinessSchedule | SlaPolicies | SlaDeadlines | Rejected | Unmapped)

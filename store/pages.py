@@ -24,10 +24,12 @@ from store.models import (
     SlaPolicies,
     Ticket,
     TimeEntry,
+    Unmapped,
     VendorMetrics,
     iso,
 )
 from store.schedules import record_versions
+from store.unmapped import write_unmapped
 
 _IN_CHUNK = 500  # SQLite's default bound-variable limit is far above; stay well below it
 
@@ -88,6 +90,7 @@ def write_records(conn: sqlite3.Connection, source: str, stream: str,
         replace_deadlines(conn, source, deadlines)
     for rejected in grouped.get(Rejected, []):
         add_dead_letter(conn, source, stream, rejected)
+    write_unmapped(conn, source, stream, grouped, grouped.get(Unmapped, []), now_iso())
     return changed
 
 
