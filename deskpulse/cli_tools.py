@@ -118,8 +118,9 @@ def verify(
     database: DatabaseOption = None,
 ) -> None:
     """Compare deskpulse's KPI facts with the vendor's own figures, ticket by ticket.
-    Exit 1 when any compared figure disagrees."""
+    Exit 1 when any compared figure disagrees, or when nothing at all could be compared."""
     from connectors import load
+    from deskpulse.verify import summary
     from deskpulse.verify import verify as run_verify
     from deskpulse.verify_sla import verify_deadlines
 
@@ -139,17 +140,15 @@ def verify(
         store.close()
     for line in problems:
         console.print(f"[red]error:[/red] {escape(line)}")
-    failed = False
     for check in checks:
-        if check.skipped and not check.compared:
-            console.print(f"{check.name}: not compared ({check.skipped})")
-            continue
-        share = 100 * check.agreed / check.compared if check.compared else 100.0
-        console.print(f"{check.name}: {check.agreed:,}/{check.compared:,} agree ({share:.1f}%)")
+        console.print(summary(check))
         for ticket, ours, theirs, reason in check.disagreements[:show]:
             console.print(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — {reason}")
-        failed |= bool(check.disagreements)
-    if failed:
+    if not any(check.compared for check in checks):
+        console.print(f"Nothing was compared for '{source}' (the reasons are above); a sync "
+                      "stores the vendor's figures with the tickets.")
+        raise typer.Exit(1)
+    if any(check.disagreements for check in checks):
         raise typer.Exit(1)
 
 
