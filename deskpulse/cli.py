@@ -26,6 +26,7 @@ from deskpulse.cli_common import (
     kpi_options,
     open_store,
     parse_day,
+    parse_moment,
     read_config,
     read_store,
     simulated_vendor,
@@ -47,12 +48,15 @@ def demo(
     tickets: Annotated[int, typer.Option(min=10, help="size of the simulated account")] = 2000,
     seed: Annotated[int, typer.Option(help="seed of the simulated account")] = 7,
     vendor: Annotated[str, typer.Option(help="zendesk, freshdesk or intercom")] = "zendesk",
+    now: Annotated[str | None, typer.Option(help="the simulated desk's present, e.g. "
+                                            "2026-03-11T00:01:00Z (default: the clock)")
+                   ] = None,
 ) -> None:
     """Backfill + sync the built-in simulated help desk (offline) and print the KPI report."""
     from deskpulse.demo import run_demo
 
     simulated_vendor(vendor)
-    result = run_demo(out, console, tickets=tickets, seed=seed,
+    result = run_demo(out, console, tickets=tickets, seed=seed, now=parse_moment(now, "--now"),
                       show_progress=console.is_terminal, vendor=vendor)
     if result.backfill.status != "ok" or result.sync.status != "ok":
         raise typer.Exit(1)

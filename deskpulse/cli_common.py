@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -92,6 +92,21 @@ def parse_day(text: str | None, option: str) -> date | None:
     except ValueError:
         msg = f"{option} {text!r} is not a date like 2024-01-31"
         raise fail(msg) from None
+
+
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """A `--now` for the simulated desk: tests and bug reports fix it, so a run does not
+    depend on the time of day it happens to be started at."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        msg = f"{option} {text!r} is not a UTC moment like 2026-03-11T00:01:00Z"
+        raise fail(msg)
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def summarize(result: RunResult) -> None:

@@ -19,6 +19,7 @@ from deskpulse.cli_common import (
     console,
     fail,
     open_store,
+    parse_moment,
     read_config,
     read_store,
     simulated_vendor,
@@ -166,6 +167,9 @@ def simulate(
                                               "truncated or HTML body")] = 0.0,
     replay: Annotated[Path | None, typer.Option(help="serve responses recorded by "
                                                 "`deskpulse record` instead")] = None,
+    now: Annotated[str | None, typer.Option(help="the simulated desk's present, e.g. "
+                                            "2026-03-11T00:01:00Z (default: the clock)")
+                   ] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
     from deskpulse.simulator import Faults, generate, make_server, with_faults
@@ -177,8 +181,9 @@ def simulate(
         handler = ReplayAPI(replay).handler
         what = f"Replaying the responses recorded in {replay}"
     else:
-        now = datetime.now(UTC).replace(microsecond=0)
-        desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
+        present = parse_moment(now, "--now") or datetime.now(UTC).replace(microsecond=0)
+        desk = generate(seed=seed, tickets=tickets, start=present - timedelta(days=90),
+                        end=present)
         api = simulated.api(desk, token, rate_limit)
         api.prepare()
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import kpi
@@ -78,13 +79,15 @@ def test_every_sql_example_in_reading_the_data_runs_on_a_demo_database(tmp_path)
     from deskpulse.demo import run_demo
 
     with open(tmp_path / "out.txt", "w") as out:
-        run_demo(tmp_path, Console(file=out), tickets=120, show_progress=False)
+        run_demo(tmp_path, Console(file=out), tickets=120, show_progress=False,
+                 now=datetime(2026, 3, 11, 0, 1, tzinfo=UTC))
     guide = (ROOT / "docs" / "reading-the-data.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```sql\n(.*?)```", guide, re.S)
     assert len(blocks) >= 6
     with sqlite3.connect(tmp_path / "demo.db") as db:
         for sql in blocks:
-            rows = db.execute(sql).fetchall()
+            # the examples read SQLite's 'now': pinned to the demo's present, as the demo is
+            rows = db.execute(sql.replace("'now'", "'2026-03-11 00:01:00'")).fetchall()
             assert rows, f"no rows from:\n{sql}"
 
 

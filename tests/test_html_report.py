@@ -149,7 +149,7 @@ def test_business_hours_charts_appear_once_a_schedule_is_configured(tmp_path):
     with open(tmp_path / "out.txt", "w") as out:
         from rich.console import Console
 
-        run_demo(tmp_path, Console(file=out), tickets=200, show_progress=False)
+        run_demo(tmp_path, Console(file=out), tickets=200, show_progress=False, now=NOW)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert DEMO_SCHEDULE is not None
     assert "FRT and full resolution per week (business hours)" in page
