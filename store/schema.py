@@ -20,6 +20,7 @@ from store.kpi_schema import (
     REPORT_VALUES,
     SLA_INSTANCES,
 )
+from store.relations_schema import RELATIONS
 
 CORE_TABLES = """
 CREATE TABLE sources (
@@ -236,7 +237,7 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
-                         ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA]
+                         ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA, RELATIONS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
