@@ -25,13 +25,14 @@ def schema_command(
     if format not in FORMATS:
         message = f"--format must be json or markdown, not {format!r}"
         raise fail(escape(message))
-    schemas = describe.json_schemas()["tables"]
+    everything = describe.json_schemas()
+    schemas = everything["tables"]
     if table is not None and table not in schemas:
         message = f"no table or view named {table!r}; `deskpulse schema` lists them all"
         raise fail(escape(message))
     if format == "markdown":
         text = describe.markdown() if table is None else describe.table_markdown(table)
     else:
-        found = describe.json_schemas() if table is None else schemas[table]
+        found = everything if table is None else schemas[table]
         text = json.dumps(found, indent=2, ensure_ascii=False) + "\n"
     sys.stdout.write(text)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tables
-from store.schema import migrate
+from store.schema import MIGRATIONS, migrate
 
 JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BLOB": "string"}
 DATASETTE_NAMES = ("deskpulse", "demo")  # Datasette names a database after its file
@@ -107,7 +107,7 @@ def datasette() -> dict[str, Any]:
 def json_schemas() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) per table and view: a row as an object."""
     types = declared_columns()
-    return {"title": TITLE, "tables": {
+    return {"title": TITLE, "user_version": len(MIGRATIONS), "tables": {
         table.name: _json_schema(table, types.get(table.name, {}))
         for area in all_areas() for table in area.tables}}
 

@@ -11,6 +11,7 @@ import kpi
 from deskpulse.cli import app
 from store import Store, describe
 from store.catalog import tables
+from store.schema import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = "run: python docs/datasette/build.py"
@@ -95,7 +96,9 @@ def test_deskpulse_schema_prints_json_schema_and_the_markdown_doc():
     cli = CliRunner()
     result = cli.invoke(app, ["schema", "--format", "json"])
     assert result.exit_code == 0, result.output
-    schemas = json.loads(result.stdout)["tables"]
+    document = json.loads(result.stdout)
+    assert document["user_version"] == len(MIGRATIONS)
+    schemas = document["tables"]
     assert set(schemas) == set(tables())
     events = schemas["events"]
     assert events["properties"]["actor_id"]["type"] == ["string", "null"]
