@@ -35,6 +35,7 @@ from deskpulse.cli_common import (
     writer_lock,
 )
 from deskpulse.cli_import import import_command
+from deskpulse.cli_schema import schema_command
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.sla import sla_command, unapplied_targets
@@ -261,6 +262,7 @@ def report(
 
 
 app.command("import")(import_command)  # deskpulse/cli_import.py
+app.command("schema")(schema_command)  # deskpulse/cli_schema.py
 
 # status, verify, record and simulate: registered on the app after the commands above
 from deskpulse import cli_tools  # noqa: E402, F401

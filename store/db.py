@@ -51,7 +51,9 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
+        # Off on purpose: the foreign keys are declared for readers, never enforced while
+        # syncing (a page of events may arrive before its tickets; store/relations_schema.py).
+        conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")
         migrate(conn)
         return cls(conn, path, keep_bodies=keep_bodies)

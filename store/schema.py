@@ -20,6 +20,7 @@ from store.kpi_schema import (
     REPORT_VALUES,
     SLA_INSTANCES,
 )
+from store.relations_schema import RELATIONS
 from store.unmapped import UNMAPPED_VALUES
 
 CORE_TABLES = """
@@ -238,7 +239,7 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES]
+                         UNMAPPED_VALUES, RELATIONS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

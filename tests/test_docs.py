@@ -53,7 +53,7 @@ def test_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert blocks[1].strip() in ci
 
 
-def test_the_datasette_metadata_is_built_from_the_schema_doc_and_covers_every_table(tmp_path):
+def test_the_datasette_metadata_is_built_from_the_catalog_and_covers_every_table(tmp_path):
     import json
     import runpy
 
