@@ -15,6 +15,7 @@ from typing import Any
 import kpi
 from deskpulse.business import BUSINESS, show
 from deskpulse.charts import bar_chart, empty_chart, line_chart
+from deskpulse.private import write_private
 from deskpulse.report import change_size, format_value
 from store import Store
 
@@ -234,5 +235,4 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
         + '<p class="note">Times are calendar hours unless marked business hours; '
           "p50/p90 are exact, from per-ticket facts. Figures match <code>deskpulse kpi</code> "
           "and the kpi_* views for the same period.</p></body></html>")
-    out.write_text(page, encoding="utf-8")
-    return out
+    return write_private(out, page)

@@ -56,9 +56,7 @@ def sla_command(
     try:
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
-        rows = with_names(with_names(rows, "assignee_id", kpi.display_names(
-            store, "agent", source), "assignee_name"), "group_id",
-            kpi.display_names(store, "group", source), "group_name")
+        rows = named(store, rows, source)
         changed = unapplied_targets(store, cfg)
     finally:
         store.close()
@@ -71,6 +69,14 @@ def sla_command(
         sys.stdout.write(render_json(rows) + "\n")
     elif metrics:
         _table(console, rows, window)
+
+
+def named(store: Store, rows: list[dict], source: str | None) -> list[dict]:
+    """At-risk rows with the assignee's and group's names beside their ids."""
+    rows = with_names(rows, "assignee_id", kpi.display_names(store, "agent", source),
+                      "assignee_name")
+    return with_names(rows, "group_id", kpi.display_names(store, "group", source),
+                      "group_name")
 
 
 def unapplied_targets(store: Store, cfg: Config | None) -> str | None:
