@@ -1,7 +1,7 @@
 """KPI and SLA rows for scripts and spreadsheets (JSON, CSV): the same rows as the tables,
-with numbers a person can paste (two decimals at most, never 195473.20000000007), booleans
-as true/false, missing figures empty with their reason in a `<key>_missing` field, and CSV
-cells that a spreadsheet would run as a formula neutralized."""
+with numbers a person can paste (two decimals, three significant digits below 1, never
+195473.20000000007), booleans as true/false, missing figures empty with their reason in a
+`<key>_missing` field, and CSV cells a spreadsheet would run as a formula neutralized."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel/Sheets/Calc evalu
 
 
 def clean(value: Any) -> Any:
-    """A value as JSON gives it: floats rounded (NaN/inf: null), the rest unchanged."""
+    """A value as JSON gives it: floats to two decimals, or three significant digits below
+    1 (0.131 tickets per hour stays 0.131), NaN/inf as null; the rest unchanged."""
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        rounded = round(value, DECIMALS)
+        rounded = round(value, DECIMALS) if abs(value) >= 1 else float(f"{value:.3g}")
         return 0.0 if rounded == 0 else rounded  # no -0.0
     return value
 
