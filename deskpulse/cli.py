@@ -238,7 +238,8 @@ app.command("sla")(sla_command)
 def report(
     out: Annotated[Path, typer.Option(help="where to write the HTML file")] = Path(
         "deskpulse-report.html"),
-    since: Annotated[str | None, typer.Option(help="first day (default: 8 weeks ago)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="first day (default: the Monday 7 weeks before this week's)")] = None,
     until: Annotated[str | None, typer.Option(help="last day (default: today)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     config: ConfigOption = None,
