@@ -36,8 +36,9 @@ from deskpulse.cli_common import (
 )
 from deskpulse.cli_import import import_command
 from deskpulse.cli_schema import schema_command
+from deskpulse.export import render_csv, render_json
 from deskpulse.progress import SyncProgress
-from deskpulse.report import render_csv, render_headline, render_json, render_table
+from deskpulse.report import render_headline, render_table, with_names
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
 from deskpulse.unmapped import figure_notes
@@ -206,28 +207,33 @@ def kpi_command(
                              now=datetime.now(UTC), **options)
         if by is None and rows:  # the queue as it stands, whatever the range
             rows[0] |= kpi.unsolved_now(store, source)
-        previous = None
+        previous, no_previous = None, None
         if by is None and first is not None:  # the same number of days just before
             end = last or datetime.now(UTC).date()
             before = first - timedelta(days=1)
-            previous = (kpi.summary(store, source=source, since=before - (end - first),
-                                    until=before, now=datetime.now(UTC), **options) or [{}])[0]
+            start = before - (end - first)
+            gap = kpi.uncovered_period(store, start, source)
+            if gap:
+                no_previous = f"{gap}, after the previous period's first day ({start})"
+            else:
+                previous = (kpi.summary(store, source=source, since=start, until=before,
+                                        now=datetime.now(UTC), **options) or [{}])[0]
+        names = kpi.display_names(store, by or "", source)
         business = business_rows(store, rows if output != "table" else [],
                                  by if output != "table" else None, first, last)
     finally:
         store.close()
     for line in ([stale] if stale else []) + notes:
         err.print(line, style="yellow", markup=False)
-    if output == "csv":
-        sys.stdout.write(render_csv(merged(rows, business)))
-    elif output == "json":
-        sys.stdout.write(render_json(merged(rows, business)) + "\n")
+    if output in ("csv", "json"):
+        found = merged(with_names(rows, by, names) if names else rows, business)
+        sys.stdout.write(render_csv(found) if output == "csv" else render_json(found) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
-            render_headline(rows[0], console, f"KPIs {span}", previous)
+            render_headline(rows[0], console, f"KPIs {span}", previous, no_previous)
         else:
-            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""), names)
         render_business(business, console)
 
 
@@ -238,7 +244,8 @@ app.command("sla")(sla_command)
 def report(
     out: Annotated[Path, typer.Option(help="where to write the HTML file")] = Path(
         "deskpulse-report.html"),
-    since: Annotated[str | None, typer.Option(help="first day (default: 8 weeks ago)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="first day (default: the Monday 7 weeks before this week's)")] = None,
     until: Annotated[str | None, typer.Option(help="last day (default: today)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     config: ConfigOption = None,

@@ -3,6 +3,7 @@ of opening the config and the store. Commands live in deskpulse/cli.py and cli_t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Keep a local SQLite copy of your help desk, with support KPIs.")
-# Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+# Piped or captured output gets a width that fits the KPI tables instead of Rich's 80,
+# unless $COLUMNS says how wide the reader's window is.
+_WIDTH = None if "COLUMNS" in os.environ else 140
+console = Console(width=None if sys.stdout.isatty() else _WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else _WIDTH)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="deskpulse.toml (default: "

@@ -23,7 +23,8 @@ from deskpulse.cli_common import (
 )
 from deskpulse.config import Config, KpiConfig
 from deskpulse.durations import parse_interval
-from deskpulse.report import render_csv, render_json
+from deskpulse.export import render_csv, render_json
+from deskpulse.report import with_names
 from kpi.sla_policy import load_targets
 from kpi.sla_report import at_risk, status
 from store import Store
@@ -55,6 +56,7 @@ def sla_command(
     try:
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
+        rows = named(store, rows, source)
         changed = unapplied_targets(store, cfg)
     finally:
         store.close()
@@ -67,6 +69,14 @@ def sla_command(
         sys.stdout.write(render_json(rows) + "\n")
     elif metrics:
         _table(console, rows, window)
+
+
+def named(store: Store, rows: list[dict], source: str | None) -> list[dict]:
+    """At-risk rows with the assignee's and group's names beside their ids."""
+    rows = with_names(rows, "assignee_id", kpi.display_names(store, "agent", source),
+                      "assignee_name")
+    return with_names(rows, "group_id", kpi.display_names(store, "group", source),
+                      "group_name")
 
 
 def unapplied_targets(store: Store, cfg: Config | None) -> str | None:
@@ -96,7 +106,8 @@ def _table(console: Console, rows: list[dict], window: timedelta) -> None:
         table.add_row(row["state"], f"-{due}" if left < 0 else due,
                       f"{row['source']}/{row['ticket_id']}", row["metric"] +
                       (" (business)" if row["business"] else ""), row["priority"] or "–",
-                      row["status"], row["assignee_id"] or "–", row["subject"] or "")
+                      row["status"], row["assignee_name"] or row["assignee_id"] or "–",
+                      row["subject"] or "")
     console.print(table if rows else "No SLA is overdue or due within "
                   f"{_duration(window)}.")
 

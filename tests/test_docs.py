@@ -122,3 +122,30 @@ def test_every_kpi_view_is_named_in_the_kpi_definitions(tmp_path):
                                                             "kpi_dirty", "kpi_values"}
     assert views - named == set(), "views missing from docs/kpis.md"
     assert named - views == set(), "docs/kpis.md names views that do not exist"
+
+
+def text_files() -> list[Path]:
+    """The repo's own files (not the virtualenv, caches, build output or git's store)."""
+    skip = {"__pycache__", "artifacts", "node_modules", "build", "dist"}
+    found = []
+    for path in ROOT.rglob("*"):
+        parts = path.relative_to(ROOT).parts
+        if path.is_file() and not any(p.startswith(".") or p in skip or p.endswith(
+                ".egg-info") for p in parts):
+            found.append(path)
+    return found
+
+
+def test_no_file_holds_unresolved_merge_conflict_markers():
+    marker = re.compile(rf"^({'<' * 7}|{'>' * 7})( |$)", re.M)  # built: not a marker here
+    checked, conflicted = 0, []
+    for path in text_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # a binary file
+        checked += 1
+        if marker.search(text):
+            conflicted.append(str(path.relative_to(ROOT)))
+    assert checked > 50
+    assert conflicted == [], f"unresolved merge conflict markers in {conflicted}"
