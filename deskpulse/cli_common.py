@@ -12,19 +12,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import kpi
+from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
-from deskpulse.lock import LockedError, WriterLock
+from deskpulse.lock import WriterLock
 from deskpulse.sync import RunResult
 from kpi import Calendars
 from store import Store
+from store.opening import check_folder
 
 if TYPE_CHECKING:
     from deskpulse.simulated import SimulatedVendor
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Keep a local SQLite copy of your help desk, with support KPIs.")
+app = typer.Typer(cls=DeskpulseGroup, add_completion=False, no_args_is_help=True,
+                  help="Keep a local SQLite copy of your help desk, with support KPIs. "
+                  "Add --debug to any command to see a failure's traceback.")
 # Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
@@ -39,7 +43,7 @@ BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "t
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -75,13 +79,10 @@ def open_store(database: Path, options: dict | None = None) -> Store:
 
 
 def read_store(config_path: Path | None, database: Path | None) -> Store:
-    if database is not None:
-        if not database.exists():
-            msg = f"{database} does not exist"
-            raise fail(msg)
-        return open_store(database)
-    cfg = read_config(config_path)
-    return open_store(cfg.database, cfg.kpi.summary_options())
+    """The file opened for reading only (store.opening): reading commands never change it
+    and need no write access to it."""
+    return Store.open_readonly(database if database is not None
+                               else read_config(config_path).database)
 
 
 def parse_day(text: str | None, option: str) -> date | None:
@@ -116,14 +117,7 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
 
 @contextmanager
 def writer_lock(cfg: Config, job: str = "sync") -> Iterator[None]:
-    """Hold the lock of `job` on the database, or exit naming the holder's pid."""
-    lock = WriterLock(cfg.database, job)
-    try:
-        lock.__enter__()
-    except LockedError as exc:
-        raise fail(str(exc)) from None
-    try:
+    """Hold the lock of `job` on the database (a LockedError names the holder's pid)."""
+    check_folder(cfg.database)
+    with WriterLock(cfg.database, job):
         yield
-    finally:
-        lock.__exit__(None, None, None)
-

@@ -20,6 +20,7 @@ from store.models import (
     iso,
     utc,
 )
+from store.opening import StoreUnusable
 
 __all__ = [
     "BusinessSchedule",
@@ -33,6 +34,7 @@ __all__ = [
     "Record",
     "Rejected",
     "Store",
+    "StoreUnusable",
     "Ticket",
     "TimeEntry",
     "VendorMetrics",
