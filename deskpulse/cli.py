@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 import kpi
 from deskpulse.business import business_rows, merged, render_business
@@ -21,8 +22,10 @@ from deskpulse.cli_common import (
     app,
     business_calendars,
     console,
+    day_range,
     err,
     fail,
+    known_source,
     kpi_options,
     open_store,
     parse_day,
@@ -102,7 +105,7 @@ def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
 def _print_plan(plan: dict) -> None:
     tickets = plan["estimate"].get("tickets")
     rate = plan["requests_per_minute"]
-    console.print(f"[bold]{plan['source']}[/bold] ({plan['kind']}) backfill from "
+    console.print(f"[bold]{escape(plan['source'])}[/bold] ({plan['kind']}) backfill from "
                   f"{plan['since']} to {plan['until'] or 'now'} — dry run, nothing written")
     for stream in plan["streams"]:
         resume = plan["resume_from"].get(stream)
@@ -189,10 +192,11 @@ def kpi_command(
     if output not in ("table", "csv", "json"):
         msg = "--format must be table, csv or json"
         raise fail(msg)
-    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        known_source(store, source)
         stale = unapplied_targets(store, None if config is None and database is not None
                                   else read_config(config))
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
@@ -241,11 +245,13 @@ def report(
     """Write a self-contained HTML KPI report (tiles, charts, agent and group tables)."""
     from deskpulse.htmlreport import write_report
 
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
-        path = write_report(store, out, source=source, since=parse_day(since, "--since"),
-                            until=parse_day(until, "--until"), options=options)
+        known_source(store, source)
+        path = write_report(store, out, source=source, since=first, until=last,
+                            options=options)
     finally:
         store.close()
     console.print(f"Report written to {path}")

@@ -17,6 +17,7 @@ from rich.markup import escape
 import kpi
 from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
+from deskpulse.failures import Failure
 from deskpulse.lock import WriterLock
 from deskpulse.sync import RunResult
 from kpi import Calendars
@@ -95,10 +96,31 @@ def parse_day(text: str | None, option: str) -> date | None:
         raise fail(msg) from None
 
 
+def day_range(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """--since and --until as days; a range that ends before it starts is refused."""
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if first is not None and last is not None and first > last:
+        msg = f"--since {first} is after --until {last}: the range is empty"
+        raise Failure(msg, "give the earlier day to --since")
+    return first, last
+
+
+def known_source(store: Store, source: str | None) -> None:
+    """A --source the file holds no rows of is a typo, not an empty answer."""
+    if source is None:
+        return
+    names = [row[0] for row in store.conn.execute("SELECT name FROM sources ORDER BY name")]
+    if source not in names:
+        msg = f"no source named '{source}' in {store.path}"
+        raise Failure(msg, f"use one of: {', '.join(names)}" if names
+                      else "this file holds no source yet: run `deskpulse sync` first")
+
+
 def summarize(result: RunResult) -> None:
     line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records in "
             f"{result.pages} pages, {result.requests} requests")
-    (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""))
+    (err if result.error else console).print(
+        line + (f"\n  {result.error}" if result.error else ""), markup=False)
 
 
 def business_calendars(cfg: Config) -> Calendars | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from deskpulse.cli_common import (
     ConfigOption,
@@ -53,7 +54,7 @@ def status(
 
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
+    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): [{color}]{item['health']}"
                   f"[/{color}]  last success {item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
@@ -65,7 +66,7 @@ def _print_status(item: dict) -> None:
     if run:
         console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
                       f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
-                      "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
+                      "requests" + (f"\n  error: {escape(run['error'])}" if run["error"] else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
 
@@ -136,7 +137,8 @@ def verify(
         share = 100 * check.agreed / check.compared if check.compared else 100.0
         console.print(f"{check.name}: {check.agreed:,}/{check.compared:,} agree ({share:.1f}%)")
         for ticket, ours, theirs, reason in check.disagreements[:show]:
-            console.print(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — {reason}")
+            console.print(escape(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — "
+                                 f"{reason}"))
         failed |= bool(check.disagreements)
     if failed:
         raise typer.Exit(1)

@@ -2,7 +2,8 @@
 
 An exclusive lock on `<database>.<job>.lock`, taken with `portalocker` (flock on Linux and
 macOS, LockFileEx on Windows, so the CLI starts everywhere): the operating system drops it
-when the holding process dies, however it dies, so a crashed daemon or a killed backfill never leaves the file stuck.
+when the holding process dies, however it dies, so a crashed daemon or a killed backfill
+never leaves the file stuck.
 `sync` and `daemon` share the job "sync" (they move the same cursors); each source's backfill
 is its own job, so a backfill can run beside the daemon — it reads into its own cursor slot,
 upserts are idempotent, and SQLite queues the two writers' short IMMEDIATE transactions.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -97,7 +98,8 @@ def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -
         table.add_column(column.title, justify="right")
     for row in rows:
         cells = [format_value(row.get(column.key), column.unit) for column in columns]
-        table.add_row(*([str(row.get(group) or "(none)")] if group else []), *cells)
+        # a tag, group or agent name is vendor text: shown as written, never as markup
+        table.add_row(*([escape(str(row.get(group) or "(none)"))] if group else []), *cells)
     console.print(table)
     console.print("[dim]Times in calendar hours, p50/p90 exact from per-ticket facts; "
                   "'–' = no data (not zero).[/dim]")
