@@ -54,8 +54,9 @@ def status(
 
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): [{color}]{item['health']}"
-                  f"[/{color}]  last success {item['last_success'] or 'never'}"
+    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): "
+                  f"[{color}]{item['health']}[/{color}]  last success "
+                  f"{item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
         console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
