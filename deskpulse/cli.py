@@ -41,6 +41,7 @@ from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
+from store import Store
 
 
 @app.command()
@@ -74,8 +75,9 @@ def backfill(
     start = _day_start(parse_day(since, "--since"))
     end = _day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
-    if dry_run:
-        store = open_store(cfg.database)
+    if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
+        store = Store.open_readonly(cfg.database) if cfg.database.exists() \
+            else Store.open(":memory:")
         try:
             _print_plan(Runner(store, source_cfg).plan(start, end))
         finally:
