@@ -56,7 +56,8 @@ def explain(exc: BaseException) -> Failure | None:
 def _sqlite(exc: sqlite3.OperationalError) -> Failure | None:
     text = str(exc)
     if "locked" in text or "busy" in text:
-        return Failure(f"the database is locked: {text} (waited for the busy timeout)",
+        return Failure("the database is locked by another program's write transaction "
+                       f"({text}); this run failed and the file could not record it",
                        LOCKED_FIX, RUN_FAILED)
     if "readonly" in text or "read-only" in text:
         return Failure(f"cannot write the database: {text}", READONLY_FIX, USAGE)

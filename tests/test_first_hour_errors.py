@@ -68,6 +68,15 @@ def run_summary(result: subprocess.CompletedProcess) -> str:
     return next(line for line in lines if line.startswith("acme sync: failed"))
 
 
+def edited_copy(demo_db: Path, folder: Path, sql: str) -> Path:
+    """A copy of the synced file with one statement applied, as another tool might."""
+    copy = folder / "edited.db"
+    shutil.copy(demo_db, copy)
+    with sqlite3.connect(copy) as db:
+        db.execute(sql)
+    return copy
+
+
 def config(folder: Path, body: str, database: str = "desk.db") -> Path:
     path = folder / "deskpulse.toml"
     path.write_text(f'database = "{database}"\n{body}', encoding="utf-8")
@@ -110,10 +119,7 @@ def test_report_into_a_folder_that_does_not_exist(demo_db, tmp_path):
 
 
 def test_an_older_file_read_only_names_the_upgrade(demo_db, tmp_path):
-    old = tmp_path / "old.db"
-    shutil.copy(demo_db, old)
-    with sqlite3.connect(old) as db:
-        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    old = edited_copy(demo_db, tmp_path, f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
     result = run("kpi", "--database", str(old))
     assert result.returncode == 2
     assert "written by an older deskpulse" in first_error(result)
@@ -156,10 +162,7 @@ def test_a_range_that_ends_before_it_starts(demo_db, tmp_path, command):
 
 
 def test_a_tag_that_looks_like_terminal_markup_is_printed_as_written(demo_db, tmp_path):
-    copy = tmp_path / "desk.db"
-    shutil.copy(demo_db, copy)
-    with sqlite3.connect(copy) as db:
-        db.execute("""UPDATE tickets SET tags = '["[/red]oops"]'""")
+    copy = edited_copy(demo_db, tmp_path, """UPDATE tickets SET tags = '["[/red]oops"]'""")
     result = run("kpi", "--by", "tag", "--database", str(copy))
     assert result.returncode == 0, result.stderr
     assert "[/red]oops" in result.stdout
