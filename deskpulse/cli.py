@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 import kpi
 from deskpulse.business import business_rows, merged, render_business
@@ -21,8 +22,10 @@ from deskpulse.cli_common import (
     app,
     business_calendars,
     console,
+    day_range,
     err,
     fail,
+    known_source,
     kpi_options,
     open_store,
     parse_day,
@@ -42,6 +45,7 @@ from deskpulse.report import render_headline, render_table, with_names
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
 from deskpulse.unmapped import figure_notes
+from store import Store
 
 
 @app.command()
@@ -78,8 +82,9 @@ def backfill(
     start = _day_start(parse_day(since, "--since"))
     end = _day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
-    if dry_run:
-        store = open_store(cfg.database)
+    if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
+        store = Store.open_readonly(cfg.database) if cfg.database.exists() \
+            else Store.open(":memory:")
         try:
             _print_plan(Runner(store, source_cfg).plan(start, end))
         finally:
@@ -109,7 +114,7 @@ def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
 def _print_plan(plan: dict) -> None:
     tickets = plan["estimate"].get("tickets")
     rate = plan["requests_per_minute"]
-    console.print(f"[bold]{plan['source']}[/bold] ({plan['kind']}) backfill from "
+    console.print(f"[bold]{escape(plan['source'])}[/bold] ({plan['kind']}) backfill from "
                   f"{plan['since']} to {plan['until'] or 'now'} — dry run, nothing written")
     for stream in plan["streams"]:
         resume = plan["resume_from"].get(stream)
@@ -196,10 +201,11 @@ def kpi_command(
     if output not in ("table", "csv", "json"):
         msg = "--format must be table, csv or json"
         raise fail(msg)
-    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        known_source(store, source)
         cfg = None if config is None and database is not None else read_config(config)
         stale, notes = unapplied_targets(store, cfg), figure_notes(store, cfg, source)
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
@@ -254,13 +260,15 @@ def report(
     """Write a self-contained HTML KPI report (tiles, charts, agent and group tables)."""
     from deskpulse.htmlreport import write_report
 
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        known_source(store, source)
         notes = figure_notes(store, None if config is None and database is not None
                              else read_config(config), source)
-        path = write_report(store, out, source=source, since=parse_day(since, "--since"),
-                            until=parse_day(until, "--until"), options=options, notes=notes)
+        path = write_report(store, out, source=source, since=first, until=last,
+                            options=options, notes=notes)
     finally:
         store.close()
     for line in notes:

@@ -58,8 +58,9 @@ def status(
 
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
-                  f"[/{color}]  last success {item['last_success'] or 'never'}"
+    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): "
+                  f"[{color}]{item['health']}[/{color}]  last success "
+                  f"{item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
         console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
@@ -70,7 +71,7 @@ def _print_status(item: dict) -> None:
     if run:
         console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
                       f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
-                      "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
+                      "requests" + (f"\n  error: {escape(run['error'])}" if run["error"] else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
     print_unmapped(item, console)
@@ -142,9 +143,10 @@ def verify(
     for line in problems:
         console.print(f"[red]error:[/red] {escape(line)}")
     for check in checks:
-        console.print(summary(check))
+        console.print(summary(check), markup=False)
         for ticket, ours, theirs, reason in check.disagreements[:show]:
-            console.print(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — {reason}")
+            console.print(escape(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — "
+                                 f"{reason}"))
     if not any(check.compared for check in checks):
         console.print(f"Nothing was compared for '{source}' (the reasons are above); a sync "
                       "stores the vendor's figures with the tickets.")

@@ -132,7 +132,8 @@ def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str,
     for index, row in enumerate(rows):
         cells = [hours(row.get(column.key)) if column.unit == "h" else
                  format_value(row.get(column.key), column.unit) for column in columns]
-        table.add_row(*([keys[index]] if group else []), *cells)
+        # a tag, group or agent name is vendor text: shown as written, never as markup
+        table.add_row(*([escape(keys[index])] if group else []), *cells)
     console.print(table)
     console.print("[dim]Times in calendar hours, p50/p90 exact from per-ticket facts; "
                   "'–' = no data (not zero).[/dim]")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import kpi
@@ -18,6 +19,7 @@ from deskpulse.cli_common import (
     console,
     err,
     fail,
+    known_source,
     read_config,
     read_store,
 )
@@ -54,6 +56,7 @@ def sla_command(
         raise fail(str(exc)) from None
     store = read_store(config, database)
     try:
+        known_source(store, source)
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
         rows = named(store, rows, source)
@@ -104,10 +107,10 @@ def _table(console: Console, rows: list[dict], window: timedelta) -> None:
         left = row["seconds_left"]
         due = _duration(timedelta(seconds=abs(left)))
         table.add_row(row["state"], f"-{due}" if left < 0 else due,
-                      f"{row['source']}/{row['ticket_id']}", row["metric"] +
+                      escape(f"{row['source']}/{row['ticket_id']}"), row["metric"] +
                       (" (business)" if row["business"] else ""), row["priority"] or "–",
-                      row["status"], row["assignee_name"] or row["assignee_id"] or "–",
-                      row["subject"] or "")
+                      row["status"], escape(row["assignee_name"] or row["assignee_id"] or "–"),
+                      escape(row["subject"] or ""))  # vendor text, never markup
     console.print(table if rows else "No SLA is overdue or due within "
                   f"{_duration(window)}.")
 
