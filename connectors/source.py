@@ -75,6 +75,18 @@ class OracleMetric:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A cheap GET that proves `stream` can be read: `path` with `params` (one item).
+    `feature` names a plan feature the stream needs (a 403/404 then means the plan lacks
+    it, and the stream is skipped rather than failing); `optional` streams never block."""
+
+    stream: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    feature: str | None = None
+
+
+@dataclass(frozen=True)
 class Connector:
     """A vendor, declared: its settings model, its streams in dependency order, how to open it.
 
@@ -89,6 +101,13 @@ class Connector:
     open: Callable[..., Source] = field(repr=False)
     account: Callable[[Any], str | None] = field(default=lambda settings: None, repr=False)
     oracle: tuple[OracleMetric, ...] = ()  # what `deskpulse verify` compares
+    # A dead letter's vendor object of `stream`, mapped again (after an upgrade or a config
+    # fix): `deskpulse retry` and every sync use it. None: letters wait for the vendor.
+    remap: Callable[[str, Any, Any], list[NormalizedRecord]] | None = field(
+        default=None, repr=False)
+    # One cheap request per stream that proves credentials, permissions and plan features
+    # (`deskpulse check`); the engine runs them, the connector only declares them.
+    probes: tuple[Probe, ...] = ()
 
 
 def open_source(

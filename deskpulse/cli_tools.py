@@ -84,7 +84,7 @@ def record(
     import httpx
 
     from deskpulse.record import RecordingTransport, Scrubber
-    from deskpulse.sync import secret_values
+    from deskpulse.secrets import secret_values
 
     cfg = read_config(config)
     source_cfg = source_config(cfg, source)
