@@ -76,14 +76,16 @@ class OracleMetric:
 
 @dataclass(frozen=True)
 class Probe:
-    """A cheap GET that proves `stream` can be read: `path` with `params` (one item).
-    `feature` names a plan feature the stream needs (a 403/404 then means the plan lacks
-    it, and the stream is skipped rather than failing); `optional` streams never block."""
+    """A cheap request that proves `stream` can be read: `path` with `params` (one item).
+    `feature` names a plan feature the stream needs, declared only where the stream's
+    reader skips a 403/404 (`paging.whole_or_kept`): the check then says it is skipped."""
 
     stream: str
     path: str
     params: dict[str, Any] = field(default_factory=dict)
     feature: str | None = None
+    method: str = "GET"
+    body: dict[str, Any] | None = None  # a POST's JSON (Intercom's search)
 
 
 @dataclass(frozen=True)

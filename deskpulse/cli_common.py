@@ -23,8 +23,25 @@ from store import Store
 if TYPE_CHECKING:
     from deskpulse.simulated import SimulatedVendor
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Keep a local SQLite copy of your help desk, with support KPIs.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"deskpulse {version('deskpulse')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print the version and exit")] = None,
+) -> None:
+    """Keep a local SQLite copy of your help desk, with support KPIs."""
 # Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)

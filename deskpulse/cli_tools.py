@@ -36,7 +36,8 @@ def status(
     database: DatabaseOption = None,
 ) -> None:
     """Cursors, last runs, lag and dead letters per source. Exit 1 if a source is failing."""
-    names = [] if database is not None else list(read_config(config).sources)
+    names = {} if database is not None else {
+        name: source.kind for name, source in read_config(config).sources.items()}
     store = read_store(config, database)
     try:
         report = all_status(store, names, datetime.now(UTC))
@@ -53,19 +54,27 @@ def status(
 
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
+    kind = f" ({item['kind']})" if item["kind"] else ""
+    console.print(f"[bold]{item['source']}[/bold]{kind}: [{color}]{item['health']}"
                   f"[/{color}]  last success {item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
         console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
     console.print(f"  {item['tickets']:,} tickets, {item['events']:,} events, "
-                  f"{item['dead_letters']} dead letters, {item['kpi_pending']} tickets awaiting "
-                  f"KPI refresh, {item['requests_total']:,} requests in recent runs")
+                  f"{item['dead_letters']:,} dead letters, {item['kpi_pending']:,} tickets "
+                  f"awaiting KPI refresh, {item['requests_total']:,} requests in recent runs")
+    if item["dead_letters"]:
+        console.print(f"  retry the dead letters with `deskpulse retry {item['source']}`")
+    for run in item["running"]:
+        console.print(f"  running now: {run['mode']} since {run['started_at']} (pid "
+                      f"{run['pid']} on {run['host']}), {run['records']:,} records so far")
     run = item["last_run"]
-    if run:
+    if run and run["status"] != "running":
         console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
-                      f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
-                      "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
+                      f"{run['pages']:,} pages, {run['records']:,} records, "
+                      f"{run['requests']:,} requests"
+                      + (f"\n  error: {run['error']}" if run["error"] else "")
+                      + (f"\n  {run['resume']}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
 
@@ -156,9 +165,11 @@ def simulate(
                                               "truncated or HTML body")] = 0.0,
     replay: Annotated[Path | None, typer.Option(help="serve responses recorded by "
                                                 "`deskpulse record` instead")] = None,
+    forbid: Annotated[list[str] | None, typer.Option(help="answer this API path with 403, "
+                                                     "as for a feature the plan lacks")] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from deskpulse.simulator import Faults, generate, make_server, with_faults
+    from deskpulse.simulator import Faults, forbidding, generate, make_server, with_faults
 
     simulated = simulated_vendor(vendor)
     if replay is not None:
@@ -174,6 +185,8 @@ def simulate(
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \
             if fault_rate else api.handler
         what = f"Simulated {vendor.title()} with {tickets:,} tickets"
+    if forbid:
+        handler = forbidding(handler, forbid)
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     options = simulated.options(f"http://{host}:{bound}", "<the --token value>")

@@ -6,9 +6,11 @@ cannot be probed and is shown as running there. Also: the command that resumes a
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 Alive = Callable[[int], bool]
@@ -67,3 +69,23 @@ def resume_hint(source: str, run: dict[str, Any]) -> str:
         return (f"resume with `deskpulse backfill {source} --since {run['since']}{until}` "
                 "(it continues from the last committed page)")
     return f"resume with `deskpulse sync {source}` (it continues from the last committed page)"
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event, notify: Callable[[str], None]) -> Iterator[None]:
+    """SIGTERM and a first Ctrl-C ask the run to stop after the page in hand (committed, so
+    nothing is read twice); a second Ctrl-C interrupts at once. Handlers are restored after."""
+    def on_signal(signum: int, _frame: Any) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        notify(f"{signal.Signals(signum).name}: finishing the page in hand, then stopping "
+               "(Ctrl-C again to stop at once)")
+
+    previous = {signum: signal.signal(signum, on_signal)
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
