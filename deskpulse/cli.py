@@ -86,7 +86,7 @@ def backfill(
     hint = resume_hint(source, {"mode": "backfill", "since": start.date().isoformat(),
                                 "until": until})
     with writer_lock(cfg, f"backfill-{source}"), SyncProgress(
-            console, enabled=console.is_terminal, log=err) as progress, \
+            console, enabled=console.is_terminal, lines=True, log=err) as progress, \
             stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:

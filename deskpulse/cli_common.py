@@ -16,6 +16,7 @@ from rich.console import Console
 import kpi
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.lock import LockedError, WriterLock
+from deskpulse.progress import stored_counts
 from deskpulse.sync import RunResult
 from kpi import Calendars
 from store import Store
@@ -112,8 +113,10 @@ def parse_day(text: str | None, option: str) -> date | None:
 
 
 def summarize(result: RunResult) -> None:
-    line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records in "
-            f"{result.pages} pages, {result.requests} requests")
+    counts = stored_counts(result)
+    line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records"
+            + (f" ({counts})" if counts else "")
+            + f" in {result.pages:,} pages, {result.requests:,} requests")
     (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""))
 
 

@@ -30,7 +30,7 @@ from deskpulse.sync import RunResult
 class SyncProgress:
     """Use as `progress=` of a Runner, inside `with SyncProgress(console):`."""
 
-    def __init__(self, console: Console, *, enabled: bool = True, lines: bool = True,
+    def __init__(self, console: Console, *, enabled: bool = True, lines: bool = False,
                  every: float = 10.0, clock: Callable[[], float] = time.monotonic,
                  log: Console | None = None):
         """`log`: where the plain lines go (stderr in the CLI, so stdout keeps the result)."""
@@ -105,3 +105,16 @@ class SyncProgress:
         if total and not done and rate > 0:
             line += f", ~{max(total - count, 0) / rate / 60:,.0f} min left"
         return line + f", {self._requests[stream]:,} requests" + (" — done" if done else "")
+
+
+# What each record class is called where counts are printed ("2,000 tickets", not the
+# 4,010 records the tickets stream also carries: each ticket's metric set comes with it).
+KIND_NAMES = {"Ticket": "tickets", "Event": "events", "Person": "people", "Group": "groups",
+              "Rating": "ratings", "VendorMetrics": "vendor metric sets",
+              "TimeEntry": "time entries", "Rejected": "dead letters"}
+
+
+def stored_counts(result: RunResult) -> str:
+    """`2,000 tickets, 31,200 events, …`: what a run stored, by what it is."""
+    return ", ".join(f"{count:,} {KIND_NAMES[kind]}" for kind, count in result.kinds.items()
+                     if kind in KIND_NAMES)

@@ -52,7 +52,8 @@ class RunResult:
     changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
     kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
-    streams: dict[str, int] = field(default_factory=dict)
+    streams: dict[str, int] = field(default_factory=dict)  # records read, per stream
+    kinds: dict[str, int] = field(default_factory=dict)  # records stored, per record class
 
 
 Progress = Callable[[str, Page, RunResult], None]
@@ -203,6 +204,9 @@ class Runner:
             result.requests += page.requests
             result.changed_tickets += len(changed)
             result.streams[stream] = result.streams.get(stream, 0) + len(page.records)
+            for record in page.records:
+                kind = type(record).__name__
+                result.kinds[kind] = result.kinds.get(kind, 0) + 1
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
@@ -269,8 +273,9 @@ class Runner:
         result.status, result.error = status, error
         self.store.finish_run(run_id, status, error)
         log.log(logging.ERROR if error else logging.INFO,
-                "source %s %s %s: %d pages, %d records, %d requests%s", result.source,
-                result.mode, status, result.pages, result.records, result.requests,
+                "source %s %s %s: %s pages, %s records, %s requests%s", result.source,
+                result.mode, status, f"{result.pages:,}", f"{result.records:,}",
+                f"{result.requests:,}",
                 f": {error}" if error else "")
         return result
 

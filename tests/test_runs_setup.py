@@ -285,7 +285,8 @@ def test_progress_prints_a_line_every_few_seconds_when_not_a_terminal():
 
     console = Console(file=__import__("io").StringIO(), width=200)
     now = [0.0]
-    progress = SyncProgress(console, enabled=False, every=5, clock=lambda: now[0])
+    progress = SyncProgress(console, enabled=False, lines=True, every=5,
+                            clock=lambda: now[0])
     records = [Ticket(id=str(n), status="open", created_at="2026-01-01T00:00:00Z",
                       updated_at="2026-01-01T00:00:00Z") for n in range(100)]
     with progress:
