@@ -147,15 +147,24 @@ def sync(
     if not names:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    failed = False
-    with writer_lock(cfg):
+    failed, stop = False, threading.Event()
+    with writer_lock(cfg), stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             for name in names:
-                result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                                report_tz=cfg.kpi.report_tz).sync()
+                if stop.is_set():
+                    break
+                try:
+                    result = Runner(store, source_config(cfg, name), stop=stop,
+                                    schedule=business_calendars(cfg), targets=cfg.sla_targets(),
+                                    sla_targets=cfg.kpi.sla_targets,
+                                    report_tz=cfg.kpi.report_tz).sync()
+                except KeyboardInterrupt:
+                    err.print(f"{name} sync: interrupted; {resume_hint(name, {})}")
+                    raise typer.Exit(1) from None
                 summarize(result)
+                if result.status == "stopped":
+                    err.print(f"  {resume_hint(name, {})}")
                 failed |= result.status != "ok"
         finally:
             store.close()
