@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +43,7 @@ from deskpulse.cli_schema import schema_command
 from deskpulse.export import render_csv, render_json
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_headline, render_table, with_names
+from deskpulse.runs import resume_hint, stop_on_signals
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
 from deskpulse.unmapped import figure_notes
@@ -71,7 +73,9 @@ def demo(
 @app.command()
 def backfill(
     source: Annotated[str, typer.Argument(help="source name from the config")],
-    since: Annotated[str, typer.Option(help="first day to fetch, e.g. 2024-01-01")],
+    since: Annotated[str | None, typer.Option(
+        help="first day to fetch, e.g. 2024-01-01 (default: the source's start_date, "
+        "else the account's beginning)")] = None,
     until: Annotated[str | None, typer.Option(help="last day to fetch (default: now)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and an "
                                           "estimate; fetch and write nothing")] = False,
@@ -79,9 +83,9 @@ def backfill(
 ) -> None:
     """Fetch everything changed since a date; interrupt it and run it again to resume."""
     cfg = read_config(config)
-    start = _day_start(parse_day(since, "--since"))
-    end = _day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
+    start = _day_start(parse_day(since, "--since")) or source_cfg.since()
+    end = _day_start(parse_day(until, "--until"), next_day=True)
     if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
         store = Store.open_readonly(cfg.database) if cfg.database.exists() \
             else Store.open(":memory:")
@@ -90,16 +94,26 @@ def backfill(
         finally:
             store.close()
         return
+    stop = threading.Event()
+    hint = resume_hint(source, {"mode": "backfill", "since": start.date().isoformat(),
+                                "until": until})
     with writer_lock(cfg, f"backfill-{source}"), SyncProgress(
-            console, enabled=console.is_terminal) as progress:
+            console, enabled=console.is_terminal, lines=True, log=err) as progress, \
+            stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
                             targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                            report_tz=cfg.kpi.report_tz).backfill(start, end)
+                            report_tz=cfg.kpi.report_tz, stop=stop,
+                            phase=progress.phase).backfill(start, end)
+        except KeyboardInterrupt:
+            err.print(f"{source} backfill: interrupted; {hint}")
+            raise typer.Exit(1) from None
         finally:
             store.close()
     summarize(result)
+    if result.status == "stopped":
+        err.print(f"  {hint}")
     if result.status != "ok":
         raise typer.Exit(1)
 
@@ -145,15 +159,24 @@ def sync(
     if not names:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    failed = False
-    with writer_lock(cfg):
+    failed, stop = False, threading.Event()
+    with writer_lock(cfg), stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             for name in names:
-                result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                                report_tz=cfg.kpi.report_tz).sync()
+                if stop.is_set():
+                    break
+                try:
+                    result = Runner(store, source_config(cfg, name), stop=stop,
+                                    schedule=business_calendars(cfg), targets=cfg.sla_targets(),
+                                    sla_targets=cfg.kpi.sla_targets,
+                                    report_tz=cfg.kpi.report_tz).sync()
+                except KeyboardInterrupt:
+                    err.print(f"{name} sync: interrupted; {resume_hint(name, {})}")
+                    raise typer.Exit(1) from None
                 summarize(result)
+                if result.status == "stopped":
+                    err.print(f"  {resume_hint(name, {})}")
                 failed |= result.status != "ok"
         finally:
             store.close()
@@ -279,8 +302,8 @@ def report(
 app.command("import")(import_command)  # deskpulse/cli_import.py
 app.command("schema")(schema_command)  # deskpulse/cli_schema.py
 
-# status, verify, record and simulate: registered on the app after the commands above
-from deskpulse import cli_tools  # noqa: E402, F401
+# check, retry, status, verify, record and simulate: registered on the app after the commands above
+from deskpulse import cli_setup, cli_tools  # noqa: E402, F401
 
 
 def main() -> None:
