@@ -231,12 +231,24 @@ CREATE TABLE vendor_sla (
 );
 """
 
+# KPI facts that could not be computed (kpi.set_aside): kept with their error, retried by
+# every refresh, named by `deskpulse status`.
+KPI_SET_ASIDE = """
+CREATE TABLE kpi_set_aside (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (source, ticket_id)
+) WITHOUT ROWID;
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
-                         ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA]
+                         ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA, KPI_SET_ASIDE]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
