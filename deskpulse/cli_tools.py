@@ -56,6 +56,9 @@ def status(
         raise typer.Exit(1)
 
 
+SET_ASIDE_SHOWN = 20
+
+
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
     kind = f" ({item['kind']})" if item["kind"] else ""
@@ -82,6 +85,21 @@ def _print_status(item: dict) -> None:
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
     print_unmapped(item, console)
+    _print_set_aside(item["kpi_set_aside"])
+
+
+def _print_set_aside(tickets: list[dict]) -> None:
+    """Tickets left out of the KPIs (kpi.set_aside), with why; retried at every refresh."""
+    if not tickets:
+        return
+    console.print(f"  [yellow]{len(tickets)} tickets set aside from the KPIs[/yellow] (their "
+                  "facts could not be computed; retried at every refresh):", highlight=False)
+    for ticket in tickets[:SET_ASIDE_SHOWN]:
+        console.print(f"    {ticket['ticket_id']}: {ticket['error']} "
+                      f"(tried {ticket['attempts']} times)", markup=False, highlight=False)
+    if len(tickets) > SET_ASIDE_SHOWN:
+        console.print(f"    … and {len(tickets) - SET_ASIDE_SHOWN} more (deskpulse status "
+                      "--json lists them all)")
 
 
 @app.command()

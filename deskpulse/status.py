@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deskpulse.runs import Alive, owner_gone, pid_alive, resume_hint
+from kpi import set_aside
 from store import Store
 
 CUT_SHORT = ("interrupted", "stopped")
@@ -87,7 +88,13 @@ def source_status(store: Store, name: str, now: datetime, kind: str | None = Non
         "events": _count(store, "events", name),
         "dead_letters": _count(store, "dead_letters", name),
         "kpi_pending": _count(store, "kpi_dirty", name),
-    }
+    } | kpi_set_aside_status(store, name)
+
+
+def kpi_set_aside_status(store: Store, name: str) -> dict[str, Any]:
+    """Tickets whose KPI facts could not be computed (kpi.set_aside), each with its error:
+    they are out of every figure until a refresh succeeds, so they are shown, not hidden."""
+    return {"kpi_set_aside": set_aside.listed(store.conn, name)}
 
 
 def _count(store: Store, table: str, source: str) -> int:

@@ -15,6 +15,7 @@ from store.kpi_schema import (
     ASSIGNMENT_AND_BOTS,
     HANDLE_TIME,
     KPI_META,
+    KPI_SET_ASIDE,
     KPI_TABLES,
     REPLY_CYCLES,
     REPORT_VALUES,
@@ -251,7 +252,7 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES, RUN_OWNERS, RELATIONS]
+                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -145,6 +145,17 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
         C("fix", "what the user can do", null="nothing to configure: report the value"),
         C("last_seen", "when a sync last read it", TS),
     )),
+    Table("kpi_set_aside", "Tickets whose KPI facts could not be computed (an error in the "
+          "fact code on data it did not expect): set aside so that one ticket never blocks "
+          "its source's KPIs. Such a ticket has no `ticket_facts` row (like a deleted ticket, "
+          "so it is in no figure); every KPI refresh tries it again and removes the row when "
+          "it succeeds. `deskpulse status` lists them.", key=("source", "ticket_id"),
+          relations=(R(("source", "ticket_id"), "tickets"),), columns=(
+        source(),
+        C("ticket_id", "the ticket (`tickets.id`)"),
+        C("error", "the error's type and message, as the fact code raised it"),
+        C("attempts", "how many refreshes have tried it and failed", COUNT),
+    )),
     Table("kpi_dirty", "Tickets whose KPI facts must be recomputed: written in the same "
           "transaction as the page that changed them, removed by the KPI refresh. Usually "
           "empty between runs.", key=("source", "ticket_id"), columns=(
