@@ -15,8 +15,10 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from deskpulse.errors import DeskpulseError
 
-class LockedError(Exception):
+
+class LockedError(DeskpulseError):
     """Another deskpulse process is writing to the same database file."""
 
 
