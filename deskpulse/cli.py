@@ -6,20 +6,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-import kpi
-from deskpulse.business import business_rows, merged, render_business
+from deskpulse.business import render_business
 from deskpulse.cli_common import (
-    BY_CHOICES,
     ConfigOption,
     DatabaseOption,
     app,
-    business_calendars,
     console,
     err,
     fail,
@@ -34,9 +31,13 @@ from deskpulse.cli_common import (
     writer_lock,
 )
 from deskpulse.cli_import import import_command
+from deskpulse.config import ConfigError
+from deskpulse.figures import BY_CHOICES, kpi_figures
+from deskpulse.jobs import backfill_source, day_start, sync_sources
+from deskpulse.lock import LockedError
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_csv, render_headline, render_json, render_table
-from deskpulse.sla import sla_command, unapplied_targets
+from deskpulse.sla import sla_command
 from deskpulse.sync import Runner
 from deskpulse.unmapped import figure_notes
 
@@ -69,8 +70,8 @@ def backfill(
 ) -> None:
     """Fetch everything changed since a date; interrupt it and run it again to resume."""
     cfg = read_config(config)
-    start = _day_start(parse_day(since, "--since"))
-    end = _day_start(parse_day(until, "--until"), next_day=True)
+    start = day_start(parse_day(since, "--since"))
+    end = day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
     if dry_run:
         store = open_store(cfg.database)
@@ -79,25 +80,14 @@ def backfill(
         finally:
             store.close()
         return
-    with writer_lock(cfg, f"backfill-{source}"), SyncProgress(
-            console, enabled=console.is_terminal) as progress:
-        store = open_store(cfg.database, cfg.kpi.summary_options())
-        try:
-            result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
-                            targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                            report_tz=cfg.kpi.report_tz).backfill(start, end)
-        finally:
-            store.close()
+    try:
+        with SyncProgress(console, enabled=console.is_terminal) as progress:
+            result = backfill_source(cfg, source, start, end, progress=progress)
+    except (ConfigError, LockedError) as exc:
+        raise fail(str(exc)) from None
     summarize(result)
     if result.status != "ok":
         raise typer.Exit(1)
-
-
-def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return moment + timedelta(days=1) if next_day else moment
 
 
 def _print_plan(plan: dict) -> None:
@@ -134,19 +124,11 @@ def sync(
     if not names:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    failed = False
-    with writer_lock(cfg):
-        store = open_store(cfg.database, cfg.kpi.summary_options())
-        try:
-            for name in names:
-                result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                                report_tz=cfg.kpi.report_tz).sync()
-                summarize(result)
-                failed |= result.status != "ok"
-        finally:
-            store.close()
-    if failed:
+    try:
+        results = sync_sources(cfg, names, on_result=summarize)
+    except (ConfigError, LockedError) as exc:
+        raise fail(str(exc)) from None
+    if any(result.status != "ok" for result in results):
         raise typer.Exit(1)
 
 
@@ -195,28 +177,18 @@ def kpi_command(
     store = read_store(config, database)
     try:
         cfg = None if config is None and database is not None else read_config(config)
-        stale, notes = unapplied_targets(store, cfg), figure_notes(store, cfg, source)
-        rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
-            else kpi.summary(store, source=source, since=first, until=last, by=by,
-                             now=datetime.now(UTC), **options)
-        if by is None and rows:  # the queue as it stands, whatever the range
-            rows[0] |= kpi.unsolved_now(store, source)
-        previous = None
-        if by is None and first is not None:  # the same number of days just before
-            end = last or datetime.now(UTC).date()
-            before = first - timedelta(days=1)
-            previous = (kpi.summary(store, source=source, since=before - (end - first),
-                                    until=before, now=datetime.now(UTC), **options) or [{}])[0]
-        business = business_rows(store, rows if output != "table" else [],
-                                 by if output != "table" else None, first, last)
+        figures = kpi_figures(store, cfg, by=by, since=first, until=last, source=source,
+                              now=datetime.now(UTC), options=options,
+                              business_per_row=output != "table")
     finally:
         store.close()
-    for line in ([stale] if stale else []) + notes:
+    for line in figures.notes:
         err.print(line, style="yellow", markup=False)
+    rows, previous, business = figures.rows, figures.previous, figures.business
     if output == "csv":
-        sys.stdout.write(render_csv(merged(rows, business)))
+        sys.stdout.write(render_csv(figures.merged()))
     elif output == "json":
-        sys.stdout.write(render_json(merged(rows, business)) + "\n")
+        sys.stdout.write(render_json(figures.merged()) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
