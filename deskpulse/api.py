@@ -1,0 +1,201 @@
+"""deskpulse from Python, without shelling out: read KPIs and SLAs at risk from a file opened
+read-only, and sync or backfill configured sources with a progress callback.
+
+The figures are those of `deskpulse kpi` and `deskpulse sla` (deskpulse/figures.py computes
+them for both), as rows with the keys of their `--format json`. docs/python-api.md shows every
+call; tests/test_python_api.py runs each example in it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from connectors import Page
+from deskpulse.config import Config, ConfigError, KpiConfig, load_config
+from deskpulse.durations import parse_interval
+from deskpulse.errors import DatabaseError, InvalidArgument, RunFailed
+from deskpulse.figures import BY_CHOICES, at_risk_window, kpi_figures, sla_risks
+from deskpulse.frames import Rows
+from deskpulse.jobs import backfill_source, day_start, sync_sources
+from deskpulse.sync import RunResult
+from store import Store
+from store.schema import MIGRATIONS
+
+Day = date | str | None
+
+
+@dataclass
+class KpiRows(Rows):
+    """`deskpulse kpi` figures: `rows` as its JSON; `previous`, without `by` and with `since`,
+    the same figures for the same number of days just before (what the headline compares)."""
+
+    previous: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Told after every committed page: `page_records` in it, `stream_total` the vendor's
+    count for the stream when it gives one, and the run's totals so far."""
+
+    source: str
+    mode: str  # "sync" or "backfill"
+    stream: str
+    page_records: int
+    stream_total: int | None
+    stream_done: bool
+    records: int
+    pages: int
+    requests: int
+
+
+OnProgress = Callable[[SyncProgress], None]
+
+
+class Desk:
+    """A deskpulse file opened read-only (see `open`); close it, or use it in a `with`."""
+
+    def __init__(self, store: Store, cfg: Config | None):
+        self._store, self._cfg = store, cfg
+        self.path = Path(store.path)
+
+    def kpis(self, *, by: str | None = None, since: Day = None, until: Day = None,
+             source: str | None = None, now: datetime | None = None) -> KpiRows:
+        """The figures of `deskpulse kpi`: by day, week, channel, group, agent, priority,
+        type or tag (None: one row for the range), days inclusive. `now` (default: the
+        current time) decides which pending SLAs count as breached or at risk."""
+        if by is not None and by not in BY_CHOICES:
+            msg = f"by={by!r}: use one of {', '.join(BY_CHOICES)}, or None for the whole range"
+            raise InvalidArgument(msg)
+        options = (self._cfg.kpi if self._cfg else KpiConfig()).summary_options()
+        figures = kpi_figures(self._store, self._cfg, by=by, since=_day(since, "since"),
+                              until=_day(until, "until"), source=source,
+                              now=now or datetime.now(UTC), options=options)
+        return KpiRows(figures.merged(), figures.notes, figures.previous)
+
+    def sla_at_risk(self, *, within: timedelta | str | None = None, source: str | None = None,
+                    now: datetime | None = None) -> Rows:
+        """The rows of `deskpulse sla`: pending SLAs due within `within` (default: the
+        config's `[kpi] sla_at_risk`, 1h) and overdue ones, soonest first."""
+        if isinstance(within, str):
+            try:
+                within = parse_interval(within)
+            except ValueError as exc:
+                msg = f"within={within!r}: {exc}"
+                raise InvalidArgument(msg) from None
+        risks = sla_risks(self._store, self._cfg, window=within or at_risk_window(self._cfg),
+                          source=source, now=now or datetime.now(UTC))
+        return Rows(risks.rows, risks.notes)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def open(database: str | Path | None = None, *,  # noqa: A001 - deskpulse.open, as gzip.open
+         config: str | Path | None = None) -> Desk:
+    """Open a deskpulse file read-only: its bytes are never changed, and a sync may run
+    meanwhile. `database` alone: defaults for the [kpi] choices; `config` (or, with neither,
+    $DESKPULSE_CONFIG or ./deskpulse.toml): its database and its [kpi] choices."""
+    cfg = None if database is not None and config is None else load_config(config)
+    path = Path(database) if database is not None else cfg.database  # type: ignore[union-attr]
+    return Desk(open_read_only(path), cfg)
+
+
+def run_sync(sources: list[str] | None = None, *, config: str | Path | None = None,
+         progress: OnProgress | None = None) -> list[RunResult]:
+    """One incremental pass over each named source (default: all configured), as
+    `deskpulse sync`. Raises RunFailed when any run did not end ok (the others still ran)."""
+    cfg = load_config(config)
+    names = sources or list(cfg.sources)
+    if not names:
+        msg = f"no sources configured in {cfg.path}: add a [sources.NAME] table"
+        raise ConfigError(msg)
+    return _checked(sync_sources(cfg, names, progress=_progress(progress, "sync")))
+
+
+def run_backfill(source: str, since: date | str, until: Day = None, *,
+             config: str | Path | None = None, progress: OnProgress | None = None) -> RunResult:
+    """Everything changed from `since` to `until` (inclusive days; default: now) for one
+    source, as `deskpulse backfill`; calling it again after an interruption resumes."""
+    cfg = load_config(config)
+    first = day_start(_day(since, "since"))
+    if first is None:
+        msg = "since=None: a backfill needs a first day, e.g. '2024-01-01'"
+        raise InvalidArgument(msg)
+    last = day_start(_day(until, "until"), next_day=True)
+    return _checked([backfill_source(cfg, source, first, last,
+                                  progress=_progress(progress, "backfill"))])[0]
+
+
+# MERGE NOTE (python-api): a read-only open of its own until `Store.open` has a read-only
+# mode (another branch adds one for the CLI); fold this into it when both are merged.
+def open_read_only(path: Path) -> Store:
+    """The file as it is, through SQLite's `mode=ro`: no migration, no view rebuilt, nothing
+    written; a file of another schema version is refused with what to do."""
+    if not path.is_file():
+        msg = f"{path} does not exist: check the path, or run `deskpulse sync` to create it"
+        raise DatabaseError(msg)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                           isolation_level=None, check_same_thread=False)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        msg = f"{path} is not a deskpulse database ({exc}): check the path"
+        raise DatabaseError(msg) from None
+    if version != len(MIGRATIONS):
+        conn.close()
+        if not version:
+            msg = f"{path} is not a deskpulse database (no schema version): check the path"
+        else:
+            fix = "upgrade deskpulse" if version > len(MIGRATIONS) else \
+                "run `deskpulse sync` once with this deskpulse to upgrade the file"
+            msg = (f"{path} has schema version {version}, this deskpulse reads version "
+                   f"{len(MIGRATIONS)}: {fix}")
+        raise DatabaseError(msg)
+    conn.execute("PRAGMA query_only = ON")
+    return Store(conn, str(path))
+
+
+def _day(value: Day, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        msg = f"{name}={value!r} is not a date: give a date or text like '2024-01-31'"
+        raise InvalidArgument(msg) from None
+
+
+def _progress(callback: OnProgress | None, mode: str
+              ) -> Callable[[str, Page, RunResult], None] | None:
+    """The Runner's page callback, told to `callback` as a SyncProgress."""
+    if callback is None:
+        return None
+
+    def told(stream: str, page: Page, result: RunResult) -> None:
+        callback(SyncProgress(result.source, mode, stream, len(page.records), page.total,
+                              page.done, result.records, result.pages, result.requests))
+    return told
+
+
+def _checked(results: list[RunResult]) -> list[RunResult]:
+    if any(result.status != "ok" for result in results):
+        raise RunFailed(results)
+    return results
+
+
+__all__ = ["Desk", "KpiRows", "Rows", "SyncProgress", "open", "open_read_only", "run_backfill",
+           "run_sync"]
