@@ -17,11 +17,13 @@ import pytest
 
 import deskpulse
 from deskpulse.lock import WriterLock
-from tests.simdesk import TOKEN, backfilled_store, start_simulator, stop, write_config
+from tests import test_cli
+from tests.simdesk import TOKEN, backfilled_store, write_config
 from tests.test_cli import deskpulse as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+simulator = test_cli.simulator  # a fixture: `deskpulse simulate` on 127.0.0.1, for this module
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +40,6 @@ def db(built, tmp_path) -> Path:
     path = tmp_path / "deskpulse.db"
     shutil.copy(built, path)
     return path
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    url, server = start_simulator(tickets=60, seed=3)
-    yield url
-    stop(server)
 
 
 def digest(path: Path) -> str:
