@@ -88,8 +88,9 @@ class Desk:
             except ValueError as exc:
                 msg = f"within={within!r}: {exc}"
                 raise InvalidArgument(msg) from None
-        risks = sla_risks(self._store, self._cfg, window=within or at_risk_window(self._cfg),
-                          source=source, now=now or datetime.now(UTC))
+        window = at_risk_window(self._cfg) if within is None else within
+        risks = sla_risks(self._store, self._cfg, window=window, source=source,
+                          now=now or datetime.now(UTC))
         return Rows(risks.rows, risks.notes)
 
     def close(self) -> None:
@@ -103,7 +104,7 @@ class Desk:
         self.close()
 
 
-def open(database: str | Path | None = None, *,  # noqa: A001 - deskpulse.open, as gzip.open
+def open(database: str | Path | None = None, *,  # deskpulse.open, as gzip.open
          config: str | Path | None = None) -> Desk:
     """Open a deskpulse file read-only: its bytes are never changed, and a sync may run
     meanwhile. `database` alone: defaults for the [kpi] choices; `config` (or, with neither,
@@ -114,7 +115,7 @@ def open(database: str | Path | None = None, *,  # noqa: A001 - deskpulse.open, 
 
 
 def run_sync(sources: list[str] | None = None, *, config: str | Path | None = None,
-         progress: OnProgress | None = None) -> list[RunResult]:
+             progress: OnProgress | None = None) -> list[RunResult]:
     """One incremental pass over each named source (default: all configured), as
     `deskpulse sync`. Raises RunFailed when any run did not end ok (the others still ran)."""
     cfg = load_config(config)
@@ -126,7 +127,8 @@ def run_sync(sources: list[str] | None = None, *, config: str | Path | None = No
 
 
 def run_backfill(source: str, since: date | str, until: Day = None, *,
-             config: str | Path | None = None, progress: OnProgress | None = None) -> RunResult:
+                 config: str | Path | None = None, progress: OnProgress | None = None
+                 ) -> RunResult:
     """Everything changed from `since` to `until` (inclusive days; default: now) for one
     source, as `deskpulse backfill`; calling it again after an interruption resumes."""
     cfg = load_config(config)
@@ -136,7 +138,7 @@ def run_backfill(source: str, since: date | str, until: Day = None, *,
         raise InvalidArgument(msg)
     last = day_start(_day(until, "until"), next_day=True)
     return _checked([backfill_source(cfg, source, first, last,
-                                  progress=_progress(progress, "backfill"))])[0]
+                                     progress=_progress(progress, "backfill"))])[0]
 
 
 # MERGE NOTE (python-api): a read-only open of its own until `Store.open` has a read-only

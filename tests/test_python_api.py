@@ -83,15 +83,21 @@ def test_opening_and_reading_leaves_the_files_bytes_alone(db):
 
 
 def test_sla_at_risk_lists_pending_instances_soonest_first(db):
+    conn = sqlite3.connect(db)
+    pending, first_due = conn.execute("SELECT COUNT(*), MIN(breach_at) FROM sla_instances "
+                                      "WHERE outcome = 'pending'").fetchone()
+    conn.close()
+    before_first = datetime.fromisoformat(first_due) - timedelta(minutes=30)
     with deskpulse.open(db) as desk:
         late = desk.sla_at_risk(within="1h", now=NOW + timedelta(days=30))
-        early = desk.sla_at_risk(within=timedelta(0), now=NOW - timedelta(days=200))
-    pending = sqlite3.connect(db).execute(
-        "SELECT COUNT(*) FROM sla_instances WHERE outcome = 'pending'").fetchone()[0]
+        none_due = desk.sla_at_risk(within=timedelta(0), now=before_first)
+        hour = desk.sla_at_risk(now=before_first)  # the default window: 1h
     assert pending and len(late) == pending  # a month on, every pending one is overdue
     assert {row["state"] for row in late} == {"overdue"}
     assert [row["seconds_left"] for row in late] == sorted(row["seconds_left"] for row in late)
-    assert len(early) == 0  # before the data, nothing is due yet
+    assert len(none_due) == 0
+    assert hour.rows and {row["state"] for row in hour} == {"at risk"}
+    assert hour[0]["seconds_left"] == 30 * 60
 
 
 def test_the_config_gives_the_database_and_the_at_risk_window(db, tmp_path):
