@@ -64,7 +64,6 @@ ConfigOption = Annotated[
 DatabaseOption = Annotated[
     Path | None, typer.Option("--database", help="read this SQLite file instead of the "
                               "config's (for kpi and status)")]
-BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "tag")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

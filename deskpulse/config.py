@@ -28,6 +28,7 @@ from connectors import Connector, load
 from connectors.zones import resolve
 from deskpulse.config_kpi import KpiConfig, SlaConfig
 from deskpulse.durations import parse_interval
+from deskpulse.errors import DeskpulseError
 from kpi import Calendars
 from kpi.sla_policy import Target
 
@@ -36,7 +37,7 @@ DEFAULT_CONFIG = "deskpulse.toml"
 COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
 
 
-class ConfigError(Exception):
+class ConfigError(DeskpulseError):
     """The configuration cannot be used as written; the message says what to change."""
 
 
