@@ -128,7 +128,8 @@ def test_an_older_file_is_refused_with_the_upgrade_step_and_left_alone(db):
     conn.execute("PRAGMA user_version = 3")
     conn.close()
     before = digest(db)
-    with pytest.raises(deskpulse.DeskpulseError, match="older deskpulse \\(schema 3.*run `deskpulse sync`"):
+    with pytest.raises(deskpulse.DeskpulseError,
+                       match="older deskpulse \\(schema 3.*run `deskpulse sync`"):
         deskpulse.open(db)
     assert digest(db) == before
 
