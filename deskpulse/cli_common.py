@@ -84,7 +84,7 @@ def read_config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise fail(str(exc)) from None
+        raise Failure(str(exc), exc.fix) from None
 
 
 def kpi_options(config: Path | None, database: Path | None) -> dict:
