@@ -44,6 +44,7 @@ class RunResult:
     pages: int = 0
     records: int = 0
     requests: int = 0
+    connections: int = 0  # TCP connections the run opened (kept alive across pacing gaps)
     changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
     kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
@@ -103,7 +104,8 @@ class Runner:
                 list(connector.streams), "since": since.isoformat(),
                 "until": until.isoformat() if until else None, "resume_from": resume,
                 "estimate": estimate, "requests_per_minute":
-                getattr(settings, "incremental_requests_per_minute", None)
+                estimate.get("requests_per_minute")  # learned from the vendor's headers
+                or getattr(settings, "incremental_requests_per_minute", None)
                 or getattr(settings, "requests_per_minute", None)}
 
     def _run(self, mode: str, since: datetime, until: datetime | None,
@@ -136,6 +138,7 @@ class Runner:
                     self._read_stream(source, stream, slot(stream), since, until, run_id,
                                       result)
             finally:
+                result.connections = getattr(source, "connections", 0)
                 source.close()
             result.kpi_refreshed += self._refresh_kpis()
         except SourceError as exc:
@@ -236,9 +239,9 @@ class Runner:
         result.status, result.error = status, error
         self.store.finish_run(run_id, status, error)
         log.log(logging.ERROR if error else logging.INFO,
-                "source %s %s %s: %d pages, %d records, %d requests%s", result.source,
-                result.mode, status, result.pages, result.records, result.requests,
-                f": {error}" if error else "")
+                "source %s %s %s: %d pages, %d records, %d requests, %d connections%s",
+                result.source, result.mode, status, result.pages, result.records,
+                result.requests, result.connections, f": {error}" if error else "")
         return result
 
 
