@@ -20,6 +20,7 @@ import httpx
 
 import connectors.http
 from bench.common import ENV, NOW, desk, open_store, table
+from bench.vendors import _backfill as _run
 from deskpulse.simulated import vendor
 from deskpulse.simulator import FreshdeskAPI, ZendeskAPI
 from deskpulse.simulator.server import make_server
@@ -41,14 +42,6 @@ class SimClock:
 
     def moment(self):
         return NOW + timedelta(seconds=self.now)
-
-
-def _run(runner: Runner) -> RunResult:
-    result = runner.backfill(NOW - timedelta(days=400))
-    if result.status != "ok":
-        msg = f"backfill failed: {result.error}"
-        raise RuntimeError(msg)
-    return result
 
 
 def freshdesk_plan(tickets: int, folder: Path, plan: int = 400) -> str:
