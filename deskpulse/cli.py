@@ -125,6 +125,7 @@ def _print_plan(plan: dict) -> None:
                                          else "start from the beginning of the range"))
     if tickets is None:
         console.print("  the vendor gave no ticket count: no estimate")
+        _print_pace(plan["estimate"], rate)
         return
     requests = plan["estimate"].get("requests")
     line = f"  ~{tickets:,} tickets"
@@ -135,6 +136,17 @@ def _print_plan(plan: dict) -> None:
     if rate:
         line += f", ~{requests / rate:.0f} min at {rate:g} requests/min"
     console.print(line + " (the range only narrows it)")
+
+
+def _print_pace(estimate: dict, rate: float | None) -> None:
+    """Without a count, what the rate learned from the vendor's headers means in hours."""
+    per_1000, plan = estimate.get("requests_per_1000_tickets"), estimate.get("plan_per_minute")
+    if not rate or not per_1000:
+        return
+    told = f"the plan allows {plan:,}/min (its headers), " if plan else ""
+    hours = 100 * per_1000 / rate / 60
+    console.print(f"  {told}deskpulse paces at {rate:g} requests/min: ~{hours:.1f} h per "
+                  f"100,000 changed tickets (~{per_1000 * 100:,} requests)")
 
 
 @app.command()
