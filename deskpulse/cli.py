@@ -97,7 +97,8 @@ def backfill(
     stop = threading.Event()
     hint = resume_hint(source, {"mode": "backfill", "since": start.date().isoformat(),
                                 "until": until})
-    with writer_lock(cfg, f"backfill-{source}"), SyncProgress(
+    with writer_lock(cfg, f"backfill-{source}", [source], "backfill",
+                     (start.date().isoformat(), until)), SyncProgress(
             console, enabled=console.is_terminal, lines=True, log=err) as progress, \
             stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
@@ -159,8 +160,9 @@ def sync(
     if not names:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    failed, stop = False, threading.Event()
-    with writer_lock(cfg), stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
+    failed, stop, pending = False, threading.Event(), list(names)
+    with writer_lock(cfg, runs=pending), \
+            stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
             for name in names:
@@ -174,6 +176,7 @@ def sync(
                 except KeyboardInterrupt:
                     err.print(f"{name} sync: interrupted; {resume_hint(name, {})}")
                     raise typer.Exit(1) from None
+                pending.remove(name)  # logged in the file: no longer kept beside it
                 summarize(result)
                 if result.status == "stopped":
                     err.print(f"  {resume_hint(name, {})}")

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import kpi
+from deskpulse import failed_runs
 from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.failures import Failure
@@ -100,6 +101,7 @@ def open_store(database: Path, options: dict | None = None) -> Store:
     """Open the file with current views; `options` ([kpi] choices) are recorded for them."""
     store = Store.open(database)
     kpi.install_views(store, options)
+    failed_runs.fold(store)  # runs that could not log themselves while the file was locked
     return store
 
 
@@ -179,8 +181,13 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
 
 
 @contextmanager
-def writer_lock(cfg: Config, job: str = "sync") -> Iterator[None]:
-    """Hold the lock of `job` on the database (a LockedError names the holder's pid)."""
+def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
+                mode: str = "sync", span: tuple[str | None, str | None] = (None, None),
+                ) -> Iterator[None]:
+    """Hold the lock of `job` on the database (a LockedError names the holder's pid).
+    `runs`: the sources whose runs are still to finish, kept beside the file as failed
+    if SQLite's own lock stays taken (deskpulse.failed_runs)."""
     check_folder(cfg.database)
-    with WriterLock(cfg.database, job):
+    with WriterLock(cfg.database, job), \
+            failed_runs.kept_when_locked(cfg.database, mode, runs or [], span):
         yield

@@ -27,6 +27,7 @@ from deskpulse.cli_common import (
     summarize,
 )
 from deskpulse.config import ConfigError
+from deskpulse.failed_runs import merge_into_status
 from deskpulse.status import all_status
 from deskpulse.sync import Runner
 from deskpulse.unmapped import add_unmapped, print_unmapped, schedule_problems
@@ -44,6 +45,7 @@ def status(
     store = read_store(config, database)
     try:
         report = all_status(store, names, datetime.now(UTC))
+        merge_into_status(report, store.path)  # runs the locked file could not log
         add_unmapped(store, report, configured=bool(cfg and cfg.schedule))
     finally:
         store.close()
@@ -81,6 +83,7 @@ def _print_status(item: dict) -> None:
                       f"{run['pages']:,} pages, {run['records']:,} records, "
                       f"{run['requests']:,} requests"
                       + (f"\n  error: {escape(run['error'])}" if run["error"] else "")
+                      + (f"\n  fix: {escape(run['fix'])}" if run.get("fix") else "")
                       + (f"\n  {escape(run['resume'])}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")

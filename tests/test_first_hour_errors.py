@@ -187,7 +187,7 @@ def test_a_write_transaction_held_elsewhere_fails_the_run_with_exit_1(demo_db, t
         holder.wait(timeout=10)
         holder.stdout.close()
     assert result.returncode == 1
-    assert "the database is locked" in first_error(result)
+    assert "the database was locked" in first_error(result)
 
 
 def test_a_refused_connection_fails_at_once_naming_the_host(demo_db, tmp_path):
