@@ -41,7 +41,7 @@ from deskpulse.cli_common import (
 from deskpulse.cli_import import import_command
 from deskpulse.cli_schema import schema_command
 from deskpulse.export import render_csv, render_json
-from deskpulse.progress import SyncProgress
+from deskpulse.progress import SyncProgress, planned_totals
 from deskpulse.report import render_headline, render_table, with_names
 from deskpulse.runs import resume_hint, stop_on_signals
 from deskpulse.sla import sla_command, unapplied_targets
@@ -103,10 +103,12 @@ def backfill(
             stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
-            result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
+            runner = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
                             targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                            report_tz=cfg.kpi.report_tz, stop=stop,
-                            phase=progress.phase).backfill(start, end)
+                            report_tz=cfg.kpi.report_tz, stop=stop, phase=progress.phase)
+            progress.expect(planned_totals(runner, start, end, lambda text: err.print(
+                text, style="yellow", markup=False)))
+            result = runner.backfill(start, end)
         except KeyboardInterrupt:
             err.print(f"{source} backfill: interrupted; {hint}")
             raise typer.Exit(1) from None

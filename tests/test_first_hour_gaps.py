@@ -5,6 +5,7 @@ a real simulated desk) and checks the exit code and the first line a user reads.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -13,8 +14,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
+
+from connectors import Page
+from deskpulse.progress import SyncProgress
+from deskpulse.sync import RunResult
+from store.models import Ticket, VendorMetrics
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 
@@ -88,3 +96,58 @@ def test_a_run_failed_on_a_locked_file_is_shown_by_status_then_folded_in(tmp_pat
         assert deskpulse("status", "--config", str(cfg)).returncode == 0
     finally:
         stop(server)
+
+
+# -- 2. progress totals and ETA from the dry run's estimate ---------------------------------
+
+def _tickets(first: int, count: int, at: datetime) -> list[Ticket]:
+    return [Ticket(id=str(n), status="open", created_at=at, updated_at=at)
+            for n in range(first, first + count)]
+
+
+def test_progress_lines_count_tickets_against_the_estimate_with_an_eta():
+    out, at = io.StringIO(), datetime(2026, 3, 1, tzinfo=UTC)
+    now = iter([0.0, 4.0, 20.0, 29.0]).__next__  # seconds: start, page 1, page 2, page 3
+    progress = SyncProgress(Console(file=out, width=200), enabled=False, lines=True,
+                            clock=now, every=10.0)
+    progress.expect({"tickets": 4_000})
+    result = RunResult("acme", "backfill")
+    metric = VendorMetrics(ticket_id="1", metrics={})
+    with progress:  # each page: 100 tickets, and a metric set each that is not a ticket
+        progress("tickets", Page(_tickets(0, 100, at) + [metric] * 100, {"n": 1}), result)
+        progress("tickets", Page(_tickets(100, 100, at) + [metric] * 100, {"n": 2}), result)
+        progress("tickets", Page(_tickets(200, 100, at), {"n": 3}), result)
+    lines = out.getvalue().splitlines()
+    # the first page already has a total and an ETA: 100 tickets in 4 s, 3,900 to go
+    assert lines[0] == "tickets: 100 of ~4,000 tickets, 25/s, ~3 min left, 1 requests"
+    # 10 s later (not before): 200 in 20 s → 3,800 at 10/s = ~6 min
+    assert lines[1] == "tickets: 200 of ~4,000 tickets, 10/s, ~6 min left, 2 requests"
+    assert len(lines) == 2  # the third page came 9 s after the second line: no line yet
+
+
+def test_a_vendor_total_wins_over_the_estimate():
+    out, at = io.StringIO(), datetime(2026, 3, 1, tzinfo=UTC)
+    now = iter([0.0, 2.0]).__next__
+    progress = SyncProgress(Console(file=out, width=200), enabled=False, lines=True, clock=now)
+    progress.expect({"conversations": 9_999})
+    with progress:
+        progress("conversations", Page(_tickets(0, 10, at), {"n": 1}, total=50),
+                 RunResult("ic", "backfill"))
+    assert out.getvalue().splitlines()[0].startswith("conversations: 10 of 50 records, 5/s")
+
+
+def test_a_backfill_shows_the_dry_run_estimate_as_its_total_from_the_first_page(tmp_path):
+    base_url, server = start_simulator(tickets=1_500, seed=4)  # two pages of 1,000
+    try:
+        cfg = write_config(tmp_path, base_url)
+        planned = deskpulse("backfill", "sim", "--since", "2026-01-01", "--dry-run",
+                            "--config", str(cfg))
+        result = deskpulse("backfill", "sim", "--since", "2026-01-01", "--config", str(cfg))
+    finally:
+        stop(server)
+    assert planned.returncode == 0 and "~1,500 tickets" in planned.stdout
+    assert result.returncode == 0, result.stderr
+    ticket_line = next(line for line in result.stderr.splitlines()
+                       if line.startswith("tickets: "))
+    assert ticket_line.startswith("tickets: 1,000 of ~1,500 tickets, ")
+    assert " min left, " in ticket_line
