@@ -12,17 +12,22 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from rich.console import Console
 
 from connectors import Page
 from deskpulse.progress import SyncProgress
 from deskpulse.sync import RunResult
-from store.models import Ticket, VendorMetrics
+from store import Store
+from store.models import Rejected, Ticket, VendorMetrics
+from tests.fakedesk import fixture
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 
@@ -151,3 +156,104 @@ def test_a_backfill_shows_the_dry_run_estimate_as_its_total_from_the_first_page(
                        if line.startswith("tickets: "))
     assert ticket_line.startswith("tickets: 1,000 of ~1,500 tickets, ")
     assert " min left, " in ticket_line
+
+
+# -- 3. Freshdesk and Intercom dead letters can be mapped again ------------------------------
+
+# A Freshdesk account (our own objects, after the API v2 shapes) whose ticket 2 carries a
+# status deskpulse cannot read: a name where Freshdesk documents a number.
+FRESHDESK_TICKETS = [
+    {"id": 1, "subject": "Printer", "status": 2, "priority": 1, "source": 1,
+     "requester_id": 501, "responder_id": None, "group_id": None, "tags": [],
+     "created_at": "2026-02-02T09:00:00Z", "updated_at": "2026-02-02T09:00:00Z",
+     "stats": {"resolved_at": None, "closed_at": None, "first_responded_at": None}},
+    {"id": 2, "subject": "Refund", "status": "Awaiting customer", "priority": 2,
+     "source": 2, "requester_id": 502, "responder_id": None, "group_id": None, "tags": [],
+     "created_at": "2026-02-03T10:00:00Z", "updated_at": "2026-02-03T11:00:00Z",
+     "stats": {"resolved_at": None, "closed_at": None, "first_responded_at": None}},
+]
+
+
+class FreshdeskHandler(BaseHTTPRequestHandler):
+    """Every list answers in one page; the plain ticket list holds the two tickets."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        body = FRESHDESK_TICKETS if url.path == "/api/v2/tickets" and "filter" not in query \
+            else []
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_freshdesk_ticket_rejected_then_mapped_by_a_config_fix_is_stored_by_retry(
+        tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FreshdeskHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    source = f"""database = "desk.db"
+[sources.help]
+kind = "freshdesk"
+base_url = "http://127.0.0.1:{server.server_address[1]}"
+api_key = "${{FD_KEY}}"
+start_date = "2026-01-01"
+requests_per_minute = 100000
+ticket_list_requests_per_minute = 100000
+"""
+    cfg = tmp_path / "deskpulse.toml"
+    cfg.write_text(source, encoding="utf-8")
+    env = {"FD_KEY": "fd-key-123"}
+    try:
+        synced = deskpulse("sync", "--config", str(cfg), env=env)
+        still = deskpulse("retry", "help", "--config", str(cfg), env=env)
+        # the fix `status` names: say what the custom status means
+        cfg.write_text(source + 'status_map = { "Awaiting customer" = "pending" }\n',
+                       encoding="utf-8")
+        fixed = deskpulse("retry", "help", "--config", str(cfg), env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert synced.returncode == 0, synced.stderr
+    assert still.returncode == 1
+    assert first_line(still.stdout) == ("help: 0 dead letters stored, 1 still rejected, "
+                                        "0 waiting for the vendor to send their record again")
+    assert "status must be a number" in still.stderr
+    assert fixed.returncode == 0, fixed.stderr
+    assert first_line(fixed.stdout).startswith("help: 1 dead letters stored, 0 still rejected")
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0] == 0
+        assert db.execute("SELECT status, vendor_status FROM tickets WHERE id = '2'"
+                          ).fetchone() == ("pending", "Awaiting customer")
+
+
+def test_an_intercom_conversation_letter_is_mapped_again_by_retry(tmp_path):
+    """A conversation (fetched with its parts) that an older deskpulse could not map: after
+    the upgrade, `retry` maps it from the letter, parts and all, and drops the letter."""
+    conversation = fixture("intercom/conversation_501").json()
+    assert "conversation_parts" in conversation
+    store = Store.open(tmp_path / "desk.db")
+    store.ensure_source("ic", "intercom", "api.intercom.io")
+    store.add_dead_letter("ic", "conversations", Rejected(
+        error="ValueError: an older deskpulse's reason", payload=conversation,
+        record_id=str(conversation["id"])))
+    store.close()
+    cfg = tmp_path / "deskpulse.toml"
+    cfg.write_text('database = "desk.db"\n[sources.ic]\nkind = "intercom"\n'
+                   'token = "${IC_TOKEN}"\n', encoding="utf-8")
+    result = deskpulse("retry", "--config", str(cfg), env={"IC_TOKEN": "ic-123"})
+    assert result.returncode == 0, result.stderr
+    assert first_line(result.stdout).startswith("ic: 1 dead letters stored, 0 still rejected")
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM tickets WHERE id = ?",
+                          (str(conversation["id"]),)).fetchone()[0] == 1
+        parts = db.execute("SELECT COUNT(*) FROM events WHERE ticket_id = ?",
+                           (str(conversation["id"]),)).fetchone()[0]
+    assert parts > 2  # the opening message and the parts, not the conversation alone
