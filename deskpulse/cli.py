@@ -312,10 +312,11 @@ from deskpulse import cli_setup, cli_tools  # noqa: E402, F401
 
 
 def main() -> None:
-    from deskpulse.logs import configure
+    from deskpulse.logs import configure, without_run_summaries
 
     level = os.environ.get("DESKPULSE_LOG_LEVEL", "WARNING").upper()
     configure(os.environ.get("DESKPULSE_LOG_FORMAT", "text"),
               getattr(logging, level, logging.WARNING))
+    without_run_summaries()
     app()
 

@@ -163,7 +163,7 @@ def summarize(result: RunResult) -> None:
             + (f" ({counts})" if counts else "")
             + f" in {result.pages:,} pages, {result.requests:,} requests")
     (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""),
-        markup=False)
+        markup=False, soft_wrap=True)  # the error is one line, however long
 
 
 def business_calendars(cfg: Config) -> Calendars | None:

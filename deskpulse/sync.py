@@ -276,7 +276,7 @@ class Runner:
                 "source %s %s %s: %s pages, %s records, %s requests%s", result.source,
                 result.mode, status, f"{result.pages:,}", f"{result.records:,}",
                 f"{result.requests:,}",
-                f": {error}" if error else "")
+                f": {error}" if error else "", extra={"run_status": status})
         return result
 
 

@@ -62,7 +62,7 @@ def first_error(result: subprocess.CompletedProcess) -> str:
 
 
 def run_summary(result: subprocess.CompletedProcess) -> str:
-    """A failed run's own line (the runner's log line about it may come first)."""
+    """A failed run's own line (the first: the runner's log line about it is not printed)."""
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     return next(line for line in lines if line.startswith("acme sync: failed"))

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from rich.console import Console
 
 from connectors import Page
@@ -28,7 +29,7 @@ from deskpulse.sync import RunResult
 from store import Store
 from store.models import Rejected, Ticket, VendorMetrics
 from tests.fakedesk import fixture
-from tests.simdesk import TOKEN, start_simulator, stop, write_config
+from tests.simdesk import TOKEN, free_port, start_simulator, stop, write_config
 
 
 def deskpulse(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -257,3 +258,32 @@ def test_an_intercom_conversation_letter_is_mapped_again_by_retry(tmp_path):
         parts = db.execute("SELECT COUNT(*) FROM events WHERE ticket_id = ?",
                            (str(conversation["id"]),)).fetchone()[0]
     assert parts > 2  # the opening message and the parts, not the conversation alone
+
+
+# -- 4. usage errors and failed runs end in at most two plain lines --------------------------
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["kpi", "--nope"], "error: No such option: --nope"),
+    (["kpi", "--by"], "error: Option '--by' requires an argument."),
+    (["kpi", "--database"], "error: Option '--database' requires an argument."),
+    (["frobnicate"], "error: No such command 'frobnicate'."),
+    (["demo", "--tickets", "3"], "error: Invalid value for '--tickets'"),
+])
+def test_a_usage_error_is_two_plain_lines_with_exit_2(tmp_path, args, expected):
+    result = deskpulse(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(expected)
+    assert lines[1].startswith("  fix: see `") and lines[1].endswith(" --help`")
+    assert len(lines) == 2 and result.stdout == ""
+    assert not any(mark in result.stderr for mark in ("╭", "│", "Usage:"))
+
+
+def test_a_failed_sync_prints_two_lines_at_most(tmp_path):
+    port = free_port()  # nothing listens there
+    cfg = write_config(tmp_path, f"http://127.0.0.1:{port}")
+    result = deskpulse("sync", "--config", str(cfg))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert first_line(result.stderr).startswith("sim sync: failed, 0 records")
+    assert len(lines) == 2 and "127.0.0.1: cannot connect" in lines[1]
