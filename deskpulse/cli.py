@@ -35,6 +35,7 @@ from deskpulse.cli_common import (
     read_store,
     simulated_vendor,
     source_config,
+    source_names,
     summarize,
     writer_lock,
 )
@@ -72,7 +73,8 @@ def demo(
 
 @app.command()
 def backfill(
-    source: Annotated[str, typer.Argument(help="source name from the config")],
+    source: Annotated[str, typer.Argument(
+        help="source name from the config", autocompletion=source_names)],
     since: Annotated[str | None, typer.Option(
         help="first day to fetch, e.g. 2024-01-01 (default: the source's start_date, "
         "else the account's beginning)")] = None,
@@ -153,7 +155,8 @@ def _print_plan(plan: dict) -> None:
 
 @app.command()
 def sync(
-    sources: Annotated[list[str] | None, typer.Argument(help="source names (default: all)")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="source names (default: all)", autocompletion=source_names)] = None,
     config: ConfigOption = None,
 ) -> None:
     """One incremental pass over each source."""

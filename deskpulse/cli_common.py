@@ -68,6 +68,16 @@ DatabaseOption = Annotated[
 BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "tag")
 
 
+def source_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a source argument: the names in the config (`--config` when
+    already typed, else $DESKPULSE_CONFIG or ./deskpulse.toml); none when it is unusable."""
+    try:
+        names = load_config(ctx.params.get("config")).sources
+    except (ConfigError, OSError):
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)

@@ -24,6 +24,7 @@ from deskpulse.cli_common import (
     read_store,
     simulated_vendor,
     source_config,
+    source_names,
     summarize,
 )
 from deskpulse.config import ConfigError
@@ -107,7 +108,8 @@ def _print_set_aside(tickets: list[dict]) -> None:
 
 @app.command()
 def record(
-    source: Annotated[str, typer.Argument(help="source name from the config")],
+    source: Annotated[str, typer.Argument(
+        help="source name from the config", autocompletion=source_names)],
     out: Annotated[Path, typer.Option(help="folder for the recorded responses")],
     pages: Annotated[int, typer.Option(min=1, help="pages per stream at most")] = 3,
     config: ConfigOption = None,
@@ -142,7 +144,8 @@ def record(
 
 @app.command()
 def verify(
-    source: Annotated[str, typer.Argument(help="source name")],
+    source: Annotated[str, typer.Argument(
+        help="source name", autocompletion=source_names)],
     show: Annotated[int, typer.Option(help="disagreeing tickets to list per metric")] = 5,
     config: ConfigOption = None,
     database: DatabaseOption = None,

@@ -287,3 +287,55 @@ def test_a_failed_sync_prints_two_lines_at_most(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert first_line(result.stderr).startswith("sim sync: failed, 0 records")
     assert len(lines) == 2 and "127.0.0.1: cannot connect" in lines[1]
+
+
+# -- 5. shell completion ---------------------------------------------------------------------
+
+ENTRY = Path(sys.executable).with_name("deskpulse")  # completion is keyed by the program name
+COMPLETION_CONFIG = """database = "desk.db"
+[sources.acme]
+kind = "zendesk"
+subdomain = "acme"
+email = "ops@acme.example"
+token = "${ACME_TOKEN}"
+[sources.alpha]
+kind = "intercom"
+token = "${ALPHA_TOKEN}"
+[sources.helpdesk]
+kind = "freshdesk"
+domain = "help"
+api_key = "${FD_KEY}"
+"""
+
+
+def complete(words: str, cwd: Path) -> list[str]:
+    """What bash completion offers for the last of `words` (Typer's env-var protocol)."""
+    env = {**os.environ, "_DESKPULSE_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    env.pop("DESKPULSE_CONFIG", None)
+    result = subprocess.run([str(ENTRY)], cwd=cwd, capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_bash_completes_command_names_and_source_names_from_the_config(tmp_path):
+    (tmp_path / "deskpulse.toml").write_text(COMPLETION_CONFIG, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert complete("deskpulse sy", tmp_path) == ["sync"]
+    assert complete("deskpulse s", tmp_path) == ["sync", "sla", "schema", "status",
+                                                   "simulate"]
+    assert complete("deskpulse sync a", tmp_path) == ["acme", "alpha"]
+    assert complete("deskpulse backfill h", tmp_path) == ["helpdesk"]
+    config = str(tmp_path / "deskpulse.toml")
+    assert complete(f"deskpulse retry --config {config} al", elsewhere) == ["alpha"]
+    assert complete("deskpulse sync a", elsewhere) == []  # no config: no names, no error
+
+
+def test_show_completion_prints_the_bash_script():
+    result = subprocess.run([str(ENTRY), "--show-completion", "bash"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "_DESKPULSE_COMPLETE=complete_bash" in result.stdout
+    assert "complete -o default -F" in result.stdout and "deskpulse" in result.stdout
