@@ -13,8 +13,6 @@ import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +27,7 @@ from deskpulse.sync import RunResult
 from store import Store
 from store.models import Rejected, Ticket, VendorMetrics
 from tests.fakedesk import fixture
+from tests.holder import write_transaction_held
 from tests.simdesk import TOKEN, free_port, start_simulator, stop, write_config
 
 
@@ -42,24 +41,6 @@ def deskpulse(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
 def first_line(text: str) -> str:
     assert "Traceback" not in text
     return text.strip().splitlines()[0]
-
-
-@contextmanager
-def write_transaction_held(database: Path) -> Iterator[None]:
-    """Another program (a sqlite3 shell, say) holding a write transaction on the file."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys\n"
-         f"db = sqlite3.connect({str(database)!r}, isolation_level=None)\n"
-         "db.execute('BEGIN IMMEDIATE'); print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield
-    finally:
-        assert holder.stdin is not None and holder.stdout is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
-        holder.stdout.close()
 
 
 # -- 1. a run that fails on a locked file is recorded beside it ------------------------------
