@@ -39,11 +39,11 @@ from connectors.freshdesk_mapping import (
     group_records,
     rating_records,
     survey_scale,
-    ticket_records,
     time_entry_records,
 )
 from connectors.freshdesk_oracle import ORACLE
-from connectors.freshdesk_sla_mapping import deadline_records, sla_policy_set
+from connectors.freshdesk_remap import remap, ticket_with_deadlines
+from connectors.freshdesk_sla_mapping import sla_policy_set
 from connectors.freshdesk_windows import PAGE_SIZE, TicketList, iso, parse, ticket_windows
 from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import bounded, whole_or_kept
@@ -158,10 +158,7 @@ class FreshdeskSource(HttpSource):
                 self._conversations_of if with_conversations else None), cursor, since)
 
     def _ticket(self, raw: dict[str, Any]) -> list[NormalizedRecord]:
-        records = ticket_records(raw, self.settings.status_map)
-        if not records[0].deleted:  # type: ignore[union-attr]
-            records += deadline_records(raw)
-        return records
+        return ticket_with_deadlines(raw, self.settings.status_map)
 
     def _conversations_of(self, tickets: list[Any]) -> list[NormalizedRecord]:
         found = self.http.map(self._conversations, [t.id for t in tickets])
@@ -307,4 +304,5 @@ CONNECTOR = Connector(
               {"per_page": 1}),
         Probe("time_entries", "/api/v2/time_entries", {"per_page": 1}),
     ),
+    remap=remap,
 )

@@ -278,7 +278,8 @@ class Runner:
         log.log(logging.ERROR if error else logging.INFO,
                 "source %s %s %s: %s pages, %s records, %s requests, %s connections%s",
                 result.source, result.mode, status, f"{result.pages:,}", f"{result.records:,}",
-                f"{result.requests:,}", f"{result.connections:,}", f": {error}" if error else "")
+                f"{result.requests:,}", f"{result.connections:,}", f": {error}" if error else "",
+                extra={"run_status": status})
         return result
 
 
