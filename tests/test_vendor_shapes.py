@@ -1,0 +1,75 @@
+"""Vendor values seen in real accounts that deskpulse once dropped or guessed silently: each
+is now either mapped (phone replies, sample tickets, unsnoozes) or counted as unmapped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import kpi
+from connectors import load, open_source
+from connectors.zendesk import ZendeskSettings
+from connectors.zendesk_mapping import ticket_records
+from store import Event, Person, Store, Ticket, Unmapped
+from tests.fakedesk import FakeDesk, fixture
+
+SINCE = datetime(2026, 3, 1, tzinfo=UTC)
+EVENTS = "/api/v2/incremental/ticket_events.json"
+
+
+def _zendesk_events() -> list:
+    desk = FakeDesk()
+    desk.add("GET", EVENTS, fixture("zendesk/incremental_ticket_events/voice_page"))
+    config = ZendeskSettings(subdomain="acme", email="ops@acme.example", token="zd-fake")
+    source = open_source(load("zendesk"), "acme", config, transport=desk.transport(),
+                         sleep=lambda seconds: None)
+    pages = list(source.read("ticket_events", None, since=SINCE))
+    desk.assert_consumed()
+    return [r for page in pages for r in page.records]
+
+
+def test_zendesk_voice_and_facebook_comments_are_messages_and_notes():
+    records = _zendesk_events()
+    events = {e.id: e for e in records if isinstance(e, Event)}
+    call = events["3011"]
+    assert (call.kind, call.public, call.actor_id, call.channel) == (
+        "message", True, "7001", "Voice")
+    summary = events["3012"]  # no `via` of its own: the voice channel
+    assert (summary.kind, summary.public, summary.channel) == ("note", False, "voice")
+    facebook = events["3021"]
+    assert (facebook.kind, facebook.public, facebook.actor_id, facebook.channel) == (
+        "message", True, "9001", "facebook")
+    unmapped = [(u.kind, u.value, u.record_id) for u in records if isinstance(u, Unmapped)]
+    assert unmapped == [("event_type", "UndocumentedEvent", "3022")]
+
+
+def test_a_phone_reply_ends_the_first_reply_clock_and_counts_as_a_reply(tmp_path):
+    store = Store.open(tmp_path / "voice.db")
+    store.ensure_source("acme", "zendesk", "acme")
+    ticket = Ticket(id="301", status="open", channel="phone", requester_id="9001",
+                    created_at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+                    updated_at=datetime(2026, 3, 6, 11, 30, tzinfo=UTC))
+    people = [Person(id="7001", role="agent"), Person(id="9001", role="customer")]
+    store.commit_page("acme", "tickets", [ticket, *people], None)
+    store.commit_page("acme", "ticket_events", _zendesk_events(), None)
+    kpi.refresh(store)
+    frt, replies, customer = store.conn.execute(
+        "SELECT frt_cal, replies, customer_msgs FROM ticket_facts WHERE ticket_id = '301'"
+    ).fetchone()
+    store.close()
+    assert (frt, replies, customer) == (30 * 60, 1, 2)
+
+
+def test_zendesk_sample_tickets_and_documented_via_types_are_mapped():
+    raw = {"id": 1, "status": "open", "created_at": "2023-09-09T23:50:00Z",
+           "updated_at": "2023-09-09T23:52:05Z",
+           "via": {"channel": "sample_ticket", "source": {"from": {}, "to": {}, "rel": None}}}
+    sample = ticket_records(raw, None)
+    assert [type(r) for r in sample] == [Ticket]  # no unmapped note: Zendesk's own ticket
+    assert sample[0].channel == "other"  # type: ignore[union-attr]
+    for via, channel in (("phone_call_inbound", "phone"), ("helpcenter", "web"),
+                         ("mail", "email"), ("facebook_post", "social"),
+                         ("line", "messaging")):
+        assert ticket_records(dict(raw, via={"channel": via}), None)[0].channel == channel  # type: ignore[union-attr]
+    unknown = ticket_records(dict(raw, via={"channel": "carrier_pigeon"}), None)
+    assert [(u.kind, u.value) for u in unknown if isinstance(u, Unmapped)] == [
+        ("channel", "carrier_pigeon")]
