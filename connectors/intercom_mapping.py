@@ -33,7 +33,8 @@ OPENED_BY = {"customer_initiated": "customer", "admin_initiated": "agent",
 CHANNEL = {"conversation": "chat", "email": "email", "push": "messaging",
            "facebook": "social", "twitter": "social", "instagram": "social",
            "phone_call": "phone", "sms": "messaging", "whatsapp": "messaging"}
-STATUS_PARTS = {"open": "open", "close": "solved", "snoozed": "on_hold"}
+STATUS_PARTS = {"open": "open", "close": "solved", "snoozed": "on_hold",
+                "unsnoozed": "open", "timer_unsnooze": "open"}  # a snooze ended: open again
 # parts that carry nothing a KPI reads yet; any other unknown part type is reported
 QUIET_PARTS = frozenset({"participant_added", "participant_removed", "title_changed",
                          "language_detection_details", "conversation_rating_changed",
@@ -150,6 +151,26 @@ def conversation_notes(cid: str, raw: dict[str, Any], source: dict[str, Any]) ->
         notes.append(Unmapped(kind="channel", value=str(source["type"]), record_type="ticket",
                               record_id=cid, field="conversation.source.type",
                               effect="counted as channel other", fix=REPORT_UNMAPPED))
+    return notes + opening_notes(cid, source)
+
+
+def opening_notes(cid: str, source: dict[str, Any]) -> list[Unmapped]:
+    """The opening message's author type and `delivered_as` when deskpulse does not know
+    them: who opened the conversation decides whether its clock starts (a customer) or not."""
+    author = source.get("author") if isinstance(source.get("author"), dict) else {}
+    notes = []
+    if author.get("type") is not None and author.get("type") not in ROLE:
+        notes.append(Unmapped(kind="author_type", value=str(author["type"]),
+                              record_type="ticket", record_id=cid,
+                              field="conversation.source.author.type",
+                              effect="the opener's role comes from delivered_as, else the "
+                                     "synced people", fix=REPORT_UNMAPPED))
+    if source.get("delivered_as") is not None and source.get("delivered_as") not in OPENED_BY:
+        notes.append(Unmapped(kind="delivered_as", value=str(source["delivered_as"]),
+                              record_type="ticket", record_id=cid,
+                              field="conversation.source.delivered_as",
+                              effect="not read (the opener's role comes from its author)",
+                              fix=REPORT_UNMAPPED))
     return notes
 
 

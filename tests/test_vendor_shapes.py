@@ -73,3 +73,72 @@ def test_zendesk_sample_tickets_and_documented_via_types_are_mapped():
     unknown = ticket_records(dict(raw, via={"channel": "carrier_pigeon"}), None)
     assert [(u.kind, u.value) for u in unknown if isinstance(u, Unmapped)] == [
         ("channel", "carrier_pigeon")]
+
+
+# an Intercom conversation as `GET /conversations/{id}` returns it (API 2.11 shape)
+IC_CONVERSATION = {
+    "type": "conversation", "id": "367", "created_at": 1772791200, "updated_at": 1772798400,
+    "waiting_since": None, "snoozed_until": None, "open": True, "state": "open",
+    "read": False, "priority": "not_priority", "statistics": None,
+    "tags": {"type": "tag.list", "tags": []}, "admin_assignee_id": None,
+    "team_assignee_id": None,
+    "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": "c9"}]},
+    "source": {"type": "conversation", "id": "403918255", "delivered_as": "customer_initiated",
+               "subject": "", "body": "<p>my order is late</p>", "attachments": [],
+               "url": None, "redacted": False,
+               "author": {"type": "user", "id": "c9", "name": "Jo", "email": "jo@x.example"}},
+    "conversation_parts": {"type": "conversation_part.list", "total_count": 2,
+                           "conversation_parts": [
+        {"type": "conversation_part", "id": "p1", "part_type": "snoozed", "body": None,
+         "created_at": 1772794800, "updated_at": 1772794800, "notified_at": 1772794800,
+         "assigned_to": None, "author": {"type": "admin", "id": "a1"}, "attachments": [],
+         "redacted": False},
+        {"type": "conversation_part", "id": "p2", "part_type": "timer_unsnooze", "body": None,
+         "created_at": 1772798400, "updated_at": 1772798400, "notified_at": 1772798400,
+         "assigned_to": None, "author": {"type": "bot", "id": "b1"}, "attachments": [],
+         "redacted": False}]}}
+
+
+def _intercom(raw: dict) -> list:
+    from connectors.intercom_mapping import conversation_records
+
+    return conversation_records(raw, with_parts=True)
+
+
+def test_intercom_unsnoozes_reopen_the_conversation_and_are_not_unmapped():
+    records = _intercom(IC_CONVERSATION)
+    statuses = [(e.id, e.new_value) for e in records if isinstance(e, Event)
+                and e.kind == "status"]
+    assert statuses == [("p1-status", "on_hold"), ("p2-status", "open")]
+    assert [u for u in records if isinstance(u, Unmapped)] == []
+    unsnoozed = dict(IC_CONVERSATION, conversation_parts={"conversation_parts": [
+        dict(IC_CONVERSATION["conversation_parts"]["conversation_parts"][1], id="p3",
+             part_type="unsnoozed")]})
+    assert [(e.kind, e.new_value) for e in _intercom(unsnoozed) if isinstance(e, Event)
+            and e.id == "p3-status"] == [("status", "open")]
+
+
+def test_intercom_unknown_state_and_opening_values_are_counted_not_guessed_silently():
+    source = dict(IC_CONVERSATION["source"], delivered_as="fin_initiated",
+                  author={"type": "fin_agent", "id": "f1"})
+    records = _intercom(dict(IC_CONVERSATION, state="pending_review", source=source))
+    ticket = next(r for r in records if isinstance(r, Ticket))
+    assert (ticket.status, ticket.vendor_status) == ("open", "pending_review")
+    notes = {(u.kind, u.value, u.record_type, u.field) for u in records
+             if isinstance(u, Unmapped)}
+    assert notes == {
+        ("state", "pending_review", "ticket", "conversation.state"),
+        ("author_type", "fin_agent", "ticket", "conversation.source.author.type"),
+        ("delivered_as", "fin_initiated", "ticket", "conversation.source.delivered_as")}
+
+
+def test_intercom_opening_notes_reach_status(tmp_path):
+    store = Store.open(tmp_path / "ic.db")
+    store.ensure_source("messenger", "intercom", None)
+    source = dict(IC_CONVERSATION["source"], delivered_as="fin_initiated")
+    store.commit_page("messenger", "conversations",
+                      _intercom(dict(IC_CONVERSATION, source=source)), None)
+    rows = store.conn.execute("SELECT kind, value, records, example FROM unmapped_values"
+                              ).fetchall()
+    store.close()
+    assert rows == [("delivered_as", "fin_initiated", 1, "ticket 367")]
