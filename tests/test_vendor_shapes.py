@@ -142,3 +142,17 @@ def test_intercom_opening_notes_reach_status(tmp_path):
                               ).fetchall()
     store.close()
     assert rows == [("delivered_as", "fin_initiated", 1, "ticket 367")]
+
+
+def test_freshdesk_weekdays_in_any_documented_spelling_and_unknown_ones_counted():
+    from connectors.freshdesk_mapping import business_hours_records
+
+    raw = fixture("freshdesk/business_hours").json()[0]
+    nine_to_five = {"start_time": "9:00 am", "end_time": "5:00 pm"}
+    hours = dict(raw["business_hours"], Saturday=nine_to_five, sun=nine_to_five,
+                 feiertag=nine_to_five)
+    schedule, *notes = business_hours_records(dict(raw, business_hours=hours))
+    assert set(schedule.hours) == {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}  # type: ignore[union-attr]
+    assert schedule.hours["sat"] == ["09:00-17:00"]  # type: ignore[union-attr]
+    assert [(n.kind, n.value, n.record_type, n.record_id) for n in notes] == [  # type: ignore[union-attr]
+        ("weekday", "feiertag", "schedule", str(raw["id"]))]
