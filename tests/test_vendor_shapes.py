@@ -3,7 +3,9 @@ is now either mapped (phone replies, sample tickets, unsnoozes) or counted as un
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 import kpi
 from connectors import load, open_source
@@ -156,3 +158,43 @@ def test_freshdesk_weekdays_in_any_documented_spelling_and_unknown_ones_counted(
     assert schedule.hours["sat"] == ["09:00-17:00"]  # type: ignore[union-attr]
     assert [(n.kind, n.value, n.record_type, n.record_id) for n in notes] == [  # type: ignore[union-attr]
         ("weekday", "feiertag", "schedule", str(raw["id"]))]
+
+
+def test_the_freshdesk_demo_maps_its_custom_status_and_shows_no_unmapped_value(tmp_path):
+    from rich.console import Console
+
+    from deskpulse.demo import run_demo
+
+    with open(tmp_path / "out.txt", "w") as out:
+        run_demo(tmp_path, Console(file=out, width=120), tickets=150, show_progress=False,
+                 now=datetime(2026, 3, 11, 0, 1, tzinfo=UTC), vendor="freshdesk")
+    store = Store.open(tmp_path / "demo.db")
+    unmapped = store.conn.execute("SELECT kind, value FROM unmapped_values").fetchall()
+    held = store.conn.execute("SELECT COUNT(*) FROM tickets WHERE vendor_status = '7' "
+                              "AND status = 'on_hold'").fetchone()[0]
+    store.close()
+    assert unmapped == []
+    assert held > 0  # the custom status is there, and mapped as configured
+    assert "could not map" not in (tmp_path / "out.txt").read_text(encoding="utf-8")
+
+
+def test_the_simulated_custom_status_without_a_status_map_is_counted(tmp_path):
+    from deskpulse.simulated import vendor
+    from deskpulse.simulator import FreshdeskAPI, generate
+    from deskpulse.sync import Runner
+
+    now = datetime(2026, 3, 11, 0, 1, tzinfo=UTC)
+    desk = generate(seed=7, tickets=150, start=now - timedelta(days=91),
+                    end=now - timedelta(days=1))
+    desk.advance(now, seed=8)  # as the demo does: some tickets are on hold now
+    api = FreshdeskAPI(desk, api_key="k")
+    config = vendor("freshdesk").source("fd", "https://acme.freshdesk.com", "${FD_KEY}",
+                                        status_map={})
+    store = Store.open(tmp_path / "fd.db")
+    runner = Runner(store, config, transport=httpx.MockTransport(api.handler),
+                    environ={"FD_KEY": "k"}, sleep=lambda s: None, clock=lambda: now)
+    assert runner.backfill(datetime(2025, 12, 1, tzinfo=UTC)).status == "ok"
+    rows = store.conn.execute("SELECT kind, value, effect, fix FROM unmapped_values").fetchall()
+    store.close()
+    assert [(kind, value) for kind, value, _effect, _fix in rows] == [("status", "7")]
+    assert 'status_map = { "7"' in rows[0][3]
