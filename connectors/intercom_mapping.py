@@ -158,20 +158,21 @@ def opening_notes(cid: str, source: dict[str, Any]) -> list[Unmapped]:
     """The opening message's author type and `delivered_as` when deskpulse does not know
     them: who opened the conversation decides whether its clock starts (a customer) or not."""
     author = source.get("author") if isinstance(source.get("author"), dict) else {}
-    notes = []
-    if author.get("type") is not None and author.get("type") not in ROLE:
-        notes.append(Unmapped(kind="author_type", value=str(author["type"]),
-                              record_type="ticket", record_id=cid,
-                              field="conversation.source.author.type",
-                              effect="the opener's role comes from delivered_as, else the "
-                                     "synced people", fix=REPORT_UNMAPPED))
-    if source.get("delivered_as") is not None and source.get("delivered_as") not in OPENED_BY:
-        notes.append(Unmapped(kind="delivered_as", value=str(source["delivered_as"]),
-                              record_type="ticket", record_id=cid,
-                              field="conversation.source.delivered_as",
-                              effect="not read (the opener's role comes from its author)",
-                              fix=REPORT_UNMAPPED))
-    return notes
+    return _unknown(author.get("type"), ROLE, "author_type", "ticket", cid,
+                    "conversation.source.author.type",
+                    "the opener's role comes from delivered_as, else the synced people") + \
+        _unknown(source.get("delivered_as"), OPENED_BY, "delivered_as", "ticket", cid,
+                 "conversation.source.delivered_as",
+                 "not read (the opener's role comes from its author)")
+
+
+def _unknown(value: Any, known: Any, kind: str, record_type: str, record_id: str,
+             field: str, effect: str) -> list[Unmapped]:
+    """One unmapped note when a value is given and deskpulse does not know it."""
+    if value is None or value in known:
+        return []
+    return [Unmapped(kind=kind, value=str(value), record_type=record_type,
+                     record_id=record_id, field=field, effect=effect, fix=REPORT_UNMAPPED)]
 
 
 def handling_time(cid: str, statistics: dict[str, Any], at: datetime,
@@ -244,13 +245,9 @@ def part_notes(cid: str, part: dict[str, Any]) -> list[Unmapped]:
                               record_id=pid, field="conversation_part.part_type",
                               effect=f"not read (conversation {cid}'s KPIs may miss it)",
                               fix=REPORT_UNMAPPED))
-    if author.get("type") is not None and author.get("type") not in ROLE:
-        notes.append(Unmapped(kind="author_type", value=str(author["type"]),
-                              record_type="event", record_id=pid,
-                              field="conversation_part.author.type",
-                              effect="its author's role is looked up among the synced people",
-                              fix=REPORT_UNMAPPED))
-    return notes
+    return notes + _unknown(author.get("type"), ROLE, "author_type", "event", pid,
+                            "conversation_part.author.type",
+                            "its author's role is looked up among the synced people")
 
 
 def rating_record(cid: str, raw: dict[str, Any]) -> Rating:
