@@ -223,7 +223,7 @@ def simulate(
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     options = simulated.options(f"http://{host}:{bound}", "<the --token value>")
-    settings = "  ".join(f"{key} = {_toml(value)}" for key, value in options.items()
+    settings = "  ".join(f"{key} = {value!r}" for key, value in options.items()
                          if value is not None)
     console.print(f"{what} on http://{host}:{bound}\n  kind = {vendor!r}  {settings}\n"
                   "Ctrl-C stops it.")
@@ -234,9 +234,3 @@ def simulate(
     finally:
         server.server_close()
 
-
-def _toml(value: object) -> str:
-    """An option as it would be written in deskpulse.toml (a dict as an inline table)."""
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml(v)}' for k, v in value.items()) + " }"
-    return repr(value)  # a str's repr is a TOML literal string

@@ -68,10 +68,7 @@ VENDORS: dict[str, SimulatedVendor] = {
         "freshdesk", _freshdesk_api, secret_option="api_key",
         options=lambda url, ref: {"domain": "demo", "api_key": ref, "base_url": url,
                                   "requests_per_minute": None,
-                                  "ticket_list_requests_per_minute": None,
-                                  # the simulated account's one custom status, "On hold" (7),
-                                  # configured as a user of such an account would
-                                  "status_map": {"7": "on_hold"}}),
+                                  "ticket_list_requests_per_minute": None}),
     "intercom": SimulatedVendor(
         "intercom", _intercom_api, secret_option="token",
         options=lambda url, ref: {"token": ref, "base_url": url}),

@@ -188,8 +188,7 @@ def test_the_simulated_custom_status_without_a_status_map_is_counted(tmp_path):
                     end=now - timedelta(days=1))
     desk.advance(now, seed=8)  # as the demo does: some tickets are on hold now
     api = FreshdeskAPI(desk, api_key="k")
-    config = vendor("freshdesk").source("fd", "https://acme.freshdesk.com", "${FD_KEY}",
-                                        status_map={})
+    config = vendor("freshdesk").source("fd", "https://acme.freshdesk.com", "${FD_KEY}")
     store = Store.open(tmp_path / "fd.db")
     runner = Runner(store, config, transport=httpx.MockTransport(api.handler),
                     environ={"FD_KEY": "k"}, sleep=lambda s: None, clock=lambda: now)
