@@ -227,18 +227,30 @@ def time_entry_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
 
 
 def business_hours_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
-    hours = {DAYS[day]: [f"{_clock(span['start_time'])}-{_clock(span['end_time'])}"]
-             for day, span in (raw.get("business_hours") or {}).items()
-             if day in DAYS and isinstance(span, dict)}
+    spans = {day: span for day, span in (raw.get("business_hours") or {}).items()
+             if isinstance(span, dict)}
+    hours = {_weekday(day): [f"{_clock(span['start_time'])}-{_clock(span['end_time'])}"]
+             for day, span in spans.items() if _weekday(day)}
     label = raw.get("time_zone")
     schedule = BusinessSchedule(id=raw["id"], name=raw.get("name"), time_zone=iana(label),
                                 is_default=bool(raw.get("is_default")), hours=hours)
+    notes: list[NormalizedRecord] = [Unmapped(
+        kind="weekday", value=str(day), record_type="schedule", record_id=schedule.id,
+        field="business_hours.business_hours", fix=REPORT_UNMAPPED,
+        effect=f"its hours are left out of business hours {schedule.name!r} ({schedule.id})")
+        for day in spans if not _weekday(day)]
     if resolve(label) is not None:
-        return [schedule]
-    return [schedule, Unmapped(
+        return [schedule, *notes]
+    return [schedule, *notes, Unmapped(
         kind="time_zone", value=str(label), record_type="schedule", record_id=schedule.id,
         field="business_hours.time_zone", fix=ZONE_FIX,
         effect=f"business hours {schedule.name!r} ({schedule.id}) cannot time business hours")]
+
+
+def _weekday(name: Any) -> str | None:
+    """Freshdesk's weekday key ("monday"; any case, or "mon") → ours; None when unknown."""
+    key = str(name).strip().lower()
+    return DAYS.get(key) or (key if key in DAYS.values() else None)
 
 
 def _clock(text: str) -> str:

@@ -33,7 +33,8 @@ OPENED_BY = {"customer_initiated": "customer", "admin_initiated": "agent",
 CHANNEL = {"conversation": "chat", "email": "email", "push": "messaging",
            "facebook": "social", "twitter": "social", "instagram": "social",
            "phone_call": "phone", "sms": "messaging", "whatsapp": "messaging"}
-STATUS_PARTS = {"open": "open", "close": "solved", "snoozed": "on_hold"}
+STATUS_PARTS = {"open": "open", "close": "solved", "snoozed": "on_hold",
+                "unsnoozed": "open", "timer_unsnooze": "open"}  # a snooze ended: open again
 # parts that carry nothing a KPI reads yet; any other unknown part type is reported
 QUIET_PARTS = frozenset({"participant_added", "participant_removed", "title_changed",
                          "language_detection_details", "conversation_rating_changed",
@@ -150,7 +151,28 @@ def conversation_notes(cid: str, raw: dict[str, Any], source: dict[str, Any]) ->
         notes.append(Unmapped(kind="channel", value=str(source["type"]), record_type="ticket",
                               record_id=cid, field="conversation.source.type",
                               effect="counted as channel other", fix=REPORT_UNMAPPED))
-    return notes
+    return notes + opening_notes(cid, source)
+
+
+def opening_notes(cid: str, source: dict[str, Any]) -> list[Unmapped]:
+    """The opening message's author type and `delivered_as` when deskpulse does not know
+    them: who opened the conversation decides whether its clock starts (a customer) or not."""
+    author = source.get("author") if isinstance(source.get("author"), dict) else {}
+    return _unknown(author.get("type"), ROLE, "author_type", "ticket", cid,
+                    "conversation.source.author.type",
+                    "the opener's role comes from delivered_as, else the synced people") + \
+        _unknown(source.get("delivered_as"), OPENED_BY, "delivered_as", "ticket", cid,
+                 "conversation.source.delivered_as",
+                 "not read (the opener's role comes from its author)")
+
+
+def _unknown(value: Any, known: Any, kind: str, record_type: str, record_id: str,
+             field: str, effect: str) -> list[Unmapped]:
+    """One unmapped note when a value is given and deskpulse does not know it."""
+    if value is None or value in known:
+        return []
+    return [Unmapped(kind=kind, value=str(value), record_type=record_type,
+                     record_id=record_id, field=field, effect=effect, fix=REPORT_UNMAPPED)]
 
 
 def handling_time(cid: str, statistics: dict[str, Any], at: datetime,
@@ -223,13 +245,9 @@ def part_notes(cid: str, part: dict[str, Any]) -> list[Unmapped]:
                               record_id=pid, field="conversation_part.part_type",
                               effect=f"not read (conversation {cid}'s KPIs may miss it)",
                               fix=REPORT_UNMAPPED))
-    if author.get("type") is not None and author.get("type") not in ROLE:
-        notes.append(Unmapped(kind="author_type", value=str(author["type"]),
-                              record_type="event", record_id=pid,
-                              field="conversation_part.author.type",
-                              effect="its author's role is looked up among the synced people",
-                              fix=REPORT_UNMAPPED))
-    return notes
+    return notes + _unknown(author.get("type"), ROLE, "author_type", "event", pid,
+                            "conversation_part.author.type",
+                            "its author's role is looked up among the synced people")
 
 
 def rating_record(cid: str, raw: dict[str, Any]) -> Rating:

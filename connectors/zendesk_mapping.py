@@ -35,7 +35,22 @@ CHANNEL = {"web": "web", "email": "email", "api": "api", "voice": "phone", "chat
            "twitter": "social", "facebook": "social", "any_channel": "social",
            "instagram_dm": "social", "native_messaging": "messaging", "whatsapp": "messaging",
            "sunshine_conversations_api": "messaging", "mobile_sdk": "messaging",
-           "web_widget": "web", "mobile": "messaging", "sms": "messaging"}
+           "web_widget": "web", "mobile": "messaging", "sms": "messaging",
+           # via types (developer.zendesk.com/documentation/ticketing/reference-guides/via-types)
+           "mail": "email", "web_form": "web", "web_service": "api", "helpcenter": "web",
+           "voicemail": "phone", "phone_call_inbound": "phone", "phone_call_outbound": "phone",
+           "api_voicemail": "phone", "api_phone_call_inbound": "phone",
+           "api_phone_call_outbound": "phone", "chat_transcript": "chat",
+           "chat_offline_message": "chat", "twitter_dm": "social", "twitter_favorite": "social",
+           "facebook_post": "social", "facebook_message": "social",
+           "sunshine_conversations_facebook_messenger": "social",
+           "sunshine_conversations_twitter_dm": "social", "line": "messaging",
+           "wechat": "messaging", "telegram": "messaging", "viber": "messaging",
+           "kakaotalk": "messaging", "apple_business_chat": "messaging",
+           "google_business_messages": "messaging", "google_rcs": "messaging",
+           "messagebird_sms": "messaging", "twilio_sms": "messaging", "text_message": "messaging",
+           # the tickets Zendesk itself puts in a new account: no customer channel at all
+           "sample_ticket": "other", "sample_interactive_ticket": "other"}
 ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
 DELETED = "deleted"  # a status in Zendesk; in deskpulse a `deleted` event and flag
 SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
@@ -48,6 +63,9 @@ QUIET_CHILDREN = frozenset({"Notification", "Cc", "Error", "External", "Push", "
                             "OrganizationActivity", "AgentMacroReference", "Audit",
                             "CommentRedactionEvent", "AttachmentRedactionEvent",
                             "CommentPrivacyChange", "SMS", "LogMeInTranscript"})
+# comment-like children (Ticket Audit events reference): a message or a note like `Comment`,
+# on the channel they came through (a phone call's VoiceComment: `data` holds the call)
+COMMENTS = {"Comment": None, "VoiceComment": "voice", "FacebookComment": "facebook"}
 
 
 def _status(value: Any) -> str | None:
@@ -199,19 +217,13 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                                      actor_id=actor, actor_role=_role(actor),
                                      new_value=_text(value), **common))
     for child in children:
-        if _kind(child) not in ("Create", "Comment", "Change", *QUIET_CHILDREN):
+        if _kind(child) not in ("Create", "Change", *COMMENTS, *QUIET_CHILDREN):
             records.append(Unmapped(
                 kind="event_type", value=str(_kind(child)), record_type="event",
                 record_id=child.get("id") or audit["id"], field="audit.child_events.event_type",
                 effect=f"not read (ticket {ticket_id}'s KPIs may miss it)", fix=REPORT_UNMAPPED))
-        if _kind(child) == "Comment":
-            author = child.get("author_id", actor)
-            public = bool(child.get("public"))
-            records.append(Event(
-                id=child["id"], at=child.get("created_at") or at,
-                kind="message" if public else "note", public=public, actor_id=author,
-                actor_role=_role(author), body=child.get("plain_body") or child.get("body"),
-                **common))
+        if _kind(child) in COMMENTS:
+            records.append(_comment(child, at, actor, common))
         elif _kind(child) == "Change":
             field, new, old = _field_change(child)
             if field == "status" and DELETED in (new, old):
@@ -223,6 +235,20 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                     actor_role=_role(actor), old_value=convert(old), new_value=convert(new),
                     **common))
     return records
+
+
+def _comment(child: dict[str, Any], at: Any, actor: Any, common: dict[str, Any]) -> Event:
+    """A comment, voice comment or Facebook comment: a message when public, else a note,
+    by its own author (the audit's actor when it names none)."""
+    author = child.get("author_id", actor)
+    public = bool(child.get("public"))
+    own = child.get("via")  # a child names its own channel when it differs from the audit's
+    channel = _text(own.get("channel") if isinstance(own, dict) else own) or \
+        COMMENTS[str(_kind(child))] or common["channel"]
+    return Event(id=child["id"], at=child.get("created_at") or at,
+                 kind="message" if public else "note", public=public, actor_id=author,
+                 actor_role=_role(author), body=child.get("plain_body") or child.get("body"),
+                 ticket_id=common["ticket_id"], channel=channel)
 
 
 def _deletion(child: dict[str, Any], ticket_id: Any, at: Any, actor: Any, new: Any, old: Any,

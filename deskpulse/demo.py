@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -63,11 +64,17 @@ DEMO_URLS = {"zendesk": "https://demo.zendesk.com", "freshdesk": "https://demo.f
              "intercom": "https://api.intercom.io"}
 
 
+# what a user of the simulated account configures: its one custom Freshdesk status, 7, is
+# "On hold" (without this, `status` and `kpi` would list status '7' as unmapped)
+DEMO_OPTIONS: dict[str, dict[str, Any]] = {"freshdesk": {"status_map": {"7": "on_hold"}}}
+
+
 def demo_source(token_variable: str = "DESKPULSE_DEMO_TOKEN", kind: str = "zendesk"
                 ) -> SourceConfig:
     """The demo's source, served by the simulator, with no client-side request cap."""
     return simulated_vendor(kind).source(DEMO_SOURCE, DEMO_URLS[kind],
-                                         "${" + token_variable + "}")
+                                         "${" + token_variable + "}",
+                                         **DEMO_OPTIONS.get(kind, {}))
 
 
 def run_demo(
