@@ -29,5 +29,11 @@ def spread(metric: str, values: list[int]) -> dict[str, Any]:
 def ratio(numerator: float, denominator: float, scale: float = 1.0,
           digits: int = 2) -> float | None:
     """numerator × scale / denominator, rounded to `digits`: the one rate helper of `kpi`
-    (scale 100 for a percentage). None, not 0, when there is nothing to divide by."""
-    return None if not denominator else round(numerator * scale / denominator, digits)
+    (scale 100 for a percentage). None, not 0, when there is nothing to divide by. Halves
+    round away from zero, as SQLite's round() does in the kpi_* views (Python's round()
+    would give 0.2812 for 0.28125 where a view shows 0.2813)."""
+    if not denominator:
+        return None
+    value = numerator * scale / denominator
+    step = 10 ** digits
+    return math.copysign(math.floor(abs(value) * step + 0.5) / step, value)
