@@ -47,7 +47,11 @@ class RunResult:
     changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
     kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
-    streams: dict[str, int] = field(default_factory=dict)
+    streams: dict[str, int] = field(default_factory=dict)  # records per stream
+    stream_requests: dict[str, int] = field(default_factory=dict)  # requests per stream
+    throttled: int = 0  # 429 answers from the vendor (each one retried)
+    retries: int = 0  # attempts after the first, whatever the cause
+    kpi_seconds: float = 0.0  # time spent refreshing KPI facts (by the runner's clock)
 
 
 Progress = Callable[[str, Page, RunResult], None]
@@ -136,8 +140,9 @@ class Runner:
                     self._read_stream(source, stream, slot(stream), since, until, run_id,
                                       result)
             finally:
+                _engine_counts(source, result)
                 source.close()
-            result.kpi_refreshed += self._refresh_kpis()
+            result.kpi_refreshed += self._timed_refresh(result)
         except SourceError as exc:
             where = f" [stream {self._at[0]}, resuming from cursor {self._at[1]}]" \
                 if self._at else ""
@@ -170,10 +175,13 @@ class Runner:
             result.requests += page.requests
             result.changed_tickets += len(changed)
             result.streams[stream] = result.streams.get(stream, 0) + len(page.records)
+            result.stream_requests[stream] = \
+                result.stream_requests.get(stream, 0) + page.requests
+            _engine_counts(source, result)
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
-            result.kpi_refreshed += self._refresh_if_due()
+            result.kpi_refreshed += self._refresh_if_due(result)
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
@@ -190,7 +198,7 @@ class Runner:
         """The configured business hours, else the vendor's synced default (one source)."""
         return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
 
-    def _refresh_if_due(self) -> int:
+    def _refresh_if_due(self, result: RunResult) -> int:
         """A mid-run refresh, when `RefreshPace` says it is worth it (deskpulse.refresh_pace);
         paced across the run's streams, since a backfill's streams follow one another."""
         now = self.clock or _utcnow
@@ -200,9 +208,18 @@ class Runner:
         if not pace.due(now(), self.store.dirty_count(self.source.name)):
             return 0
         started = now()
-        refreshed = self._refresh_kpis()
+        refreshed = self._timed_refresh(result)
         pace.refreshed(started, now(), refreshed)
         return refreshed
+
+    def _timed_refresh(self, result: RunResult) -> int:
+        """`_refresh_kpis`, its duration added to the run's `kpi_seconds` (for monitoring)."""
+        now = self.clock or _utcnow
+        started = now()
+        try:
+            return self._refresh_kpis()
+        finally:
+            result.kpi_seconds += (now() - started).total_seconds()
 
     def _targets(self) -> tuple[Target, ...]:
         """The SLA targets in use: the config's, or the vendor's synced policies."""
@@ -240,6 +257,12 @@ class Runner:
                 result.mode, status, result.pages, result.records, result.requests,
                 f": {error}" if error else "")
         return result
+
+
+def _engine_counts(source: Source, result: RunResult) -> None:
+    """The engine's 429 and retry counts so far (0 for plug-ins that do not count them)."""
+    result.throttled = getattr(source, "throttled", 0)
+    result.retries = getattr(source, "retries", 0)
 
 
 def _fingerprint(schedule: Calendars | Schedule | None) -> str | None:
