@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -154,10 +155,17 @@ def sync(
 def daemon(
     config: ConfigOption = None,
     log_format: Annotated[str, typer.Option(help="text|json")] = "text",
+    metrics: Annotated[str | None, typer.Option(
+        help="serve Prometheus /metrics and /healthz on HOST:PORT, e.g. 127.0.0.1:9108")] = None,
+    unhealthy_after: Annotated[int, typer.Option(
+        min=1, help="/healthz turns 503 when a source has not synced for this many of "
+        "its intervals")] = 3,
 ) -> None:
     """Sync every source at its interval until SIGTERM/SIGINT (which finish the page in hand)."""
     from deskpulse.daemon import Daemon
     from deskpulse.logs import configure
+    from deskpulse.metrics import for_config
+    from deskpulse.metrics_http import MetricsAddressError, MetricsServer, parse_address
 
     if log_format not in ("text", "json"):
         msg = "--log-format must be text or json"
@@ -168,8 +176,15 @@ def daemon(
     if not cfg.sources:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    with writer_lock(cfg, "sync"):
-        Daemon(cfg).run()
+    server = None
+    try:
+        if metrics is not None:
+            parse_address(metrics)  # a typo fails before the file is opened
+            server = MetricsServer(for_config(cfg, unhealthy_after), metrics)
+    except MetricsAddressError as exc:
+        raise fail(str(exc)) from None
+    with writer_lock(cfg, "sync"), server or nullcontext():
+        Daemon(cfg, metrics=server.metrics if server else None).run()
 
 
 @app.command("kpi")

@@ -5,7 +5,8 @@ APScheduler 3 runs one job per source: no two runs of the same source overlap
 little jitter keeps sources from hitting the database at the same instant. Each job opens its
 own connection; the store's IMMEDIATE transactions make concurrent writers queue, and the
 file lock keeps other processes out. SIGTERM/SIGINT set one stop event: every running sync
-finishes and commits the page in hand, then the process exits 0.
+finishes and commits the page in hand, then the process exits 0. With `metrics` (from
+`--metrics`), every real sync moves the Prometheus counters page by page (deskpulse.metrics).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import kpi
 from deskpulse.config import Config, SourceConfig
+from deskpulse.metrics import DaemonMetrics, dead_letter_count
 from deskpulse.sync import Runner, RunResult
 from store import Store
 
@@ -45,8 +47,10 @@ class Daemon:
         *,
         scheduler: BlockingScheduler | None = None,
         run_source: Callable[[SourceConfig, threading.Event], RunResult] | None = None,
+        metrics: DaemonMetrics | None = None,
     ):
         self.config = config
+        self.metrics = metrics
         self.stop_event = threading.Event()
         workers = max(1, min(len(config.sources), 4))
         self.scheduler = scheduler or BlockingScheduler(
@@ -97,6 +101,8 @@ class Daemon:
             result = self._run_source(source, self.stop_event)
         except Exception:
             log.exception("source %s: sync crashed; next try at its next slot", name)
+            if self.metrics:
+                self.metrics.crashed(name)
             return
         self.results.append(result)
         if result.status == "failed":
@@ -104,14 +110,19 @@ class Daemon:
 
     def _sync_once(self, source: SourceConfig, stop: threading.Event) -> RunResult:
         store = Store.open(self.config.database)
+        meter = self.metrics.meter(source.name) if self.metrics else None
         try:
             kpi.install_views(store, self.config.kpi.summary_options())
             runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
                             schedule=self.config.business_calendars(),
                             targets=self.config.sla_targets(),
                             sla_targets=self.config.kpi.sla_targets,
-                            report_tz=self.config.kpi.report_tz)
-            return runner.sync()
+                            report_tz=self.config.kpi.report_tz,
+                            progress=meter.page if meter else None)
+            result = runner.sync()
+            if meter:
+                meter.finished(result, dead_letter_count(store, source.name))
+            return result
         finally:
             store.close()
 
