@@ -151,3 +151,19 @@ def test_bad_metrics_addresses_say_what_is_expected(text):
 def test_unhealthy_after_must_be_at_least_one():
     with pytest.raises(ValueError, match="at least 1"):
         Health({"acme": timedelta(minutes=5)}, NOW, after=0)
+
+
+def test_every_metric_is_documented_with_its_type_and_labels():
+    doc = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    metrics = DaemonMetrics(Health({"acme": timedelta(minutes=5)}, NOW), Clock(NOW))
+    metrics.health.succeeded("acme", NOW)
+    metrics.meter("acme").finished(RunResult("acme", "sync", status="ok"), 0)
+    for per_stream in (metrics.records, metrics.requests):  # series appear with a stream
+        per_stream.labels("acme", "tickets")
+    families = list(metrics.registry.collect())
+    assert len(families) == 10
+    for family in families:
+        name = family.name + ("_total" if family.type == "counter" else "")
+        labels = sorted({label for s in family.samples for label in s.labels} - {"le"})
+        row = f"| `{name}` | {family.type} | {', '.join(f'`{x}`' for x in labels)} |"
+        assert row in doc, f"docs/reliability.md lacks the row for {name}: {row}"
