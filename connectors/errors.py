@@ -48,7 +48,7 @@ class PageInvalid(SourceError):
 # status → (error class, what to tell the operator)
 STATUS_ACTIONS: dict[int, tuple[type[SourceError], str]] = {
     400: (PageInvalid, "the request was refused as malformed; report this as a deskpulse bug"),
-    401: (SourceConfigError, "check the token and the email it belongs to"),
+    401: (SourceConfigError, "check the credentials"),  # per vendor: UNAUTHORIZED
     403: (SourceConfigError, "check that the token's user is an agent or admin with API access"),
     404: (SkippableError, "the object no longer exists (deleted?)"),
     409: (TransientError, "the vendor reported a conflict; retrying"),
@@ -59,6 +59,16 @@ STATUS_ACTIONS: dict[int, tuple[type[SourceError], str]] = {
     503: (TransientError, "vendor unavailable; retrying"),
     504: (TransientError, "vendor gateway timeout; retrying"),
 }
+
+
+# What a 401 means each vendor's credentials are (Freshdesk's API key needs no email).
+UNAUTHORIZED = {
+    "zendesk": "check the token and the agent email it belongs to (settings token, email)",
+    "freshdesk": "check the API key (api_key; Freshdesk's key alone, no email is used)",
+    "intercom": "check the access token (token) and that the app is installed on the workspace",
+}
+WRONG_URL = ("nothing at this address has answered yet, so the account URL is likely wrong: "
+             "check subdomain / domain / region or base_url")
 
 
 def redact(url: httpx.URL | str) -> str:
@@ -75,16 +85,27 @@ def describe(source: str, vendor: str, request: httpx.Request) -> str:
 
 
 def error_for_status(
-    source: str, vendor: str, response: httpx.Response, retry_after: float | None
+    source: str, vendor: str, response: httpx.Response, retry_after: float | None,
+    *, first: bool = False,
 ) -> SourceError:
-    """The error a non-2xx response stands for, with a message fit for logs and sync_runs."""
+    """The error a non-2xx response stands for, with a message fit for logs and sync_runs.
+    `first`: no request to this host has succeeded yet, so a 404 is a wrong account URL
+    (a collection the account must have), not one object deleted meanwhile."""
     status = response.status_code
+    if status == 404 and first:
+        message = (f"{describe(source, vendor, response.request)} at "
+                   f"{response.request.url.host} → 404 Not Found. {WRONG_URL}.")
+        error: SourceError = SourceConfigError(message)
+        error.status = status
+        return error
     kind, advice = STATUS_ACTIONS.get(
         status,
         (TransientError, "unexpected server error; retrying")
         if status >= 500
         else (PageInvalid, "unexpected response; report this as a deskpulse bug"),
     )
+    if status == 401:
+        advice = UNAUTHORIZED.get(vendor, advice)
     phrase = response.reason_phrase or httpx.codes.get_reason_phrase(status)
     message = f"{describe(source, vendor, response.request)} → {status} {phrase}. {advice}."
     error = TransientError(message, retry_after) if kind is TransientError else kind(message)

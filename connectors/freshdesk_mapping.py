@@ -136,10 +136,19 @@ def status_events(ticket_id: str, status: str, stats: dict[str, Any]) -> list[Ev
         if not when:
             continue
         moment = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
-        key = f"{ticket_id}-status-{int(moment.timestamp())}-{STATUS_ORDER.get(value, 3)}"
-        events[key] = Event(id=key, ticket_id=ticket_id, at=moment, kind="status",
-                            new_value=value, actor_role="system")
+        event = status_event(ticket_id, value, moment, "system")
+        events[event.id] = event
     return list(events.values())
+
+
+def status_event(ticket_id: Any, value: str, moment: Any, role: str) -> Event:
+    """A derived status change; its id is (ticket, time, status), so every way of proving
+    the same change (stats, a customer reply, the next sync) upserts one row."""
+    at = moment if isinstance(moment, datetime) else datetime.fromisoformat(
+        str(moment).replace("Z", "+00:00"))
+    key = f"{ticket_id}-status-{int(at.timestamp())}-{STATUS_ORDER.get(value, 3)}"
+    return Event(id=key, ticket_id=ticket_id, at=at, kind="status", new_value=value,
+                 actor_role=role)  # type: ignore[arg-type]
 
 
 def conversation_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
@@ -153,11 +162,17 @@ def conversation_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
         Unmapped(kind="conversation_source", value=str(raw.get("source")), record_type="event",
                  record_id=raw["id"], field="conversation.source",
                  effect="its channel is other", fix=REPORT_UNMAPPED)]
-    return notes + [Event(id=raw["id"], ticket_id=raw["ticket_id"], at=raw["created_at"], kind=kind,
-                  public=not private, actor_id=raw.get("user_id"),
-                  actor_role="customer" if incoming else "agent",
-                  channel=CONVERSATION_SOURCE.get(raw.get("source"), "other"),  # type: ignore[arg-type]
-                  body=raw.get("body_text"))]
+    channel = CONVERSATION_SOURCE.get(raw.get("source"), "other")
+    message = Event(id=raw["id"], ticket_id=raw["ticket_id"], at=raw["created_at"], kind=kind,
+                    public=not private, actor_id=raw.get("user_id"),
+                    actor_role="customer" if incoming else "agent", channel=channel,
+                    body=raw.get("body_text"))
+    if not incoming or private or channel == SURVEY_FEEDBACK_CHANNEL:
+        return [*notes, message]
+    # Freshdesk moves a ticket back to open whenever its customer replies ("Understanding
+    # ticket statuses", support.freshdesk.com 37600): a pending spell that ended between two
+    # syncs is seen here, where `stats` shows only the latest one.
+    return [*notes, message, status_event(message.ticket_id, "open", message.at, "customer")]
 
 
 def agent_records(raw: dict[str, Any]) -> list[NormalizedRecord]:

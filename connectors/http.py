@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from connectors.errors import (
     PageInvalid,
     SourceConfigError,
+    SourceError,
     TransientError,
     describe,
     error_for_status,
@@ -53,6 +56,7 @@ MAX_RETRY_AFTER_SECONDS = 900.0
 MIN_RETRY_AFTER_SECONDS = 1.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 ALL_REQUESTS = "*"  # the cap name that applies to every request of a source
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -103,7 +107,7 @@ class Http:
         self.clock: Clock = clock or real_clock
         self.rng = rng or random.Random()
         self.requests = 0
-        self.throttled = 0  # 429 answers (each one is also retried, so also in `retries`)
+        self.throttled = 0  # 429 answers (retried like other transient faults: see `retries`)
         self.retries = 0  # attempts after the first of a logical request, whatever the cause
         self.concurrency = max(1, concurrency)
         self.low_water = low_water
@@ -117,6 +121,7 @@ class Http:
         self._gate = threading.Lock()
         self._counter = threading.Lock()
         self._in_flight = 0
+        self._answered = False  # whether any request to this host has succeeded yet
         self.client = httpx.Client(
             base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
@@ -150,7 +155,7 @@ class Http:
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             wait=self._wait, stop=stop_after_attempt(MAX_ATTEMPTS),
-            sleep=self.sleep, reraise=True,
+            sleep=self.sleep, reraise=True, before_sleep=_log_retry,
         )
         try:
             return retrying(self._attempt, method, url, params, json_body, cap)
@@ -168,8 +173,7 @@ class Http:
         try:
             response = self.client.send(request)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            message = f"{describe(self.source, self.vendor, request)} failed: {type(exc).__name__}"
-            raise TransientError(message) from None
+            raise self._transport_error(request, exc) from None
         finally:
             with self._counter:
                 self._in_flight -= 1
@@ -190,13 +194,26 @@ class Http:
             with self._counter:
                 self.throttled += 1
         if not response.is_success:
-            raise error_for_status(self.source, self.vendor, response, asked)
+            raise error_for_status(self.source, self.vendor, response, asked,
+                                   first=not self._answered)
+        self._answered = True
         try:
             return json.loads(response.content), response
         except ValueError:
             message = (f"{describe(self.source, self.vendor, request)} → "
                        f"{response.status_code}: the body is not complete JSON")
             raise _BadBody(message) from None
+
+    def _transport_error(self, request: httpx.Request, exc: Exception) -> SourceError:
+        """No response at all. Refused or unresolvable before anything answered: a wrong
+        host, said at once (retrying for minutes would not fix it); else worth retrying."""
+        reason = str(exc).strip() or type(exc).__name__
+        where = f"{describe(self.source, self.vendor, request)} to {request.url.host}"
+        if not self._answered and _unreachable(exc):
+            message = (f"{where}: cannot connect ({reason}); check the account's subdomain / "
+                       "domain / region or base_url, and the network")
+            return SourceConfigError(message)
+        return TransientError(f"{where} failed: {type(exc).__name__} ({reason})")
 
     def _pace(self, cap: str | None) -> None:
         with self._gate:
@@ -226,6 +243,29 @@ class Http:
             return min(max(float(asked), MIN_RETRY_AFTER_SECONDS), MAX_RETRY_AFTER_SECONDS)
         ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** state.attempt_number)
         return self.rng.uniform(0, ceiling)
+
+
+_UNREACHABLE_TEXT = ("refused", "name or service not known", "nodename nor servname",
+                     "getaddrinfo failed", "no address associated", "name resolution")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A connection refused or a host name that does not resolve (not a reset or timeout)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError | socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    return isinstance(exc, httpx.ConnectError) and any(t in text for t in _UNREACHABLE_TEXT)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """Say what is retried and when, so a slow source is never a silent one."""
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("%s — retry %d of %d in %.1f s", exc, state.attempt_number, MAX_ATTEMPTS - 1,
+                wait)
 
 
 class _BadBody(TransientError):

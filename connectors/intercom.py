@@ -142,7 +142,7 @@ class IntercomSource(HttpSource):
                 records = [r for raw in rows for r in validated(build, raw)]
             else:
                 records = self._conversations(rows, stored)
-            following = ((body.get("pages") or {}).get("next") or {}).get("starting_after")
+            following = _next_position(body, self.name, stream)
             done = not following or not rows
             state = {"since": started} if done else {"since": bookmark, "started": started,
                                                       "after": following}
@@ -177,6 +177,20 @@ class IntercomSource(HttpSource):
         except SkippableError as exc:  # deleted since it was listed
             return [Rejected(error=str(exc), payload={"id": listed.get("id")})]
         return validated(lambda c: conversation_records(c, with_parts=True), body)
+
+
+def _next_position(body: dict[str, Any], source: str, stream: str) -> str | None:
+    """`pages.next.starting_after` (search, API 2.x); no `next` (or null) is the last page.
+    Anything else would silently end the pass early, so it is a clear error instead."""
+    following = (body.get("pages") or {}).get("next")
+    if following is None:
+        return None
+    if isinstance(following, dict) and isinstance(following.get("starting_after"),
+                                                  str | None):
+        return following.get("starting_after")
+    msg = (f"source '{source}' stream {stream}: pages.next is {following!r}, not "
+           "{'starting_after': …}; the search envelope is not what API 2.x documents")
+    raise PageInvalid(msg)
 
 
 def _server_time(response: httpx.Response) -> datetime | None:

@@ -56,16 +56,55 @@ def parts_count(raw: dict[str, Any]) -> int | None:
     return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
+def assigned(raw: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(admin, team) the conversation is assigned to. REST 2.x sends `admin_assignee_id` and
+    `team_assignee_id` (numbers); older versions and webhooks send one `assignee` object,
+    `{"type": "admin" | "team" | "nobody_admin", "id": …}`. Both are read, the ids first;
+    0 is Intercom's "nobody" (its assign request takes `assignee_id: 0` to unassign)."""
+    admin, team = _assignee_id(raw.get("admin_assignee_id")), _assignee_id(
+        raw.get("team_assignee_id"))
+    other = raw.get("assignee") if isinstance(raw.get("assignee"), dict) else {}
+    if other.get("type") == "admin" and admin is None:
+        admin = _assignee_id(other.get("id"))
+    elif other.get("type") == "team" and team is None:
+        team = _assignee_id(other.get("id"))
+    return admin, team
+
+
+def _assignee_id(value: Any) -> str | None:
+    text = _text(value)
+    return None if text in (None, "", "0") else text
+
+
+def _opening(raw: dict[str, Any]) -> dict[str, Any]:
+    """The opening message: `source` (REST 2.x) or `conversation_message` (1.x, webhooks)."""
+    for key in ("source", "conversation_message"):
+        if isinstance(raw.get(key), dict):
+            return raw[key]
+    return {}
+
+
+def _requester(raw: dict[str, Any], author: dict[str, Any]) -> str | None:
+    """The contact who wrote the opening message, else the first contact listed (`contacts`
+    in 2.x, `user` in 1.x)."""
+    if author.get("type") in ("user", "lead", "contact"):
+        return _text(author.get("id"))
+    contacts = (raw.get("contacts") or {}).get("contacts") or []
+    if contacts and isinstance(contacts[0], dict):
+        return _text(contacts[0].get("id"))
+    user = raw.get("user") if isinstance(raw.get("user"), dict) else {}
+    return _text(user.get("id"))
+
+
 def conversation_records(raw: dict[str, Any], *, with_parts: bool,
                          seen: int | None = None) -> list[NormalizedRecord]:
     """A conversation from search (no parts: `seen` is the part count already stored) or
     from `GET /conversations/{id}` (`with_parts`: the parts become events)."""
     cid = str(raw["id"])
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    source = _opening(raw)
     author = source.get("author") if isinstance(source.get("author"), dict) else {}
-    contacts = (raw.get("contacts") or {}).get("contacts") or []
-    requester = author.get("id") if author.get("type") in ("user", "lead", "contact") else (
-        contacts[0].get("id") if contacts and isinstance(contacts[0], dict) else None)
+    requester = _requester(raw, author)
+    admin, team = assigned(raw)
     returned = raw.get("conversation_parts") or {}
     listed = returned.get("conversation_parts") or []
     count = parts_count(raw)
@@ -78,8 +117,7 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
         vendor_status=raw.get("state") if raw.get("state") not in ("open",) else None,
         priority="high" if raw.get("priority") == "priority" else "normal",
         channel=CHANNEL.get(source.get("type"), "other"),  # type: ignore[arg-type]
-        requester_id=requester, assignee_id=raw.get("admin_assignee_id"),
-        group_id=raw.get("team_assignee_id"),
+        requester_id=requester, assignee_id=admin, group_id=team,
         tags=[t.get("name") for t in (raw.get("tags") or {}).get("tags") or []
               if isinstance(t, dict) and t.get("name")],
         created_at=moment(raw["created_at"]), updated_at=moment(raw["updated_at"]),
@@ -89,8 +127,7 @@ def conversation_records(raw: dict[str, Any], *, with_parts: bool,
     records: list[NormalizedRecord] = [ticket, *conversation_notes(cid, raw, source)]
     if isinstance(raw.get("statistics"), dict):
         records.append(VendorMetrics(ticket_id=cid, metrics=raw["statistics"]))
-        records += handling_time(cid, raw["statistics"], ticket.updated_at,
-                                 raw.get("admin_assignee_id"))
+        records += handling_time(cid, raw["statistics"], ticket.updated_at, admin)
     if isinstance(raw.get("conversation_rating"), dict) and \
             raw["conversation_rating"].get("rating") is not None:
         records.append(rating_record(cid, raw["conversation_rating"]))
@@ -156,9 +193,11 @@ def part_events(cid: str, part: dict[str, Any]) -> list[Event]:
     elif kind == "note":
         events.append(Event(id=pid, kind="note", public=False, body=body, **common))
     elif kind in ASSIGNMENTS:
-        target = part.get("assigned_to") if isinstance(part.get("assigned_to"), dict) else {}
-        field = "group" if target.get("type") == "team" else "assignee"
-        events.append(Event(id=pid, kind=field, new_value=_text(target.get("id")), **common))
+        target = part.get("assigned_to")
+        if isinstance(target, dict):  # null: "no change in assignment" (API 2.11)
+            field = "group" if target.get("type") == "team" else "assignee"
+            events.append(Event(id=pid, kind=field, new_value=_assignee_id(target.get("id")),
+                                **common))
         if body:  # assign-and-reply: the reply is a message too
             events.append(Event(id=f"{pid}-reply", kind="message", public=True, body=body,
                                 **common))

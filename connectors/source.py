@@ -76,6 +76,9 @@ class OracleMetric:
     fact: str
     read: Callable[[dict[str, Any]], float | None]
     tolerance: float = 0
+    # the vendor's null means "not measured" (Zendesk's wait times on a ticket never put on
+    # pending): counted apart by `deskpulse verify`, never a disagreement with deskpulse's 0
+    null_is_unmeasured: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 - users, tickets: cursor-based incremental exports (`/incremental/{users,tickets}/cursor.json`):
   `start_time` on the first call, then `cursor=<after_cursor>`, until `end_of_stream`. The
   saved `after_cursor` survives restarts and keeps working after the end, so the next sync
-  asks exactly for what changed since. Tickets side-load `metric_sets` (Zendesk's own metrics,
-  for `deskpulse verify`) at no extra request. Deleted tickets arrive with status "deleted".
+  asks exactly for what changed since. Tickets side-load `include=metric_sets` (Zendesk's own
+  metrics, for `deskpulse verify`) at no extra request: each ticket carries its `metric_set`.
+  Deleted tickets arrive with status "deleted".
   The cursor follows Zendesk's `generated_timestamp`, never `updated_at`, which system updates
   do not move.
 - ticket_events: the time-based export `/incremental/ticket_events.json?include=comment_events`
@@ -167,13 +168,22 @@ class ZendeskSource(HttpSource):
 def _tickets_of(source: ZendeskSource, stream: str, path: str):
     def to_records(body: dict[str, Any]) -> list[NormalizedRecord]:
         rows = require(body, "tickets", source=source.name, stream=stream, endpoint=path)
-        # keyed as text: a vendor may send the same id as 123 in one place, "123" in another
-        metrics = {str(m.get("ticket_id")): m for m in body.get("metric_sets") or []
-                   if isinstance(m, dict)}
+        # Zendesk puts each ticket's `metric_set` inside the ticket; a top-level `metric_sets`
+        # list is read too (keyed as text: an id may come as 123 here, "123" there)
+        listed = {str(m.get("ticket_id")): m for m in body.get("metric_sets") or []
+                  if isinstance(m, dict)}
         return [r for raw in rows for r in validated(
-            lambda t: ticket_records(t, metrics.get(str(t.get("id"))),
-                                     source.time_spent_field), raw)]
+            lambda t: ticket_records(*_own_metric_set(t, listed), source.time_spent_field),
+            raw)]
     return to_records
+
+
+def _own_metric_set(ticket: dict[str, Any], listed: dict[str, dict[str, Any]]
+                    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ticket without its metric_set (kept once, as vendor metrics) and that set."""
+    if isinstance(ticket.get("metric_set"), dict):
+        return {k: v for k, v in ticket.items() if k != "metric_set"}, ticket["metric_set"]
+    return ticket, listed.get(str(ticket.get("id")))
 
 
 def read_tickets(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:

@@ -37,6 +37,7 @@ CHANNEL = {"web": "web", "email": "email", "api": "api", "voice": "phone", "chat
            "sunshine_conversations_api": "messaging", "mobile_sdk": "messaging",
            "web_widget": "web", "mobile": "messaging", "sms": "messaging"}
 ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
+DELETED = "deleted"  # a status in Zendesk; in deskpulse a `deleted` event and flag
 SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
 WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group",
@@ -69,6 +70,12 @@ def _channel(via: Any) -> str:
     return CHANNEL.get(_channel_name(via), "other")
 
 
+def deletion_id(ticket_id: Any) -> str:
+    """One `deleted` event per ticket, whether the ticket export (status "deleted") or the
+    audit that deleted it says so first: both write this id, so it is never doubled."""
+    return f"deleted-{ticket_id}"
+
+
 def ticket_records(
     raw: dict[str, Any], metric_set: dict[str, Any] | None, time_spent_field: int | None = None
 ) -> list[NormalizedRecord]:
@@ -91,8 +98,8 @@ def ticket_records(
                                 field="ticket.via.channel", effect="counted as channel other",
                                 fix=REPORT_UNMAPPED))
     if deleted:
-        records.append(Event(id=f"deleted-{ticket.id}", ticket_id=ticket.id,
-                             at=ticket.updated_at, kind="deleted"))
+        records.append(Event(id=deletion_id(ticket.id), ticket_id=ticket.id,
+                             at=ticket.updated_at, kind="deleted", new_value=DELETED))
     if metric_set is not None:
         records.append(VendorMetrics(ticket_id=ticket.id, metrics=metric_set))
     if time_spent_field is not None:
@@ -167,12 +174,16 @@ def rating_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
 
 
 def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
-    """One incremental ticket-event audit → created/message/note/change events."""
-    ticket_id, actor = audit["ticket_id"], audit.get("updater_id")
+    """One ticket audit → created/message/note/change events. The incremental ticket-event
+    export names its children `child_events` and the actor `updater_id`; the audits API
+    (`/ticket_audits`) names them `events` and `author_id`: both are read."""
+    ticket_id = audit["ticket_id"]
+    actor = audit.get("updater_id", audit.get("author_id"))
     at = audit.get("created_at") or datetime.fromtimestamp(audit["timestamp"], UTC)
     via = _text(audit.get("via").get("channel") if isinstance(audit.get("via"), dict)
                 else audit.get("via"))
-    children = [c for c in audit.get("child_events") or [] if isinstance(c, dict)]
+    children = [c for c in audit.get("child_events", audit.get("events")) or []
+                if isinstance(c, dict)]
     common = {"ticket_id": ticket_id, "channel": via}
     records: list[NormalizedRecord] = []
     creates = [c for c in children if _kind(c) == "Create"]
@@ -203,13 +214,27 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                 **common))
         elif _kind(child) == "Change":
             field, new, old = _field_change(child)
-            if field in FIELD_KIND:
+            if field == "status" and DELETED in (new, old):
+                records.append(_deletion(child, ticket_id, at, actor, new, old, common))
+            elif field in FIELD_KIND:
                 convert = _status if field == "status" else _text
                 records.append(Event(
                     id=child["id"], at=at, kind=FIELD_KIND[field], actor_id=actor,
                     actor_role=_role(actor), old_value=convert(old), new_value=convert(new),
                     **common))
     return records
+
+
+def _deletion(child: dict[str, Any], ticket_id: Any, at: Any, actor: Any, new: Any, old: Any,
+              common: dict[str, Any]) -> Event:
+    """Zendesk's status "deleted" is no status: a deletion is the ticket's `deleted` event
+    (old_value: the status it had), a restore a `deleted` event with new_value "restored"
+    (old_value: "deleted"). Neither moves the status timeline the KPIs read."""
+    restored = old == DELETED
+    return Event(id=child["id"] if restored else deletion_id(ticket_id), at=at,
+                 kind="deleted", actor_id=actor, actor_role=_role(actor),
+                 old_value=DELETED if restored else _status(old),
+                 new_value="restored" if restored else DELETED, **common)
 
 
 def _kind(child: dict[str, Any]) -> str | None:

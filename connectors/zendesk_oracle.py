@@ -1,5 +1,6 @@
-"""Zendesk's own figures, for `deskpulse verify`: the `metric_sets` side-loaded with the
-tickets (ticket_metrics), durations in whole minutes, so compared within ±60 s."""
+"""Zendesk's own figures, for `deskpulse verify`: the ticket_metrics side-loaded with the
+tickets (`include=metric_sets`: a `metric_set` in each ticket), durations in whole minutes,
+so compared within ±60 s."""
 
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ def _count(metric: str) -> Callable[[dict[str, Any]], float | None]:
     return lambda metrics: metrics.get(metric)
 
 
-# Zendesk's ticket_metrics (metric_sets): durations in whole minutes, so ±60 s.
+# Zendesk leaves these null on a ticket never put on pending: not measured, not a 0.
+UNMEASURED_WHEN_NULL = frozenset({"agent_wait_time_in_minutes",
+                                  "requester_wait_time_in_minutes"})
+
+# Zendesk's ticket_metrics (each ticket's metric_set): whole minutes, so ±60 s.
 ORACLE = tuple(
-    OracleMetric(name, fact, _minutes(name), tolerance=60) for name, fact in (
+    OracleMetric(name, fact, _minutes(name), tolerance=60,
+                 null_is_unmeasured=name in UNMEASURED_WHEN_NULL) for name, fact in (
         ("reply_time_in_minutes", "frt_cal"),
         ("first_resolution_time_in_minutes", "first_resolution_cal"),
         ("full_resolution_time_in_minutes", "full_resolution_cal"),
@@ -32,7 +38,9 @@ ORACLE = tuple(
     )
 ) + tuple(
     OracleMetric(name, fact, _minutes(name.removesuffix(" (business)"), "business"),
-                 tolerance=60) for name, fact in (
+                 tolerance=60,
+                 null_is_unmeasured=name.removesuffix(" (business)") in UNMEASURED_WHEN_NULL)
+    for name, fact in (
         ("reply_time_in_minutes (business)", "frt_bus"),
         ("first_resolution_time_in_minutes (business)", "first_resolution_bus"),
         ("full_resolution_time_in_minutes (business)", "full_resolution_bus"),

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from deskpulse.report import format_value
 from kpi import business_kpis
+from kpi.external import KEYS
 from store import Store
 
 PERIOD_BY = ("day", "week")
@@ -43,6 +44,9 @@ BUSINESS: tuple[tuple[str, str, str], ...] = (  # label, key, unit
 )
 
 
+NUMERIC = frozenset(KEYS) - {"currency"}
+
+
 def business_rows(store: Store, rows: list[dict[str, Any]], by: str | None,
                   since: date | None, until: date | None) -> list[dict[str, Any]]:
     """Business figures for each summary row (the range, or each day or week of it);
@@ -62,10 +66,24 @@ def business_rows(store: Store, rows: list[dict[str, Any]], by: str | None,
 
 def merged(rows: list[dict[str, Any]], business: list[dict[str, Any]]
            ) -> list[dict[str, Any]]:
-    """Summary rows with their business figures as extra keys (for JSON and CSV)."""
+    """Summary rows with their business figures as extra keys (for JSON and CSV); a
+    missing figure is None there, its reason in `<key>_missing`."""
+    business = [split_missing(figures) for figures in business]
     if not rows:
-        return list(business)
+        return business
     return [row | extra for row, extra in zip(rows, business, strict=False)] + rows[len(business):]
+
+
+def split_missing(figures: dict[str, Any]) -> dict[str, Any]:
+    """A figure given as its reason ("missing input: costs") becomes None, the reason moving
+    to `<key>_missing`: a numeric column of a CSV or JSON file then holds only numbers."""
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if isinstance(value, str) and key in NUMERIC:
+            out[key], out[f"{key}_missing"] = None, value
+        else:
+            out[key] = value
+    return out
 
 
 def show(value: Any, unit: str, currency: Any = None) -> str:

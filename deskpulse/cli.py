@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 import kpi
 from deskpulse.business import business_rows, merged, render_business
@@ -22,11 +23,14 @@ from deskpulse.cli_common import (
     app,
     business_calendars,
     console,
+    day_range,
     err,
     fail,
+    known_source,
     kpi_options,
     open_store,
     parse_day,
+    parse_moment,
     read_config,
     read_store,
     simulated_vendor,
@@ -35,11 +39,14 @@ from deskpulse.cli_common import (
     writer_lock,
 )
 from deskpulse.cli_import import import_command
+from deskpulse.cli_schema import schema_command
+from deskpulse.export import render_csv, render_json
 from deskpulse.progress import SyncProgress
-from deskpulse.report import render_csv, render_headline, render_json, render_table
+from deskpulse.report import render_headline, render_table, with_names
 from deskpulse.sla import sla_command, unapplied_targets
 from deskpulse.sync import Runner
 from deskpulse.unmapped import figure_notes
+from store import Store
 
 
 @app.command()
@@ -48,12 +55,15 @@ def demo(
     tickets: Annotated[int, typer.Option(min=10, help="size of the simulated account")] = 2000,
     seed: Annotated[int, typer.Option(help="seed of the simulated account")] = 7,
     vendor: Annotated[str, typer.Option(help="zendesk, freshdesk or intercom")] = "zendesk",
+    now: Annotated[str | None, typer.Option(help="the simulated desk's present, e.g. "
+                                            "2026-03-11T00:01:00Z (default: the clock)")
+                   ] = None,
 ) -> None:
     """Backfill + sync the built-in simulated help desk (offline) and print the KPI report."""
     from deskpulse.demo import run_demo
 
     simulated_vendor(vendor)
-    result = run_demo(out, console, tickets=tickets, seed=seed,
+    result = run_demo(out, console, tickets=tickets, seed=seed, now=parse_moment(now, "--now"),
                       show_progress=console.is_terminal, vendor=vendor)
     if result.backfill.status != "ok" or result.sync.status != "ok":
         raise typer.Exit(1)
@@ -73,8 +83,9 @@ def backfill(
     start = _day_start(parse_day(since, "--since"))
     end = _day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
-    if dry_run:
-        store = open_store(cfg.database)
+    if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
+        store = Store.open_readonly(cfg.database) if cfg.database.exists() \
+            else Store.open(":memory:")
         try:
             _print_plan(Runner(store, source_cfg).plan(start, end))
         finally:
@@ -104,7 +115,7 @@ def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
 def _print_plan(plan: dict) -> None:
     tickets = plan["estimate"].get("tickets")
     rate = plan["requests_per_minute"]
-    console.print(f"[bold]{plan['source']}[/bold] ({plan['kind']}) backfill from "
+    console.print(f"[bold]{escape(plan['source'])}[/bold] ({plan['kind']}) backfill from "
                   f"{plan['since']} to {plan['until'] or 'now'} — dry run, nothing written")
     for stream in plan["streams"]:
         resume = plan["resume_from"].get(stream)
@@ -165,7 +176,7 @@ def daemon(
     from deskpulse.daemon import Daemon
     from deskpulse.logs import configure
     from deskpulse.metrics import for_config
-    from deskpulse.metrics_http import MetricsAddressError, MetricsServer, parse_address
+    from deskpulse.metrics_http import MetricsServer, parse_address
 
     if log_format not in ("text", "json"):
         msg = "--log-format must be text or json"
@@ -177,12 +188,9 @@ def daemon(
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
     server = None
-    try:
-        if metrics is not None:
-            parse_address(metrics)  # a typo fails before the file is opened
-            server = MetricsServer(for_config(cfg, unhealthy_after), metrics)
-    except MetricsAddressError as exc:
-        raise fail(str(exc)) from None
+    if metrics is not None:  # a bad address or a port in use: a Failure, exit 2
+        parse_address(metrics)  # a typo fails before the file is opened
+        server = MetricsServer(for_config(cfg, unhealthy_after), metrics)
     with writer_lock(cfg, "sync"), server or nullcontext():
         Daemon(cfg, metrics=server.metrics if server else None).run()
 
@@ -205,10 +213,11 @@ def kpi_command(
     if output not in ("table", "csv", "json"):
         msg = "--format must be table, csv or json"
         raise fail(msg)
-    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        known_source(store, source)
         cfg = None if config is None and database is not None else read_config(config)
         stale, notes = unapplied_targets(store, cfg), figure_notes(store, cfg, source)
         rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
@@ -216,28 +225,33 @@ def kpi_command(
                              now=datetime.now(UTC), **options)
         if by is None and rows:  # the queue as it stands, whatever the range
             rows[0] |= kpi.unsolved_now(store, source)
-        previous = None
+        previous, no_previous = None, None
         if by is None and first is not None:  # the same number of days just before
             end = last or datetime.now(UTC).date()
             before = first - timedelta(days=1)
-            previous = (kpi.summary(store, source=source, since=before - (end - first),
-                                    until=before, now=datetime.now(UTC), **options) or [{}])[0]
+            start = before - (end - first)
+            gap = kpi.uncovered_period(store, start, source)
+            if gap:
+                no_previous = f"{gap}, after the previous period's first day ({start})"
+            else:
+                previous = (kpi.summary(store, source=source, since=start, until=before,
+                                        now=datetime.now(UTC), **options) or [{}])[0]
+        names = kpi.display_names(store, by or "", source)
         business = business_rows(store, rows if output != "table" else [],
                                  by if output != "table" else None, first, last)
     finally:
         store.close()
     for line in ([stale] if stale else []) + notes:
         err.print(line, style="yellow", markup=False)
-    if output == "csv":
-        sys.stdout.write(render_csv(merged(rows, business)))
-    elif output == "json":
-        sys.stdout.write(render_json(merged(rows, business)) + "\n")
+    if output in ("csv", "json"):
+        found = merged(with_names(rows, by, names) if names else rows, business)
+        sys.stdout.write(render_csv(found) if output == "csv" else render_json(found) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
-            render_headline(rows[0], console, f"KPIs {span}", previous)
+            render_headline(rows[0], console, f"KPIs {span}", previous, no_previous)
         else:
-            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""))
+            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""), names)
         render_business(business, console)
 
 
@@ -248,7 +262,8 @@ app.command("sla")(sla_command)
 def report(
     out: Annotated[Path, typer.Option(help="where to write the HTML file")] = Path(
         "deskpulse-report.html"),
-    since: Annotated[str | None, typer.Option(help="first day (default: 8 weeks ago)")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="first day (default: the Monday 7 weeks before this week's)")] = None,
     until: Annotated[str | None, typer.Option(help="last day (default: today)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     config: ConfigOption = None,
@@ -257,13 +272,15 @@ def report(
     """Write a self-contained HTML KPI report (tiles, charts, agent and group tables)."""
     from deskpulse.htmlreport import write_report
 
+    first, last = day_range(since, until)
     options = kpi_options(config, database)
     store = read_store(config, database)
     try:
+        known_source(store, source)
         notes = figure_notes(store, None if config is None and database is not None
                              else read_config(config), source)
-        path = write_report(store, out, source=source, since=parse_day(since, "--since"),
-                            until=parse_day(until, "--until"), options=options, notes=notes)
+        path = write_report(store, out, source=source, since=first, until=last,
+                            options=options, notes=notes)
     finally:
         store.close()
     for line in notes:
@@ -272,6 +289,7 @@ def report(
 
 
 app.command("import")(import_command)  # deskpulse/cli_import.py
+app.command("schema")(schema_command)  # deskpulse/cli_schema.py
 
 # status, verify, record and simulate: registered on the app after the commands above
 from deskpulse import cli_tools  # noqa: E402, F401

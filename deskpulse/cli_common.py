@@ -3,31 +3,39 @@ of opening the config and the store. Commands live in deskpulse/cli.py and cli_t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import kpi
+from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
-from deskpulse.lock import LockedError, WriterLock
+from deskpulse.failures import Failure
+from deskpulse.lock import WriterLock
 from deskpulse.sync import RunResult
 from kpi import Calendars
 from store import Store
+from store.opening import check_folder
 
 if TYPE_CHECKING:
     from deskpulse.simulated import SimulatedVendor
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Keep a local SQLite copy of your help desk, with support KPIs.")
-# Piped or captured output gets a width that fits the KPI tables instead of Rich's 80.
-console = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+app = typer.Typer(cls=DeskpulseGroup, add_completion=False, no_args_is_help=True,
+                  help="Keep a local SQLite copy of your help desk, with support KPIs. "
+                  "Add --debug to any command to see a failure's traceback.")
+# Piped or captured output gets a width that fits the KPI tables instead of Rich's 80,
+# unless $COLUMNS says how wide the reader's window is.
+_WIDTH = None if "COLUMNS" in os.environ else 140
+console = Console(width=None if sys.stdout.isatty() else _WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else _WIDTH)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="deskpulse.toml (default: "
@@ -39,7 +47,7 @@ BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "t
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -75,13 +83,10 @@ def open_store(database: Path, options: dict | None = None) -> Store:
 
 
 def read_store(config_path: Path | None, database: Path | None) -> Store:
-    if database is not None:
-        if not database.exists():
-            msg = f"{database} does not exist"
-            raise fail(msg)
-        return open_store(database)
-    cfg = read_config(config_path)
-    return open_store(cfg.database, cfg.kpi.summary_options())
+    """The file opened for reading only (store.opening): reading commands never change it
+    and need no write access to it."""
+    return Store.open_readonly(database if database is not None
+                               else read_config(config_path).database)
 
 
 def parse_day(text: str | None, option: str) -> date | None:
@@ -94,10 +99,46 @@ def parse_day(text: str | None, option: str) -> date | None:
         raise fail(msg) from None
 
 
+def parse_moment(text: str | None, option: str) -> datetime | None:
+    """A `--now` for the simulated desk: tests and bug reports fix it, so a run does not
+    depend on the time of day it happens to be started at."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        msg = f"{option} {text!r} is not a UTC moment like 2026-03-11T00:01:00Z"
+        raise fail(msg)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def day_range(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """--since and --until as days; a range that ends before it starts is refused."""
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if first is not None and last is not None and first > last:
+        msg = f"--since {first} is after --until {last}: the range is empty"
+        raise Failure(msg, "give the earlier day to --since")
+    return first, last
+
+
+def known_source(store: Store, source: str | None) -> None:
+    """A --source the file holds no rows of is a typo, not an empty answer."""
+    if source is None:
+        return
+    names = [row[0] for row in store.conn.execute("SELECT name FROM sources ORDER BY name")]
+    if source not in names:
+        msg = f"no source named '{source}' in {store.path}"
+        raise Failure(msg, f"use one of: {', '.join(names)}" if names
+                      else "this file holds no source yet: run `deskpulse sync` first")
+
+
 def summarize(result: RunResult) -> None:
     line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records in "
             f"{result.pages} pages, {result.requests} requests")
-    (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""))
+    (err if result.error else console).print(
+        line + (f"\n  {result.error}" if result.error else ""), markup=False)
 
 
 def business_calendars(cfg: Config) -> Calendars | None:
@@ -116,14 +157,7 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
 
 @contextmanager
 def writer_lock(cfg: Config, job: str = "sync") -> Iterator[None]:
-    """Hold the lock of `job` on the database, or exit naming the holder's pid."""
-    lock = WriterLock(cfg.database, job)
-    try:
-        lock.__enter__()
-    except LockedError as exc:
-        raise fail(str(exc)) from None
-    try:
+    """Hold the lock of `job` on the database (a LockedError names the holder's pid)."""
+    check_folder(cfg.database)
+    with WriterLock(cfg.database, job):
         yield
-    finally:
-        lock.__exit__(None, None, None)
-

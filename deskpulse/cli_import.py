@@ -35,6 +35,9 @@ def import_command(
     config: ConfigOption = None,
     database: Annotated[Path | None, typer.Option(help="write this SQLite file instead of "
                                                   "the config's")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check the file and say what "
+                                          "would be imported; open and write no database")
+                       ] = False,
 ) -> None:
     """Import costs, revenue, surveys, agent hours or accounts from CSV: every row is checked
     first; a file with any bad row imports nothing. Importing again updates, never doubles."""
@@ -51,6 +54,10 @@ def import_command(
     if parsed.problems:
         _print_problems(file, parsed)
         raise typer.Exit(1)
+    if dry_run:
+        console.print(f"{len(parsed.rows)} {name.replace('_', ' ')} rows in "
+                      f"{escape(file.name)} would be imported (dry run, nothing written)")
+        return
     cfg = None if database is not None and config is None else read_config(config)
     path = database or cfg.database  # type: ignore[union-attr]
     try:

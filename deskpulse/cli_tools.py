@@ -19,6 +19,7 @@ from deskpulse.cli_common import (
     console,
     fail,
     open_store,
+    parse_moment,
     read_config,
     read_store,
     simulated_vendor,
@@ -57,8 +58,9 @@ def status(
 
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{item['source']}[/bold] ({item['kind']}): [{color}]{item['health']}"
-                  f"[/{color}]  last success {item['last_success'] or 'never'}"
+    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): "
+                  f"[{color}]{item['health']}[/{color}]  last success "
+                  f"{item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
         console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
@@ -69,7 +71,7 @@ def _print_status(item: dict) -> None:
     if run:
         console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
                       f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
-                      "requests" + (f"\n  error: {run['error']}" if run["error"] else ""))
+                      "requests" + (f"\n  error: {escape(run['error'])}" if run["error"] else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
     print_unmapped(item, console)
@@ -118,8 +120,9 @@ def verify(
     database: DatabaseOption = None,
 ) -> None:
     """Compare deskpulse's KPI facts with the vendor's own figures, ticket by ticket.
-    Exit 1 when any compared figure disagrees."""
+    Exit 1 when any compared figure disagrees, or when nothing at all could be compared."""
     from connectors import load
+    from deskpulse.verify import summary
     from deskpulse.verify import verify as run_verify
     from deskpulse.verify_sla import verify_deadlines
 
@@ -139,17 +142,16 @@ def verify(
         store.close()
     for line in problems:
         console.print(f"[red]error:[/red] {escape(line)}")
-    failed = False
     for check in checks:
-        if check.skipped and not check.compared:
-            console.print(f"{check.name}: not compared ({check.skipped})")
-            continue
-        share = 100 * check.agreed / check.compared if check.compared else 100.0
-        console.print(f"{check.name}: {check.agreed:,}/{check.compared:,} agree ({share:.1f}%)")
+        console.print(summary(check), markup=False)
         for ticket, ours, theirs, reason in check.disagreements[:show]:
-            console.print(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — {reason}")
-        failed |= bool(check.disagreements)
-    if failed:
+            console.print(escape(f"  ticket {ticket}: deskpulse {ours}, vendor {theirs} — "
+                                 f"{reason}"))
+    if not any(check.compared for check in checks):
+        console.print(f"Nothing was compared for '{source}' (the reasons are above); a sync "
+                      "stores the vendor's figures with the tickets.")
+        raise typer.Exit(1)
+    if any(check.disagreements for check in checks):
         raise typer.Exit(1)
 
 
@@ -167,6 +169,9 @@ def simulate(
                                               "truncated or HTML body")] = 0.0,
     replay: Annotated[Path | None, typer.Option(help="serve responses recorded by "
                                                 "`deskpulse record` instead")] = None,
+    now: Annotated[str | None, typer.Option(help="the simulated desk's present, e.g. "
+                                            "2026-03-11T00:01:00Z (default: the clock)")
+                   ] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
     from deskpulse.simulator import Faults, generate, make_server, with_faults
@@ -178,8 +183,9 @@ def simulate(
         handler = ReplayAPI(replay).handler
         what = f"Replaying the responses recorded in {replay}"
     else:
-        now = datetime.now(UTC).replace(microsecond=0)
-        desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=90), end=now)
+        present = parse_moment(now, "--now") or datetime.now(UTC).replace(microsecond=0)
+        desk = generate(seed=seed, tickets=tickets, start=present - timedelta(days=90),
+                        end=present)
         api = simulated.api(desk, token, rate_limit)
         api.prepare()
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \

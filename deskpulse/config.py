@@ -54,7 +54,29 @@ class SourceConfig(BaseModel):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> Any:
-        return parse_interval(value) if isinstance(value, str) else value
+        if not isinstance(value, str):  # a bare number: seconds or minutes? (durations.py)
+            msg = f"interval {value!r} has no unit: write it like '30s', '5m' or '1h'"
+            raise ValueError(msg)  # noqa: TRY004 (pydantic turns it into the field's error)
+        interval = parse_interval(value)
+        if interval <= timedelta(0):
+            msg = f"interval {value!r} must be longer than zero, e.g. '5m'"
+            raise ValueError(msg)
+        return interval
+
+    def check(self) -> None:
+        """What is wrong before the source is ever opened: its kind, a setting the connector
+        does not know, a secret written out. Missing settings and `${ENV}` values wait for
+        the process that opens it (`status` elsewhere need not have the variables)."""
+        model = self.connector().settings
+        fields = model.model_fields
+        unknown = sorted(set(self.options) - set(fields))
+        if unknown:
+            known = ", ".join(sorted({*fields, *COMMON_KEYS}))
+            msg = (f"source '{self.name}' ({self.kind}): unknown setting "
+                   f"{', '.join(unknown)} (known: {known})")
+            raise ConfigError(msg)
+        for key in _secret_fields(model) & set(self.options):
+            _require_reference(self.name, key, self.options[key])
 
     def since(self) -> datetime:
         """Where a first sync starts: `start_date`, or the beginning of the account."""
@@ -154,6 +176,8 @@ def config_from_dict(
     except ValidationError as exc:
         msg = f"{path or 'config'}: {_describe(exc)}"
         raise ConfigError(msg) from None
+    for source in sources.values():
+        source.check()
     for number, entry in enumerate(config.sla):
         if entry.source is not None and entry.source not in sources:
             msg = (f"{path or 'config'}: sla.{number}.source: no source named "
@@ -185,12 +209,8 @@ def _secret_fields(model: type[BaseModel]) -> set[str]:
 def _resolve(source: str, key: str, value: Any, env: Any, *, secret: bool) -> Any:
     if not isinstance(value, str):
         return value
-    if secret and not ENV_REFERENCE.fullmatch(value.strip()):
-        msg = (
-            f"source '{source}': {key} must be an environment reference such as "
-            f'"${{{source.upper()}_{key.upper()}}}", not the secret itself'
-        )
-        raise ConfigError(msg)
+    if secret:
+        _require_reference(source, key, value)
 
     def substitute(match: re.Match[str]) -> str:
         variable = match.group(1)
@@ -200,6 +220,15 @@ def _resolve(source: str, key: str, value: Any, env: Any, *, secret: bool) -> An
         return str(env[variable])
 
     return ENV_REFERENCE.sub(substitute, value)
+
+
+def _require_reference(source: str, key: str, value: Any) -> None:
+    if not isinstance(value, str) or not ENV_REFERENCE.fullmatch(value.strip()):
+        msg = (
+            f"source '{source}': {key} must be an environment reference such as "
+            f'"${{{source.upper()}_{key.upper()}}}", not the secret itself'
+        )
+        raise ConfigError(msg)
 
 
 def _describe(exc: ValidationError) -> str:

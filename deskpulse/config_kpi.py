@@ -69,7 +69,10 @@ class KpiConfig(BaseModel):
     @field_validator("sla_at_risk", mode="before")
     @classmethod
     def _window(cls, value: Any) -> Any:
-        return parse_interval(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            msg = f"sla_at_risk {value!r} has no unit: write it like '30m' or '1h'"
+            raise ValueError(msg)  # noqa: TRY004 (pydantic turns it into the field's error)
+        return parse_interval(value)
 
     @field_validator("report_tz")
     @classmethod

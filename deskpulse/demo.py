@@ -21,6 +21,7 @@ from rich.console import Console
 import kpi
 from deskpulse.config import SourceConfig
 from deskpulse.htmlreport import write_report
+from deskpulse.private import private_folder
 from deskpulse.progress import SyncProgress
 from deskpulse.report import render_headline, render_table
 from deskpulse.simulated import vendor as simulated_vendor
@@ -80,7 +81,7 @@ def run_demo(
     vendor: str = "zendesk",
 ) -> DemoResult:
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     database = out_dir / "demo.db"
     for leftover in out_dir.glob("demo.db*"):
         leftover.unlink()

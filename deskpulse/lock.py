@@ -1,7 +1,9 @@
 """One writer per job and database file.
 
-An advisory `flock` on `<database>.<job>.lock`: the kernel drops it when the holding process
-dies, however it dies, so a crashed daemon or a killed backfill never leaves the file stuck.
+An exclusive lock on `<database>.<job>.lock`, taken with `portalocker` (flock on Linux and
+macOS, LockFileEx on Windows, so the CLI starts everywhere): the operating system drops it
+when the holding process dies, however it dies, so a crashed daemon or a killed backfill
+never leaves the file stuck.
 `sync` and `daemon` share the job "sync" (they move the same cursors); each source's backfill
 is its own job, so a backfill can run beside the daemon — it reads into its own cursor slot,
 upserts are idempotent, and SQLite queues the two writers' short IMMEDIATE transactions.
@@ -10,10 +12,11 @@ Readers (Datasette, pandas, DuckDB) never take a lock; WAL lets them read while 
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+
+import portalocker
 
 
 class LockedError(Exception):
@@ -29,9 +32,9 @@ class WriterLock:
     def __enter__(self) -> WriterLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            portalocker.lock(fd, portalocker.LOCK_EX | portalocker.LOCK_NB)
+        except portalocker.LockException:
+            holder = _holder(fd)
             os.close(fd)
             msg = (
                 f"another deskpulse process (pid {holder}) is already running the "
@@ -50,6 +53,14 @@ class WriterLock:
         tb: TracebackType | None,
     ) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            portalocker.unlock(self._fd)
             os.close(self._fd)
             self._fd = None
+
+
+def _holder(fd: int) -> str:
+    """The pid the holder wrote (Windows may refuse to read a locked range: 'unknown')."""
+    try:
+        return os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+    except OSError:
+        return "unknown"

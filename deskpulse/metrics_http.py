@@ -3,8 +3,8 @@
 A small threaded WSGI server on its own thread, so a slow scrape never delays a sync and a
 sync never delays a scrape. `/healthz` answers 200 with `{"status": "ok", ...}` or 503 with
 `{"status": "unhealthy", "unhealthy": [{"source", "last_success", "reason"}]}`.
-Address problems (bad text, port in use, unknown host) raise `MetricsAddressError` with a
-one-line message; the CLI turns it into exit code 2.
+Address problems (bad text, port in use, an address not of this machine) raise
+`MetricsAddressError`, a `Failure`: the CLI shows its cause and fix and exits 2.
 """
 
 from __future__ import annotations
@@ -20,23 +20,26 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
+from deskpulse.failures import USAGE, Failure
 from deskpulse.metrics import DaemonMetrics
 
 StartResponse = Callable[..., Any]
 log = logging.getLogger(__name__)
 
 
-class MetricsAddressError(ValueError):
-    """The --metrics address cannot be served; the message names the cause and the fix."""
+class MetricsAddressError(Failure):
+    """The --metrics address cannot be served (a usage error: exit code 2)."""
+
+    def __init__(self, message: str, fix: str):
+        super().__init__(message, fix, USAGE)
 
 
 def parse_address(text: str) -> tuple[str, int]:
     """'127.0.0.1:9108', '[::1]:9108' or ':9108' (all interfaces) → (host, port)."""
     host, sep, port_text = text.strip().rpartition(":")
     if not sep or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        msg = (f"--metrics {text!r} is not HOST:PORT with a port from 1 to 65535, "
-               "e.g. 127.0.0.1:9108")
-        raise MetricsAddressError(msg)
+        msg = f"--metrics {text!r} is not HOST:PORT with a port from 1 to 65535"
+        raise MetricsAddressError(msg, "give an address like 127.0.0.1:9108")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     return host or "0.0.0.0", int(port_text)
 
@@ -74,9 +77,10 @@ class MetricsServer:
                                       server_class=server_class, handler_class=_QuietHandler)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            msg = (f"--metrics {address}: cannot listen there ({reason}); choose a free port "
-                   "and an address of this machine")
-            raise MetricsAddressError(msg) from None
+            msg = f"--metrics {address}: cannot listen there ({reason})"
+            raise MetricsAddressError(msg, "choose a free port and an address of this machine "
+                                      "(127.0.0.1 unless Prometheus scrapes from elsewhere)"
+                                      ) from None
         self.port = self.server.server_port
         self._thread = threading.Thread(target=self.server.serve_forever,
                                         name="deskpulse-metrics", daemon=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -20,20 +19,20 @@ class Column:
     unit: str = ""  # "h" (seconds shown as hours), "%" (ratio shown as percent), "" (as is)
 
 
-KPI_COLUMNS: tuple[Column, ...] = (
+KPI_COLUMNS: tuple[Column, ...] = (  # titles wrap at "\n", so the table fits 100 columns
     Column("created", "created"),
     Column("solved", "solved"),
     Column("backlog", "backlog"),
-    Column("frt_p50_s", "FRT p50", "h"),
-    Column("frt_p90_s", "FRT p90", "h"),
-    Column("full_resolution_p50_s", "resol p50", "h"),
-    Column("full_resolution_p90_s", "resol p90", "h"),
+    Column("frt_p50_s", "FRT\np50 h", "h"),
+    Column("frt_p90_s", "FRT\np90 h", "h"),
+    Column("full_resolution_p50_s", "resol\np50 h", "h"),
+    Column("full_resolution_p90_s", "resol\np90 h", "h"),
     Column("one_touch_pct", "1-touch", "%"),
     Column("fcr_pct", "FCR", "%"),
     Column("reopen_pct", "reopen", "%"),
     Column("csat_pct", "CSAT", "%"),
-    Column("sla_pct", "SLA met", "%"),
-    Column("sla_breaches", "SLA breach"),
+    Column("sla_pct", "SLA\nmet", "%"),
+    Column("sla_breaches", "SLA\nbreach"),
 )
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Tickets created", "created", ""),
@@ -60,6 +59,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("Survey response rate", "survey_response_pct", "%"),
     ("Bot-only resolutions", "bot_only_pct", "%"),
 )
+NAME_WIDTH = 24
 SLA_METRICS = (("first reply", "first_reply"), ("next reply", "next_reply"),
                ("requester wait", "requester_wait"), ("agent work", "agent_work"),
                ("periodic update", "periodic_update"), ("pausable update", "pausable_update"))
@@ -78,6 +78,11 @@ def format_value(value: Any, unit: str) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def hours(value: Any) -> str:
+    """Seconds as hours without the unit, for table columns whose title carries it."""
+    return "–" if value is None else f"{value / 3600:.1f}"
+
+
 def key_column(rows: Sequence[dict[str, Any]]) -> str | None:
     """The grouping key of summary rows (period or dimension value), if any."""
     known = {column.key for column in KPI_COLUMNS}
@@ -87,26 +92,59 @@ def key_column(rows: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
-def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
+def with_names(rows: Sequence[dict[str, Any]], key: str, names: dict[str, str],
+               name_key: str | None = None) -> list[dict[str, Any]]:
+    """Rows holding an id (`agent`, `group`, `assignee_id`) with its name next to it as
+    `name_key` (default `<key>_name`; None when the file holds no name), for JSON and CSV."""
+    named = []
+    for row in rows:
+        out: dict[str, Any] = {}
+        for field, value in row.items():
+            out[field] = value
+            if field == key:
+                out[name_key or f"{key}_name"] = names.get(value) if value else None
+        named.append(out)
+    return named
+
+
+def label(value: Any, names: dict[str, str] | None = None) -> str:
+    """A grouping value for people: the name of an agent or group id when it is known."""
+    if not value:
+        return "(none)"
+    return (names or {}).get(value) or str(value)
+
+
+def render_table(rows: Sequence[dict[str, Any]], console: Console, title: str,
+                 names: dict[str, str] | None = None) -> None:
+    """One line per period or dimension value. The key column never wraps or is cut (a
+    period is a whole date); headers wrap instead, so the table fits 100 columns."""
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, padding=(0, 0 if console.width < 120 else 1))
     group = key_column(rows)
     columns = [c for c in KPI_COLUMNS if any(c.key in row for row in rows)]
-    if group:
-        table.add_column(group)
+    keys = [label(row.get(group), names) for row in rows] if group else []
+    if group:  # whole dates and short names on one line; a long name folds at 24
+        longest = max(map(len, [group, *keys]))
+        table.add_column(group, no_wrap=longest <= NAME_WIDTH, overflow="fold",
+                         min_width=min(longest, NAME_WIDTH))
     for column in columns:
-        table.add_column(column.title, justify="right")
-    for row in rows:
-        cells = [format_value(row.get(column.key), column.unit) for column in columns]
-        table.add_row(*([str(row.get(group) or "(none)")] if group else []), *cells)
+        table.add_column(column.title, justify="right", no_wrap=False)
+    for index, row in enumerate(rows):
+        cells = [hours(row.get(column.key)) if column.unit == "h" else
+                 format_value(row.get(column.key), column.unit) for column in columns]
+        # a tag, group or agent name is vendor text: shown as written, never as markup
+        table.add_row(*([escape(keys[index])] if group else []), *cells)
     console.print(table)
     console.print("[dim]Times in calendar hours, p50/p90 exact from per-ticket facts; "
                   "'–' = no data (not zero).[/dim]")
 
 
 def render_headline(row: dict[str, Any], console: Console, title: str,
-                    previous: dict[str, Any] | None = None) -> None:
+                    previous: dict[str, Any] | None = None, no_previous: str | None = None
+                    ) -> None:
     """One period's KPIs, one per line, with p50 / p90 / mean / n for durations, and the
-    change against the previous period of the same length when it is given."""
+    change against the previous period of the same length when it is given; `no_previous`
+    says why there is no such column (the file does not cover that period)."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for name, justify in (("KPI", "left"), ("value", "right"), ("p90", "right"),
                           ("mean", "right"), ("n", "right")):
@@ -130,6 +168,8 @@ def render_headline(row: dict[str, Any], console: Console, title: str,
             cells.append(_change(row.get(key), previous.get(key), unit) if key else "")
         table.add_row(*cells)
     console.print(table)
+    if no_previous:
+        console.print(f"[dim]No change vs previous: {escape(no_previous)}.[/dim]")
 
 
 def _sla_lines(row: dict[str, Any]) -> list[tuple[list[str], str | None, str]]:
@@ -169,18 +209,3 @@ def _change(now: Any, before: Any, unit: str) -> str:
     delta = now - before
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
     return f"{sign}{change_size(delta, unit)}"
-
-
-def render_csv(rows: Sequence[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    out = io.StringIO()
-    fields = list(dict.fromkeys(key for row in rows for key in row))
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def render_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), indent=2, default=str)

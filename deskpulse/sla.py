@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import kpi
@@ -18,12 +19,14 @@ from deskpulse.cli_common import (
     console,
     err,
     fail,
+    known_source,
     read_config,
     read_store,
 )
 from deskpulse.config import Config, KpiConfig
 from deskpulse.durations import parse_interval
-from deskpulse.report import render_csv, render_json
+from deskpulse.export import render_csv, render_json
+from deskpulse.report import with_names
 from kpi.sla_policy import load_targets
 from kpi.sla_report import at_risk, status
 from store import Store
@@ -53,8 +56,10 @@ def sla_command(
         raise fail(str(exc)) from None
     store = read_store(config, database)
     try:
+        known_source(store, source)
         metrics, note = status(store)
         rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
+        rows = named(store, rows, source)
         changed = unapplied_targets(store, cfg)
     finally:
         store.close()
@@ -67,6 +72,14 @@ def sla_command(
         sys.stdout.write(render_json(rows) + "\n")
     elif metrics:
         _table(console, rows, window)
+
+
+def named(store: Store, rows: list[dict], source: str | None) -> list[dict]:
+    """At-risk rows with the assignee's and group's names beside their ids."""
+    rows = with_names(rows, "assignee_id", kpi.display_names(store, "agent", source),
+                      "assignee_name")
+    return with_names(rows, "group_id", kpi.display_names(store, "group", source),
+                      "group_name")
 
 
 def unapplied_targets(store: Store, cfg: Config | None) -> str | None:
@@ -94,9 +107,10 @@ def _table(console: Console, rows: list[dict], window: timedelta) -> None:
         left = row["seconds_left"]
         due = _duration(timedelta(seconds=abs(left)))
         table.add_row(row["state"], f"-{due}" if left < 0 else due,
-                      f"{row['source']}/{row['ticket_id']}", row["metric"] +
+                      escape(f"{row['source']}/{row['ticket_id']}"), row["metric"] +
                       (" (business)" if row["business"] else ""), row["priority"] or "–",
-                      row["status"], row["assignee_id"] or "–", row["subject"] or "")
+                      row["status"], escape(row["assignee_name"] or row["assignee_id"] or "–"),
+                      escape(row["subject"] or ""))  # vendor text, never markup
     console.print(table if rows else "No SLA is overdue or due within "
                   f"{_duration(window)}.")
 

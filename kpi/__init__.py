@@ -5,8 +5,10 @@
 
 from kpi.calendar import Schedule
 from kpi.calendars import Calendar, Calendars
+from kpi.coverage import uncovered as uncovered_period
 from kpi.external import business_kpis
 from kpi.facts import TicketFacts, compute
+from kpi.names import display_names
 from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
 from kpi.report import agent_activity, backlog_by_age, summary, ticket_facts_for
 from kpi.shares import unsolved_now
@@ -34,6 +36,7 @@ __all__ = [
     "by_tag",
     "business_kpis",
     "compute",
+    "display_names",
     "ensure_definitions",
     "install_views",
     "percentile",
@@ -46,5 +49,6 @@ __all__ = [
     "synced_calendars",
     "unusable_schedules",
     "ticket_facts_for",
+    "uncovered_period",
     "unsolved_now",
 ]

@@ -21,6 +21,7 @@ from store.models import (
     iso,
     utc,
 )
+from store.opening import StoreUnusable
 
 __all__ = [
     "BusinessSchedule",
@@ -34,6 +35,7 @@ __all__ = [
     "Record",
     "Rejected",
     "Store",
+    "StoreUnusable",
     "Ticket",
     "TimeEntry",
     "Unmapped",

@@ -21,15 +21,24 @@ import sqlite_utils
 
 from store import pages
 from store.models import NormalizedRecord, Rejected
+from store.opening import StoreUnusable, check_version, create_private, open_readonly
 from store.pages import now_iso as _now_iso
 from store.rows import to_json as _json
 from store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
+# How long a writer waits for another program's write transaction before giving up
+# ("database is locked"); DESKPULSE_BUSY_TIMEOUT_MS overrides it (tests, impatient cron jobs).
+BUSY_TIMEOUT_ENV = "DESKPULSE_BUSY_TIMEOUT_MS"
 # SQLite's page cache per connection (its default is 2 MiB). A backfill inserts events into
 # two indexes in ticket order and the KPI refresh reads them back by ticket: with 2 MiB most
 # of those pages came back from the OS on every page commit. Memory, not durability.
 CACHE_SIZE_KIB = 32_768
+
+
+def busy_timeout_ms() -> int:
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "")
+    return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
 
 
 class Store:
@@ -45,16 +54,34 @@ class Store:
     def open(cls, path: str | Path, *, keep_bodies: bool = True) -> Store:
         """Open (creating owner-only if new) and migrate the file at `path`."""
         path = str(path)
-        if path != ":memory:" and not os.path.exists(path):
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        create_private(path)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")
-        migrate(conn)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            # Off on purpose: the foreign keys are declared for readers, never enforced while
+            # syncing (a page of events may arrive before its tickets; store/relations_schema.py).
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")
+            check_version(conn, path, writable=True)
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            msg = f"{path} is not a SQLite database ({exc})"
+            raise StoreUnusable(msg, "point `database` / --database at a deskpulse file, "
+                                "or at a new file name") from None
         return cls(conn, path, keep_bodies=keep_bodies)
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Store:
+        """Open `path` for reading only: its bytes never change, whoever owns it
+        (store.opening says how a WAL file is read without write access)."""
+        conn = open_readonly(Path(path))
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+        return cls(conn, str(path))
 
     def close(self) -> None:
         self.conn.close()

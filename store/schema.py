@@ -20,6 +20,7 @@ from store.kpi_schema import (
     REPORT_VALUES,
     SLA_INSTANCES,
 )
+from store.relations_schema import RELATIONS
 from store.unmapped import UNMAPPED_VALUES
 
 CORE_TABLES = """
@@ -238,17 +239,14 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES]
+                         UNMAPPED_VALUES, RELATIONS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply every migration the file lacks; return the resulting schema version."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        msg = (
-            f"database schema version {version} is newer than this deskpulse "
-            f"({len(MIGRATIONS)}); upgrade deskpulse"
-        )
+    if version > len(MIGRATIONS):  # Store.open says so first, with the fix (store.opening)
+        msg = f"database schema version {version} is newer than this deskpulse"
         raise RuntimeError(msg)
     for number in range(version, len(MIGRATIONS)):
         _apply(conn, MIGRATIONS[number], number + 1)

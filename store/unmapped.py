@@ -28,7 +28,8 @@ CREATE TABLE unmapped (
     effect TEXT NOT NULL,
     fix TEXT,
     seen_at TEXT NOT NULL,
-    PRIMARY KEY (source, record_type, record_id, kind, value)
+    PRIMARY KEY (source, record_type, record_id, kind, value),
+    FOREIGN KEY (source) REFERENCES sources (name)
 ) WITHOUT ROWID;
 CREATE VIEW unmapped_values AS
 SELECT source, kind, value, COUNT(*) AS records, MIN(record_type || ' ' || record_id) AS example,

@@ -218,14 +218,15 @@ def test_the_html_report_shows_business_tiles_and_names_missing_inputs(store, tm
     page = write_report(store, tmp_path / "r.html", **MARCH).read_text(encoding="utf-8")
 
     def tile(key: str) -> str:
-        match = re.search(rf'data-kpi="{key}"><div>[^<]*</div><div class="v">([^<]*)</div>'
-                          r'(<span class="d">([^<]*)</span>)?', page)
+        match = re.search(rf'data-kpi="{key}"><div>[^<]*</div><div class="v">([^<]*)</div>',
+                          page)
         assert match, key
-        return match.group(1) + (f" / {match.group(3)}" if match.group(3) else "")
+        return match.group(1)
 
     assert tile("cost_per_ticket") == "1,010.00 EUR"
-    assert tile("revenue") == "– / missing input: revenue"
-    assert tile("nps") == "– / missing input: surveys (nps)"
+    assert 'data-kpi="revenue"' not in page and 'data-kpi="nps"' not in page
+    note = re.search(r'class="note missing-note">(.*?)</p>', page).group(1)  # one note
+    assert "revenue (2 KPIs)" in note and "surveys (nps) (2 KPIs)" in note
 
 
 def test_facts_refreshed_after_a_survey_import_equal_a_full_rebuild(store):

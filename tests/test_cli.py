@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deskpulse.cli import app
-from tests.simdesk import TOKEN, start_simulator, stop, write_config
+from tests.simdesk import SIM_NOW, TOKEN, start_simulator, stop, write_config
 
 cli = CliRunner()
 
@@ -105,9 +105,12 @@ def test_a_second_writer_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("vendor", ["zendesk", "freshdesk", "intercom"])
-def test_demo_prints_a_kpi_report(tmp_path, vendor):
+@pytest.mark.parametrize("now", ["2026-03-10T23:35:00Z", SIM_NOW, "2026-07-02T12:30:00Z"])
+def test_demo_prints_a_kpi_report(tmp_path, vendor, now):
+    """At any time of day: a Freshdesk demo started at 00:01 UTC once failed verify (a
+    pending spell the customer ended between backfill and sync)."""
     result = cli.invoke(app, ["demo", "--tickets", "150", "--out", str(tmp_path),
-                              "--vendor", vendor])
+                              "--vendor", vendor, "--now", now])
     assert result.exit_code == 0, result.output
     assert f"Simulated {vendor.title()} account" in result.output
     assert "Backfill ok" in result.output and "Incremental sync ok" in result.output
@@ -127,8 +130,14 @@ def test_demo_refuses_an_unknown_vendor(tmp_path):
     assert result.exit_code == 2 and "helpscout" in result.output
 
 
+def test_demo_refuses_a_present_without_a_time_zone(tmp_path):
+    result = cli.invoke(app, ["demo", "--now", "2026-03-11T00:01", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--now '2026-03-11T00:01'" in result.output
+    assert not (tmp_path / "demo.db").exists()
+
+
 def test_kpi_json_and_bad_options(tmp_path):
-    cli.invoke(app, ["demo", "--tickets", "60", "--out", str(tmp_path)])
+    cli.invoke(app, ["demo", "--tickets", "60", "--out", str(tmp_path), "--now", SIM_NOW])
     db = str(tmp_path / "demo.db")
     result = cli.invoke(app, ["kpi", "--database", db, "--format", "json", "--by", "week"])
     assert result.exit_code == 0
@@ -159,7 +168,7 @@ def test_dry_run_prints_a_plan_with_an_estimate_and_writes_nothing(tmp_path, sim
     assert plan.returncode == 0, plan.stderr
     assert "dry run" in plan.stdout and "~250 tickets" in plan.stdout
     assert "tickets: start from the beginning of the range" in plan.stdout
-    assert db_count(tmp_path / "desk.db", "tickets") == 0
+    assert not (tmp_path / "desk.db").exists()  # not even an empty file
 
 
 def test_a_bounded_backfill_runs_beside_a_sync_and_leaves_the_sync_cursor_alone(tmp_path,
@@ -182,7 +191,7 @@ def test_a_bounded_backfill_runs_beside_a_sync_and_leaves_the_sync_cursor_alone(
 
 
 def test_verify_on_the_demo_database_agrees_on_everything(tmp_path):
-    cli.invoke(app, ["demo", "--tickets", "80", "--out", str(tmp_path)])
+    cli.invoke(app, ["demo", "--tickets", "80", "--out", str(tmp_path), "--now", SIM_NOW])
     result = cli.invoke(app, ["verify", "demo", "--database", str(tmp_path / "demo.db")])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "agree" in line]
@@ -196,7 +205,7 @@ def test_kpi_headline_compares_with_the_previous_period_of_equal_length(tmp_path
     import kpi
     from store import Store
 
-    cli.invoke(app, ["demo", "--tickets", "300", "--out", str(tmp_path)])
+    cli.invoke(app, ["demo", "--tickets", "300", "--out", str(tmp_path), "--now", SIM_NOW])
     db = tmp_path / "demo.db"
     store = Store.open(db)
     days = [row[0] for row in store.conn.execute(

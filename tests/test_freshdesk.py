@@ -138,6 +138,16 @@ def test_conversations_become_events_by_incoming_and_private(desk):
         ("customer", "agent")
 
 
+def test_a_customer_reply_moves_the_ticket_back_to_open(desk):
+    """Freshdesk reopens a ticket whenever its customer replies, so a pending spell that
+    ended between two syncs still ends at the reply; survey feedback reopens nothing."""
+    two_pages(desk)
+    events = of(read_all(desk, "tickets"), Event)
+    opened = {(e.at.isoformat(), e.actor_role) for e in events
+              if e.ticket_id == "101" and e.kind == "status" and e.new_value == "open"}
+    assert opened == {("2026-10-03T09:30:00+00:00", "customer")}  # 47003, not 47004
+
+
 def test_status_events_are_derived_from_stats(desk):
     two_pages(desk)
     events = of(read_all(desk, "tickets"), Event)

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from deskpulse.business import split_missing
 from deskpulse.cli import app
+from deskpulse.export import clean_rows
 from deskpulse.lock import WriterLock
 from kpi.external import KEYS, business_kpis
 from store import Store
@@ -90,7 +92,8 @@ def counts(folder: Path) -> list[int]:
 def test_import_then_kpi_end_to_end(desk):
     folder, config, files, first, last = desk
     before = kpi_json(config, first, last)
-    assert all(str(before[k]).startswith("missing input: ") for k in KEYS if k != "currency")
+    assert all(before[k] is None and before[f"{k}_missing"].startswith("missing input: ")
+               for k in KEYS if k != "currency")
 
     process = cli("import", "costs", str(files["costs"]), "--config", str(config))
     out, errors = process.communicate(timeout=60)
@@ -107,14 +110,15 @@ def test_import_then_kpi_end_to_end(desk):
     assert row["cost_per_resolution"] == round(1000 * days / row["solved"], 2)
     assert row["cost_to_revenue_pct"] == 25.0
     assert (row["nps"], row["nps_n"]) == (0.0, 10)  # 5 promoters, 5 detractors
-    assert row["ces_mean"] == "missing input: surveys (ces)"
+    assert row["ces_mean"] is None and row["ces_mean_missing"] == "missing input: surveys (ces)"
     assert row["utilization_pct"] == 75.0
     assert row["solved_per_agent_hour"] > 0 and row["handled_per_agent_hour"] > 0
     assert row["churn_pct_with_tickets"] == 0.0 and row["churn_pct_without_tickets"] == 100.0
     store = Store.open(folder / "desk.db")
     try:
         assert {k: row[k] for k in KEYS} == {
-            k: v for k, v in business_kpis(store, since=first, until=last).items() if k in KEYS}
+            k: v for k, v in clean_rows([split_missing(business_kpis(
+                store, since=first, until=last))])[0].items() if k in KEYS}
     finally:
         store.close()
 
@@ -166,16 +170,18 @@ def test_import_holds_its_writer_lock(desk):
     assert result.exit_code == 2 and "another deskpulse process" in result.output
 
 
-def test_csv_and_table_output_show_missing_inputs_as_text(tmp_path):
+def test_csv_and_json_leave_missing_inputs_empty_with_the_reason_beside_them(tmp_path):
     store = backfilled_store(tmp_path / "desk.db", tickets=60, seed=3, now=NOW, days=10)
     store.close()
     db = str(tmp_path / "desk.db")
     result = runner.invoke(app, ["kpi", "--database", db, "--format", "csv"])
     [row] = list(csv.DictReader(io.StringIO(result.output)))
-    assert row["cost_per_ticket"] == "missing input: costs"
-    assert row["nps"] == "missing input: surveys (nps)"
+    assert row["cost_per_ticket"] == "" and row["cost_per_ticket_missing"] == \
+        "missing input: costs"
+    assert row["nps"] == "" and row["nps_missing"] == "missing input: surveys (nps)"
     weekly = runner.invoke(app, ["kpi", "--database", db, "--format", "json", "--by", "week"])
-    assert all(r["utilization_pct"] == "missing input: agent_hours"
+    assert all(r["utilization_pct"] is None
+               and r["utilization_pct_missing"] == "missing input: agent_hours"
                for r in json.loads(weekly.output))
     table = runner.invoke(app, ["kpi", "--database", db])
     assert "Business KPIs" in table.output and "missing input: revenue" in table.output

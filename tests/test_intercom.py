@@ -234,3 +234,48 @@ def test_the_estimate_is_one_search_for_the_total_count(desk):
     assert body(desk.log[0])["pagination"] == {"per_page": 1}
     # 4 conversations: one search page, one parts request each, admins, teams, contacts
     assert estimate == {"tickets": 4, "requests": 1 + 4 + 3}
+
+
+def test_an_assignee_object_is_read_when_the_ids_are_absent():
+    """Older API versions and webhooks send `assignee: {type, id}` and no
+    `admin_assignee_id`; 2.x sends numeric ids. Both land in the ticket."""
+    from connectors.intercom_mapping import conversation_records
+
+    raw = fixture("intercom/conversation_501").json()
+    del raw["admin_assignee_id"], raw["team_assignee_id"]
+    older = conversation_records(raw | {"assignee": {"type": "admin", "id": "7002"}},
+                                 with_parts=False)[0]
+    team = conversation_records(raw | {"assignee": {"type": "team", "id": 8001}},
+                                with_parts=False)[0]
+    nobody = conversation_records(raw | {"assignee": {"type": "nobody_admin", "id": None}},
+                                  with_parts=False)[0]
+    numeric = conversation_records(raw | {"admin_assignee_id": 991267715,
+                                          "team_assignee_id": 5017691}, with_parts=False)[0]
+    unassigned = conversation_records(raw | {"admin_assignee_id": 0}, with_parts=False)[0]
+    assert (older.assignee_id, older.group_id) == ("7002", None)
+    assert (team.assignee_id, team.group_id) == (None, "8001")
+    assert (nobody.assignee_id, nobody.group_id) == (None, None)
+    assert (numeric.assignee_id, numeric.group_id) == ("991267715", "5017691")
+    assert unassigned.assignee_id is None
+
+
+def test_an_assignment_part_without_a_target_changes_no_assignee():
+    """API 2.11: `assigned_to` is null when a part does not change the assignment."""
+    from connectors.intercom_mapping import part_events
+
+    part = {"type": "conversation_part", "id": "9", "part_type": "assignment",
+            "body": "<p>Looking into it</p>", "created_at": 1791000000,
+            "assigned_to": None, "author": {"type": "admin", "id": "7001"}}
+    events = part_events("501", part)
+    assert [(e.kind, e.public) for e in events] == [("message", True)]
+
+
+def test_a_search_next_that_is_not_a_position_is_a_clear_error(desk):
+    from connectors import PageInvalid
+
+    paged = fixture("intercom/search_page1").json()
+    paged["pages"]["next"] = "https://api.intercom.io/conversations?page=2"
+    desk.add("POST", SEARCH, httpx.Response(200, json=paged))
+    desk.add("GET", "/conversations/502", fixture("intercom/conversation_502"))
+    with pytest.raises(PageInvalid, match="pages.next"):
+        read_all(desk, "conversations", stored=lambda ids: {"501": 6})

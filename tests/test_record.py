@@ -71,3 +71,46 @@ def test_scrubber_is_consistent_and_keeps_structure():
     assert clean["link"] == "token *** here"
     assert clean["body"] == "[13 characters removed]"
     assert clean["ids"] == [1, 2]
+
+
+def test_ip_addresses_locations_and_user_agents_are_scrubbed():
+    scrub = Scrubber([])
+    audit = {"metadata": {"system": {  # Zendesk audit metadata, as the API documents it
+        "client": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Chrome/120.0",
+        "ip_address": "81.2.69.160", "location": "Copenhagen, 84, Denmark",
+        "latitude": 55.6761, "longitude": 12.5683}},
+        "created_at": "2026-01-01T10:15:00Z", "via": {"channel": "web"}}
+    contact = {"type": "contact", "browser": "chrome", "browser_version": "120.0",
+               "os": "OS X 10.15", "location": {"type": "location", "country": "Denmark",
+                                                "region": "Capital", "city": "Copenhagen"}}
+    text = json.dumps([scrub.value(audit), scrub.value(contact)])
+    for leaked in ("81.2.69.160", "Copenhagen", "Denmark", "Capital", "Mozilla", "chrome",
+                   "OS X", "55.6761", "12.5683"):
+        assert leaked not in text, leaked
+    clean = scrub.value(audit)
+    assert clean["metadata"]["system"]["ip_address"] == "192.0.2.2"
+    assert clean["created_at"] == "2026-01-01T10:15:00Z"  # a time is not an address
+    assert clean["via"] == {"channel": "web"}
+    assert scrub.value(contact)["location"]["type"] == "location"  # the shape stays
+    forwarded = scrub.text("for 81.2.69.160, 2a00:1450:4001:81c::200e at 10:15:00")
+    assert forwarded == "for 192.0.2.2, 2001:db8::2 at 10:15:00"
+
+
+def test_recordings_are_owner_only_like_the_database(tmp_path):
+    import stat
+
+    import httpx
+
+    from deskpulse.record import RecordingTransport
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"users": [{"id": 1, "last_ip": "81.2.69.160"}]})
+
+    folder = tmp_path / "rec"
+    transport = RecordingTransport(httpx.MockTransport(vendor), folder, Scrubber([]))
+    with httpx.Client(transport=transport, base_url="https://acme.example") as client:
+        client.get("/api/v2/users.json")
+    [saved] = folder.glob("*.json")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert "81.2.69.160" not in saved.read_text(encoding="utf-8")

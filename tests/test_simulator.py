@@ -66,9 +66,12 @@ def test_ticket_event_pages_never_split_a_second_and_leave_no_gaps():
                      {"start_time": 1, "include": "comment_events"}, "ticket_events")
     unique = {a["id"]: a for a in audits}
     assert len(audits) > len(unique) > 1000  # several pages, boundary seconds repeated
+    deleted = [t for t in desk.visible_tickets() if t.is_deleted(desk.now)]
     expected = sum(len({(a.at, a.actor) for a in t.visible(desk.now)})
-                   for t in desk.visible_tickets())
-    assert len(unique) == expected
+                   for t in desk.visible_tickets()) + len(deleted)  # + each deletion's audit
+    assert len(unique) == expected and deleted
+    deletions = [a for a in unique.values() if a["child_events"][0].get("status") == "deleted"]
+    assert sorted(a["ticket_id"] for a in deletions) == sorted(t.id for t in deleted)
 
 
 def test_the_documented_edge_cases_all_occur():
@@ -175,9 +178,15 @@ def test_the_loopback_server_answers_and_its_next_urls_point_back_at_it():
 
 
 @pytest.mark.parametrize("include", ["metric_sets", ""])
-def test_metric_sets_come_only_when_included(include):
+def test_metric_sets_come_only_when_included_each_inside_its_ticket(include):
     api = ZendeskAPI(small_desk(tickets=30), email="sim@x.test", token="tok")
     with client(api) as http:
         body = http.get("/api/v2/incremental/tickets/cursor.json",
                         params={"start_time": 1, "include": include}).json()
-    assert ("metric_sets" in body) == bool(include)
+    assert "metric_sets" not in body  # Zendesk puts each set inside its ticket
+    sets = [t.get("metric_set") for t in body["tickets"]]
+    assert all(s is not None for s in sets) == bool(include) and sets
+    if include:
+        assert all(s["ticket_id"] == t["id"] for s, t in zip(sets, body["tickets"], strict=True))
+        waits = [s["agent_wait_time_in_minutes"]["calendar"] for s in sets]
+        assert None in waits and any(w is not None for w in waits)  # null: never pending

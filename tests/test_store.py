@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import Event, Person, Rating, Rejected, Store, Ticket, VendorMetrics
+from store import Event, Person, Rating, Rejected, Store, StoreUnusable, Ticket, VendorMetrics
 from store.schema import MIGRATIONS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -54,7 +54,7 @@ def test_a_file_from_a_newer_deskpulse_is_refused(tmp_path):
     conn = sqlite3.connect(tmp_path / "new.db")
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     conn.close()
-    with pytest.raises(RuntimeError, match="newer than this deskpulse"):
+    with pytest.raises(StoreUnusable, match="newer than this deskpulse"):
         Store.open(tmp_path / "new.db")
 
 

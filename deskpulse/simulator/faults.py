@@ -116,21 +116,12 @@ def _rewrite(response: httpx.Response, path: str, faults: Faults, rng: random.Ra
             faults.injected.append(kind)
             if kind == "repeat" and previous.get(path):
                 repeated = rng.choice(previous[path])
-                items.append(repeated)
-                _repeat_side_load(body, previous.get(path + "#metric_sets", []), repeated)
+                items.append(repeated)  # a Zendesk ticket carries its own metric_set
             else:
                 items[index] = _mangle(kind, item)
     previous[path] = original
-    if isinstance(body, dict):
-        previous[path + "#metric_sets"] = list(body.get("metric_sets") or [])
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     return httpx.Response(200, content=json.dumps(body).encode(), headers=headers)
-
-
-def _repeat_side_load(body: Any, metric_sets: list[Any], item: Any) -> None:
-    """A repeated ticket comes with its side-loaded metric set, as a real page would."""
-    if isinstance(body, dict) and "metric_sets" in body and isinstance(item, dict):
-        body["metric_sets"] += [m for m in metric_sets if m.get("ticket_id") == item.get("id")]
 
 
 def _mangle(kind: str, item: dict[str, Any]) -> dict[str, Any]:

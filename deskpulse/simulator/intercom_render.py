@@ -189,8 +189,8 @@ def conversation_json(desk: Desk, ticket: SimTicket, *, with_parts: bool) -> dic
         "waiting_since": None, "snoozed_until": None, "open": state != "closed",
         "state": state, "read": True,
         "priority": "priority" if current["priority"] == "urgent" else "not_priority",
-        "admin_assignee_id": current["assignee"],
-        "team_assignee_id": None if current["group"] is None else str(current["group"]),
+        "admin_assignee_id": current["assignee"],  # numbers, as the 2.11 examples show
+        "team_assignee_id": current["group"],
         "tags": {"type": "tag.list", "tags": [{"type": "tag", "id": name, "name": name}
                                               for name in ticket.tags]},
         "conversation_rating": {
@@ -213,6 +213,10 @@ def conversation_json(desk: Desk, ticket: SimTicket, *, with_parts: bool) -> dic
         "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
         "ai_agent_participated": False,
     }
+    if ticket.id % 5 == 0:  # the older shape some responses still carry: an object only
+        del body["admin_assignee_id"]
+        body["assignee"] = {"type": "nobody_admin", "id": None} if current["assignee"] is None \
+            else {"type": "admin", "id": str(current["assignee"])}
     if with_parts:
         recent = every[-PART_LIMIT:]
         body["conversation_parts"] = {"type": "conversation_part.list",

@@ -106,6 +106,10 @@ def ticket_metric(ticket: SimTicket, agents: set[int], now: datetime,
     assignee_stations = len(assignees) + (initial.get("assignee") is not None)
     group_stations = len(groups) + (initial.get("group") is not None)
     first_reply = agent_replies[0].at if agent_replies else None
+    # a ticket never put on pending has no wait times at all in Zendesk: null, not 0
+    pended = initial.get("status") == "pending" or any(
+        a.kind == "status" and a.value == "pending" for a in actions[1:])
+    unmeasured = {"calendar": None, "business": None}
     return {
         "url": f"{base_url}/api/v2/ticket_metrics/{ticket.id}.json",
         "id": ticket.id + 5_000_000,
@@ -130,8 +134,8 @@ def ticket_metric(ticket: SimTicket, agents: set[int], now: datetime,
         "full_resolution_time_in_minutes": _duration(
             created if status in SOLVED and last_solved else None,
             last_solved if status in SOLVED else None),
-        "agent_wait_time_in_minutes": _sum(waits["pending"]),
-        "requester_wait_time_in_minutes": _sum(waits["wait"]),
+        "agent_wait_time_in_minutes": _sum(waits["pending"]) if pended else unmeasured,
+        "requester_wait_time_in_minutes": _sum(waits["wait"]) if pended else unmeasured,
         "on_hold_time_in_minutes": _sum(waits["hold"]),
     }
 

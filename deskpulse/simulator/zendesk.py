@@ -158,12 +158,10 @@ class ZendeskAPI:
         path = "/api/v2/incremental/tickets/cursor.json"
         chosen, envelope = self._cursor_export(query, self._by_generated, base, path)
         tickets = [self.desk.tickets[tid] for _ts, tid in chosen]
-        body: dict[str, Any] = {"tickets": [render.ticket_json(self.desk, t, base)
-                                            for t in tickets]}
-        if "metric_sets" in query.get("include", ""):
-            body["metric_sets"] = [render.metric_json(self.desk, t, base, self._agents)
-                                   for t in tickets]
-        return body | envelope
+        metrics = "metric_sets" in query.get("include", "")  # each in its own ticket
+        return {"tickets": [render.ticket_json(self.desk, t, base) | (
+            {"metric_set": render.metric_json(self.desk, t, base, self._agents)}
+            if metrics else {}) for t in tickets]} | envelope
 
     def _count_tickets(self, query: dict[str, str], base: str) -> dict[str, Any]:
         self._index()

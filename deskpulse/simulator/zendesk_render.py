@@ -20,6 +20,7 @@ CUSTOM_STATUS = {"new": 4001, "open": 4002, "pending": 4003, "hold": 4004, "solv
                  "closed": 4006, "deleted": 4007}
 AUDIT_ID_OFFSET = 500_000_000
 CREATE_CHILD_OFFSET = 700_000_000
+DELETION_ID_OFFSET = 3_000_000_000  # past every action-derived id, even at 1M tickets
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -60,9 +61,26 @@ def metric_json(desk: Desk, ticket: SimTicket, base: str, agents: set[int]) -> d
 
 
 def audits(ticket: SimTicket, now: datetime, base: str) -> list[dict[str, Any]]:
-    """The ticket's visible actions grouped into audits (one per actor and moment)."""
+    """The ticket's visible actions grouped into audits (one per actor and moment), and its
+    deletion, which Zendesk records as a status change to "deleted"."""
     grouped = groupby(ticket.visible(now), key=lambda a: (a.at, a.actor))
-    return [_audit(ticket, list(actions), base) for (_at, _actor), actions in grouped]
+    found = [_audit(ticket, list(actions), base) for (_at, _actor), actions in grouped]
+    if ticket.is_deleted(now):
+        found.append(_deletion(ticket, now))
+    return found
+
+
+def _deletion(ticket: SimTicket, now: datetime) -> dict[str, Any]:
+    at, state = ticket.deleted_at, ticket.state(now)
+    assert at is not None
+    audit_id = DELETION_ID_OFFSET + ticket.id * 2
+    actor = state["assignee"] if state["assignee"] is not None else SYSTEM
+    return {"id": audit_id, "ticket_id": ticket.id, "timestamp": int(at.timestamp()),
+            "created_at": iso(at), "updater_id": actor, "via": "Web form",
+            "system": {"client": "deskpulse-simulator"}, "event_type": "Audit",
+            "child_events": [{"id": audit_id + 1, "via": "Web form", "via_reference_id": None,
+                              "status": "deleted", "previous_value": state["status"],
+                              "event_type": "Change"}]}
 
 
 def _audit(ticket: SimTicket, actions: list[Action], base: str) -> dict[str, Any]:

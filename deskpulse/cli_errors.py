@@ -1,0 +1,62 @@
+"""The one place where a failing command becomes its message and exit code.
+
+`DeskpulseGroup` is the Typer group of the `deskpulse` app: it accepts `--debug` anywhere on
+the command line (or DESKPULSE_DEBUG=1), runs the command, and turns any exception into
+`error: …` / `  fix: …` on stderr with the exit code of `deskpulse.failures` — the traceback
+only with --debug. Commands therefore raise (`Failure`, ConfigError, StoreUnusable, …)
+instead of printing and exiting themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from deskpulse.failures import RUN_FAILED, Failure, explain
+
+DEBUG_FLAG = "--debug"
+DEBUG_ENV = "DESKPULSE_DEBUG"
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
+
+def show(failure: Failure, console: Console = _err) -> None:
+    """Print a failure as its one or two lines (never as markup: it may quote vendor text)."""
+    first, *rest = failure.lines()
+    console.print(Text("error:", style="red") + Text(first.removeprefix("error:")),
+                  soft_wrap=True, highlight=False)
+    for line in rest:
+        console.print(Text(line), soft_wrap=True, highlight=False)
+
+
+class DeskpulseGroup(TyperGroup):
+    """The app's group: global --debug, and every failure shown as cause + fix."""
+
+    debug = False
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        self.debug = DEBUG_FLAG in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+        return super().main([arg for arg in argv if arg != DEBUG_FLAG], *rest, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            failure = explain(exc) or Failure(
+                f"unexpected {type(exc).__name__}: {exc}",
+                "run it again with --debug and report the traceback", RUN_FAILED)
+            if self.debug:
+                traceback.print_exc()
+            show(failure)
+            raise typer.Exit(failure.code) from None

@@ -1,0 +1,141 @@
+"""The external-input tables (`deskpulse import`) and the sync bookkeeping (docs/schema.md)."""
+
+from __future__ import annotations
+
+from store.catalog import COUNT, DAY, HOURS, JSON, TO_SOURCE, TS, Area, C, R, Table, source
+
+IMPORT = R(("import_id",), "ext_imports", ("id",))
+FEED = C("feed", "the feed (`--feed`, default `csv`)")
+IMPORT_ID = C("import_id", "the import that last wrote it (`ext_imports.id`)")
+AMOUNT_COLUMNS = (
+    C("period_start", "the first day the amount covers", DAY),
+    C("period_end", "the last day the amount covers (inclusive)", DAY),
+)
+
+EXTERNAL = Area("External inputs", (
+    "Rows imported with `deskpulse import` ([docs/imports.md](imports.md)): what a help desk "
+    "does not know. `feed` names the ledger a row came from (`--feed`, default `csv`); feeds "
+    "add up. `import_id` is the `ext_imports` row that last wrote it. Days are `YYYY-MM-DD`, "
+    "periods inclusive."), (
+    Table("ext_imports", "One row per import.", key=("id",), columns=(
+        C("id", "import number"),
+        C("kind", "`costs`, `revenue`, `surveys`, `agent_hours`, `accounts`"),
+        C("feed", "the feed (surveys: the help-desk source the answers were stored under)"),
+        C("file_name", "the file's base name (never its content)"),
+        C("rows", "rows written", COUNT),
+        C("replaced", "stored rows the import updated or replaced", COUNT),
+        C("imported_at", "when", TS),
+    )),
+    Table("ext_costs", "Support costs over periods; periods of one feed and category never "
+          "overlap (an import replaces the ones its rows overlap).",
+          key=("feed", "category", "period_start"), relations=(IMPORT,), columns=(
+        FEED,
+        C("category", "`salaries`, `tools`, `outsourcing`, …"),
+        *AMOUNT_COLUMNS,
+        C("amount", "the cost, spread evenly over its days in KPIs", "currency units"),
+        C("currency", "three-letter code; one currency for all costs"),
+        IMPORT_ID,
+    )),
+    Table("ext_revenue", "Revenue over periods; periods of one feed never overlap.",
+          key=("feed", "period_start"), relations=(IMPORT,), columns=(
+        FEED,
+        *AMOUNT_COLUMNS,
+        C("amount", "the revenue, spread evenly over its days in KPIs", "currency units"),
+        C("currency", "three-letter code, the costs' currency"),
+        IMPORT_ID,
+    )),
+    Table("ext_agent_hours", "Hours per agent and day (WFM or payroll export).",
+          key=("feed", "agent_email", "day"), relations=(IMPORT,), columns=(
+        FEED,
+        C("agent_email", "lowercase; matched to `people.email` of agents and admins"),
+        C("day", "the UTC day", DAY),
+        C("scheduled_h", "scheduled (paid) hours", HOURS),
+        C("logged_in_h", "logged-in hours", HOURS),
+        C("productive_h", "productive hours", HOURS),
+        IMPORT_ID,
+    )),
+    Table("ext_accounts", "Billing accounts, for churn and retention of accounts with tickets.",
+          key=("feed", "account_id"), relations=(IMPORT,), columns=(
+        FEED,
+        C("account_id", "the billing system's id"),
+        C("domain_or_org_id", "matched to `tickets.organization_id` or to the requester's "
+          "email domain"),
+        C("plan", "plan name", null="not given"),
+        C("mrr", "monthly recurring revenue", "currency units"),
+        C("start_date", "when the account started", DAY),
+        C("churn_date", "when it was lost", DAY, null="still a customer"),
+        IMPORT_ID,
+    )),
+))
+
+BOOKKEEPING = Area("Sync bookkeeping", "", (
+    Table("sync_state", "Where each stream stopped. A backfill reads into its own slot, "
+          "`<stream>@backfill:<since>`, removed when it completes.", key=("source", "stream"),
+          relations=(TO_SOURCE,), columns=(
+        source(),
+        C("stream", "the vendor stream (`tickets`, `ticket_events`, …)"),
+        C("cursor", "the vendor cursor to resume from (Zendesk `after_cursor`, `start_time`, "
+          "…)", JSON, null="the stream finished: start it over"),
+        C("updated_at", "when it was committed", TS),
+    )),
+    Table("sync_runs", "One row per sync or backfill.", key=("id",), relations=(TO_SOURCE,),
+          columns=(
+        C("id", "run number"),
+        source(),
+        C("mode", "`sync` or `backfill`"),
+        C("started_at", "when it started", TS),
+        C("finished_at", "when it ended", TS, null="still running, or the process died"),
+        C("status", "`running`, `ok`, `failed`, `interrupted` (Ctrl-C), `stopped` (stop "
+          "requested; the page in hand was committed)"),
+        C("pages", "pages committed", COUNT),
+        C("records", "records committed", COUNT),
+        C("requests", "HTTP requests made (retries included)", COUNT),
+        C("error", "what went wrong, naming source, endpoint and what to check; never a token",
+          null="nothing went wrong"),
+    )),
+    Table("dead_letters", "Vendor objects that failed validation. The sync goes on without "
+          "them; nothing vanishes silently.", key=("id",), relations=(TO_SOURCE,), columns=(
+        C("id", "row number"),
+        source(),
+        C("stream", "the stream it came from"),
+        C("at", "when it was rejected", TS),
+        C("error", "which fields failed and why"),
+        C("payload", "the vendor object", JSON, null="the response held no object to keep"),
+    )),
+    Table("unmapped", "Vendor values deskpulse could not map (a zone, a status, a channel, a "
+          "part type, ...): one row per record and value, so a page read again never counts "
+          "twice. A kept record's rows are replaced each time it is written, so a value "
+          "mapped since stops counting. `deskpulse status` lists them.",
+          key=("source", "record_type", "record_id", "kind", "value"), relations=(TO_SOURCE,),
+          columns=(
+        source(),
+        C("record_type", "the record that carried the value: `ticket`, `event`, `person`, "
+          "`group`, `schedule`, ..."),
+        C("record_id", "that record's id, as the vendor gives it"),
+        C("kind", "what could not be mapped: `zone`, `status`, `channel`, `part_type`, ..."),
+        C("value", "the vendor's value, as sent"),
+        C("stream", "the stream that read it"),
+        C("field", "where in the vendor's object the value stood (e.g. `conversation.source`)"),
+        C("effect", "what deskpulse did instead (e.g. `its channel is other`)"),
+        C("fix", "what the user can do", null="nothing to configure: report the value"),
+        C("seen_at", "when a sync last read it", TS),
+    )),
+    Table("unmapped_values", "View: `unmapped` counted per source, kind and value, with one "
+          "example record; what `deskpulse status` shows.", view=True, columns=(
+        source(),
+        C("kind", "what could not be mapped"),
+        C("value", "the vendor's value"),
+        C("records", "distinct records carrying it", COUNT),
+        C("example", "one of them: record type and id"),
+        C("field", "where the value stood"),
+        C("effect", "what deskpulse did instead"),
+        C("fix", "what the user can do", null="nothing to configure: report the value"),
+        C("last_seen", "when a sync last read it", TS),
+    )),
+    Table("kpi_dirty", "Tickets whose KPI facts must be recomputed: written in the same "
+          "transaction as the page that changed them, removed by the KPI refresh. Usually "
+          "empty between runs.", key=("source", "ticket_id"), columns=(
+        source(),
+        C("ticket_id", "the ticket (`tickets.id`)"),
+    )),
+))

@@ -1,0 +1,147 @@
+"""Everything said about the file, generated from store/catalog: docs/schema.md (markdown),
+the Datasette metadata and JSON Schema per table (`deskpulse schema`).
+
+Meanings, units and relations come from the catalog; SQL types and NOT NULL from a freshly
+migrated in-memory file, so neither can drift from the migrations.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tables
+from store.schema import MIGRATIONS, migrate
+
+JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BLOB": "string"}
+DATASETTE_NAMES = ("deskpulse", "demo")  # Datasette names a database after its file
+
+
+def declared_columns() -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per table of a fresh file: column → (SQL type, may be NULL)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn)
+    found = {}
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                "AND name NOT LIKE 'sqlite_%'").fetchall():
+        found[name] = {row[1]: (row[2], not (row[3] or row[5]))
+                       for row in conn.execute(f"PRAGMA table_info('{name}')")}
+    conn.close()
+    return found
+
+
+def plain(text: str) -> str:
+    """Markdown as plain text, for Datasette (it shows descriptions as they are)."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+    return " ".join(text.replace("`", "").split())
+
+
+def key_text(table: Table) -> str:
+    return f"({', '.join(table.key)})" if len(table.key) > 1 else table.key[0]
+
+
+def relation_text(table: Table) -> list[str]:
+    return [f"({', '.join(r.columns)}) → `{r.parent}` ({', '.join(r.parent_columns)})"
+            for r in table.relations]
+
+
+def markdown() -> str:
+    """docs/schema.md."""
+    out = [f"# {TITLE}\n", PREAMBLE]
+    for area in all_areas():
+        out.append(_area_markdown(area))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def table_markdown(name: str) -> str:
+    """One table's section of docs/schema.md."""
+    return _tables_markdown([tables()[name]])
+
+
+def _area_markdown(area: Area) -> str:
+    out = [f"## {area.title}\n"]
+    if area.intro:
+        out.append(area.intro + "\n")
+    return "\n".join(out) + _tables_markdown(area.tables)
+
+
+def _tables_markdown(items: Sequence[Table]) -> str:
+    out = []
+    for table in items:
+        out.append(f"### `{table.name}`")
+        lines = [table.description]
+        if table.key:
+            lines.append(f"Key: {key_text(table)}.")
+        if table.relations:
+            lines.append("Relations: " + "; ".join(relation_text(table)) + ".")
+        out.append(" ".join(lines) + "\n")
+        out.append("| column | meaning | unit | NULL means |\n|---|---|---|---|")
+        for column in table.columns:
+            out.append(f"| {column.name} | {column.meaning} | {column.unit} | {column.null} |")
+        out.append("")
+        if table.notes:
+            out.append(table.notes + "\n")
+    return "\n".join(out)
+
+
+def datasette() -> dict[str, Any]:
+    """docs/datasette/metadata.json: every table's and column's description, as plain text."""
+    described = {}
+    for area in all_areas():
+        for table in area.tables:
+            text = plain(" ".join(filter(None, (table.description, table.notes))))
+            columns = {c.name: plain("; ".join(filter(None, (
+                c.meaning, c.unit and f"unit: {c.unit}", c.null and f"NULL: {c.null}"))))
+                for c in table.columns}
+            described[table.name] = {"description": text, "columns": columns}
+    return {
+        "title": "deskpulse",
+        "description": "A local copy of a help desk with support KPIs. Tables and views are "
+                       "documented in docs/schema.md; KPI definitions in docs/kpis.md.",
+        "databases": {name: {"tables": described} for name in DATASETTE_NAMES},
+    }
+
+
+def json_schemas() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) per table and view: a row as an object."""
+    types = declared_columns()
+    return {"title": TITLE, "user_version": len(MIGRATIONS), "tables": {
+        table.name: _json_schema(table, types.get(table.name, {}))
+        for area in all_areas() for table in area.tables}}
+
+
+def _json_schema(table: Table, types: dict[str, tuple[str, bool]]) -> dict[str, Any]:
+    properties = {}
+    for column in table.columns:
+        sql_type, nullable = types.get(column.name, ("", True))
+        spec: dict[str, Any] = {"description": plain(column.meaning)}
+        kind = JSON_TYPES.get(sql_type)
+        if kind:
+            spec["type"] = [kind, "null"] if nullable else kind
+        if sql_type == "BLOB":
+            spec["contentEncoding"] = "base64"
+        if column.unit:
+            spec["x-unit"] = column.unit
+        if column.null:
+            spec["x-null-means"] = plain(column.null)
+        properties[column.name] = spec
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": table.name,
+        "description": plain(" ".join(filter(None, (table.description, table.notes)))),
+        "type": "object",
+        "properties": properties,
+        "x-kind": "view" if table.view else "table",
+    }
+    required = [name for name, (_type, nullable) in types.items() if not nullable]
+    if required:
+        schema["required"] = required
+    if table.key:
+        schema["x-primary-key"] = list(table.key)
+    if table.relations:
+        schema["x-foreign-keys"] = [{"columns": list(r.columns), "table": r.parent,
+                                     "references": list(r.parent_columns)}
+                                    for r in table.relations]
+    return schema
