@@ -1,13 +1,12 @@
 """Connectors: vendor APIs in, pages of normalized records out.
 
 A connector is registered under the entry-point group `deskpulse.connectors`
-(`zendesk = "connectors.zendesk:CONNECTOR"`); third-party connectors plug in the same way.
-Connectors import only `store.models` from the rest of deskpulse and never touch SQLite.
+(`zendesk = "connectors.zendesk:CONNECTOR"`); third-party connectors plug in the same way
+(connectors.registry finds them; docs/connectors.md is the contract). Connectors import only
+`store.models` from the rest of deskpulse and never touch SQLite.
 """
 
 from __future__ import annotations
-
-from importlib.metadata import entry_points
 
 from connectors.errors import (
     PageInvalid,
@@ -16,12 +15,13 @@ from connectors.errors import (
     SourceError,
     TransientError,
 )
+from connectors.registry import GROUP, ConnectorUnavailable, available, load
 from connectors.source import Connector, OracleMetric, Page, Source, open_source
 
-GROUP = "deskpulse.connectors"
-
 __all__ = [
+    "GROUP",
     "Connector",
+    "ConnectorUnavailable",
     "OracleMetric",
     "Page",
     "PageInvalid",
@@ -35,20 +35,3 @@ __all__ = [
     "open_source",
 ]
 
-
-def available() -> list[str]:
-    """Kinds of source this installation can sync."""
-    return sorted(point.name for point in entry_points(group=GROUP))
-
-
-def load(kind: str) -> Connector:
-    """The connector registered for `kind` (zendesk, freshdesk, intercom, or a plug-in's)."""
-    for point in entry_points(group=GROUP):
-        if point.name == kind:
-            connector = point.load()
-            if not isinstance(connector, Connector):
-                msg = f"entry point {point.value} is not a deskpulse Connector"
-                raise LookupError(msg)
-            return connector
-    msg = f"no connector for kind '{kind}' (installed: {', '.join(available()) or 'none'})"
-    raise LookupError(msg)

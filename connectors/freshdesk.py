@@ -45,7 +45,7 @@ from connectors.freshdesk_sla_mapping import deadline_records, sla_policy_set
 from connectors.freshdesk_windows import PAGE_SIZE, TicketList, iso, parse, ticket_windows
 from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import bounded, whole_or_kept
-from connectors.source import Connector, Page, Stored
+from connectors.source import Connector, Page, Probe, Stored
 from connectors.validate import validated
 from store.models import (
     BusinessSchedule,
@@ -283,4 +283,17 @@ CONNECTOR = Connector(
     open=opener(FreshdeskSource),
     account=lambda settings: settings.domain or httpx.URL(settings.url()).host,
     oracle=ORACLE,
+    probes=(
+        Probe("agents", "/api/v2/agents", {"per_page": 1}),
+        Probe("contacts", "/api/v2/contacts", {"per_page": 1}),
+        Probe("groups", "/api/v2/groups", {"per_page": 1}),
+        Probe("business_hours", "/api/v2/business_hours"),
+        Probe("sla_policies", "/api/v2/sla_policies", feature="SLA policies"),
+        Probe("tickets", "/api/v2/tickets", {"per_page": 1}),
+        Probe("deleted_tickets", "/api/v2/tickets", {"filter": "deleted", "per_page": 1}),
+        Probe("spam_tickets", "/api/v2/tickets", {"filter": "spam", "per_page": 1}),
+        Probe("satisfaction_ratings", "/api/v2/surveys/satisfaction_ratings",
+              {"per_page": 1}),
+        Probe("time_entries", "/api/v2/time_entries", {"per_page": 1}),
+    ),
 )

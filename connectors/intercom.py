@@ -37,7 +37,7 @@ from connectors.intercom_mapping import (
 )
 from connectors.intercom_oracle import ORACLE
 from connectors.paging import LoopGuard, require
-from connectors.source import Connector, Page, Stored
+from connectors.source import Connector, Page, Probe, Stored
 from connectors.validate import validated
 from store.models import NormalizedRecord, Rejected
 
@@ -209,4 +209,14 @@ CONNECTOR = Connector(
     open=opener(IntercomSource),
     account=lambda settings: httpx.URL(settings.url()).host,
     oracle=ORACLE,
+    probes=(
+        Probe("admins", "/admins"),
+        Probe("teams", "/teams"),
+        Probe("contacts", "/contacts/search", method="POST", body={
+            "query": {"field": "updated_at", "operator": ">", "value": 0},
+            "pagination": {"per_page": 1}}),
+        Probe("conversations", "/conversations/search", method="POST", body={
+            "query": {"field": "updated_at", "operator": ">", "value": 0},
+            "pagination": {"per_page": 1}}),
+    ),
 )

@@ -82,6 +82,20 @@ class OracleMetric:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A cheap request that proves `stream` can be read: `path` with `params` (one item).
+    `feature` names a plan feature the stream needs, declared only where the stream's
+    reader skips a 403/404 (`paging.whole_or_kept`): the check then says it is skipped."""
+
+    stream: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    feature: str | None = None
+    method: str = "GET"
+    body: dict[str, Any] | None = None  # a POST's JSON (Intercom's search)
+
+
+@dataclass(frozen=True)
 class Connector:
     """A vendor, declared: its settings model, its streams in dependency order, how to open it.
 
@@ -96,6 +110,13 @@ class Connector:
     open: Callable[..., Source] = field(repr=False)
     account: Callable[[Any], str | None] = field(default=lambda settings: None, repr=False)
     oracle: tuple[OracleMetric, ...] = ()  # what `deskpulse verify` compares
+    # A dead letter's vendor object of `stream`, mapped again (after an upgrade or a config
+    # fix): `deskpulse retry` and every sync use it. None: letters wait for the vendor.
+    remap: Callable[[str, Any, Any], list[NormalizedRecord]] | None = field(
+        default=None, repr=False)
+    # One cheap request per stream that proves credentials, permissions and plan features
+    # (`deskpulse check`); the engine runs them, the connector only declares them.
+    probes: tuple[Probe, ...] = ()
 
 
 def open_source(

@@ -30,6 +30,12 @@ def validated(build: Callable[[dict[str, Any]], list[NormalizedRecord]],
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']} ({err['type']})"
             for err in exc.errors(include_input=False, include_url=False)
         )
-        return [Rejected(error=problems, payload=raw)]
+        return [Rejected(error=problems, payload=raw, record_id=_id(raw))]
     except (KeyError, TypeError, ValueError) as exc:
-        return [Rejected(error=f"{type(exc).__name__}: {exc}", payload=raw)]
+        return [Rejected(error=f"{type(exc).__name__}: {exc}", payload=raw, record_id=_id(raw))]
+
+
+def _id(raw: Any) -> str | None:
+    """The vendor's id of the object, so its dead letter goes once the record is stored."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return None if value is None or isinstance(value, dict | list) else str(value)

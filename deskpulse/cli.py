@@ -6,29 +6,26 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from contextlib import nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-import kpi
-from deskpulse.business import business_rows, merged, render_business
+from deskpulse.business import render_business
 from deskpulse.cli_common import (
-    BY_CHOICES,
     ConfigOption,
     DatabaseOption,
     app,
-    business_calendars,
     console,
     day_range,
     err,
     fail,
     known_source,
     kpi_options,
-    open_store,
     parse_day,
     parse_moment,
     read_config,
@@ -40,11 +37,16 @@ from deskpulse.cli_common import (
 )
 from deskpulse.cli_import import import_command
 from deskpulse.cli_schema import schema_command
+from deskpulse.config import ConfigError
 from deskpulse.export import render_csv, render_json
+from deskpulse.figures import BY_CHOICES, kpi_figures
+from deskpulse.jobs import backfill_source, day_start, sync_sources
+from deskpulse.lock import LockedError
 from deskpulse.progress import SyncProgress
-from deskpulse.report import render_headline, render_table, with_names
-from deskpulse.sla import sla_command, unapplied_targets
-from deskpulse.sync import Runner
+from deskpulse.report import render_headline, render_table
+from deskpulse.runs import resume_hint, stop_on_signals
+from deskpulse.sla import sla_command
+from deskpulse.sync import Runner, RunResult
 from deskpulse.unmapped import figure_notes
 from store import Store
 
@@ -72,7 +74,9 @@ def demo(
 @app.command()
 def backfill(
     source: Annotated[str, typer.Argument(help="source name from the config")],
-    since: Annotated[str, typer.Option(help="first day to fetch, e.g. 2024-01-01")],
+    since: Annotated[str | None, typer.Option(
+        help="first day to fetch, e.g. 2024-01-01 (default: the source's start_date, "
+        "else the account's beginning)")] = None,
     until: Annotated[str | None, typer.Option(help="last day to fetch (default: now)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and an "
                                           "estimate; fetch and write nothing")] = False,
@@ -80,9 +84,9 @@ def backfill(
 ) -> None:
     """Fetch everything changed since a date; interrupt it and run it again to resume."""
     cfg = read_config(config)
-    start = _day_start(parse_day(since, "--since"))
-    end = _day_start(parse_day(until, "--until"), next_day=True)
     source_cfg = source_config(cfg, source)
+    start = day_start(parse_day(since, "--since")) or source_cfg.since()
+    end = day_start(parse_day(until, "--until"), next_day=True)
     if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
         store = Store.open_readonly(cfg.database) if cfg.database.exists() \
             else Store.open(":memory:")
@@ -91,25 +95,24 @@ def backfill(
         finally:
             store.close()
         return
-    with writer_lock(cfg, f"backfill-{source}"), SyncProgress(
-            console, enabled=console.is_terminal) as progress:
-        store = open_store(cfg.database, cfg.kpi.summary_options())
-        try:
-            result = Runner(store, source_cfg, progress=progress, schedule=business_calendars(cfg),
-                            targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                            report_tz=cfg.kpi.report_tz).backfill(start, end)
-        finally:
-            store.close()
+    stop = threading.Event()
+    hint = resume_hint(source, {"mode": "backfill", "since": start.date().isoformat(),
+                                "until": until})
+    try:
+        with SyncProgress(console, enabled=console.is_terminal, lines=True, log=err) as progress, \
+                stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
+            result = backfill_source(cfg, source, start, end, progress=progress, stop=stop,
+                                     phase=progress.phase)
+    except KeyboardInterrupt:
+        err.print(f"{source} backfill: interrupted; {hint}")
+        raise typer.Exit(1) from None
+    except (ConfigError, LockedError) as exc:
+        raise fail(str(exc)) from None
     summarize(result)
+    if result.status == "stopped":
+        err.print(f"  {hint}")
     if result.status != "ok":
         raise typer.Exit(1)
-
-
-def _day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return moment + timedelta(days=1) if next_day else moment
 
 
 def _print_plan(plan: dict) -> None:
@@ -146,19 +149,24 @@ def sync(
     if not names:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    failed = False
-    with writer_lock(cfg):
-        store = open_store(cfg.database, cfg.kpi.summary_options())
-        try:
-            for name in names:
-                result = Runner(store, source_config(cfg, name), schedule=business_calendars(cfg),
-                                targets=cfg.sla_targets(), sla_targets=cfg.kpi.sla_targets,
-                                report_tz=cfg.kpi.report_tz).sync()
-                summarize(result)
-                failed |= result.status != "ok"
-        finally:
-            store.close()
-    if failed:
+    stop, done = threading.Event(), []
+
+    def finished(result: RunResult) -> None:
+        done.append(result.source)
+        summarize(result)
+        if result.status == "stopped":
+            err.print(f"  {resume_hint(result.source, {})}")
+
+    try:
+        with stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
+            results = sync_sources(cfg, names, on_result=finished, stop=stop)
+    except KeyboardInterrupt:
+        current = next((name for name in names if name not in done), names[-1])
+        err.print(f"{current} sync: interrupted; {resume_hint(current, {})}")
+        raise typer.Exit(1) from None
+    except (ConfigError, LockedError) as exc:
+        raise fail(str(exc)) from None
+    if any(result.status != "ok" for result in results):
         raise typer.Exit(1)
 
 
@@ -219,39 +227,23 @@ def kpi_command(
     try:
         known_source(store, source)
         cfg = None if config is None and database is not None else read_config(config)
-        stale, notes = unapplied_targets(store, cfg), figure_notes(store, cfg, source)
-        rows = kpi.by_tag(store, source=source, since=first, until=last) if by == "tag" \
-            else kpi.summary(store, source=source, since=first, until=last, by=by,
-                             now=datetime.now(UTC), **options)
-        if by is None and rows:  # the queue as it stands, whatever the range
-            rows[0] |= kpi.unsolved_now(store, source)
-        previous, no_previous = None, None
-        if by is None and first is not None:  # the same number of days just before
-            end = last or datetime.now(UTC).date()
-            before = first - timedelta(days=1)
-            start = before - (end - first)
-            gap = kpi.uncovered_period(store, start, source)
-            if gap:
-                no_previous = f"{gap}, after the previous period's first day ({start})"
-            else:
-                previous = (kpi.summary(store, source=source, since=start, until=before,
-                                        now=datetime.now(UTC), **options) or [{}])[0]
-        names = kpi.display_names(store, by or "", source)
-        business = business_rows(store, rows if output != "table" else [],
-                                 by if output != "table" else None, first, last)
+        figures = kpi_figures(store, cfg, by=by, since=first, until=last, source=source,
+                              now=datetime.now(UTC), options=options,
+                              business_per_row=output != "table")
     finally:
         store.close()
-    for line in ([stale] if stale else []) + notes:
+    for line in figures.notes:
         err.print(line, style="yellow", markup=False)
+    rows, previous, business = figures.rows, figures.previous, figures.business
     if output in ("csv", "json"):
-        found = merged(with_names(rows, by, names) if names else rows, business)
+        found = figures.merged()
         sys.stdout.write(render_csv(found) if output == "csv" else render_json(found) + "\n")
     else:
         span = f"{since or 'start'} .. {until or 'now'}"
         if by is None and rows:
-            render_headline(rows[0], console, f"KPIs {span}", previous, no_previous)
+            render_headline(rows[0], console, f"KPIs {span}", previous, figures.no_previous)
         else:
-            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""), names)
+            render_table(rows, console, f"KPIs {span}" + (f" by {by}" if by else ""), figures.names)
         render_business(business, console)
 
 
@@ -291,8 +283,8 @@ def report(
 app.command("import")(import_command)  # deskpulse/cli_import.py
 app.command("schema")(schema_command)  # deskpulse/cli_schema.py
 
-# status, verify, record and simulate: registered on the app after the commands above
-from deskpulse import cli_tools  # noqa: E402, F401
+# check, retry, status, verify, record and simulate: registered on the app after the commands above
+from deskpulse import cli_setup, cli_tools  # noqa: E402, F401
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.failures import Failure
 from deskpulse.lock import WriterLock
+from deskpulse.progress import stored_counts
 from deskpulse.sync import RunResult
 from kpi import Calendars
 from store import Store
@@ -28,9 +29,29 @@ from store.opening import check_folder
 if TYPE_CHECKING:
     from deskpulse.simulated import SimulatedVendor
 
-app = typer.Typer(cls=DeskpulseGroup, add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=DeskpulseGroup, no_args_is_help=True, rich_markup_mode=None,
                   help="Keep a local SQLite copy of your help desk, with support KPIs. "
                   "Add --debug to any command to see a failure's traceback.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"deskpulse {version('deskpulse')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool | None, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="print the version and exit")] = None,
+) -> None:
+    """Keep a local SQLite copy of your help desk, with support KPIs. Add --debug to any
+    command to see a failure's traceback."""
+
+
 # Piped or captured output gets a width that fits the KPI tables instead of Rich's 80,
 # unless $COLUMNS says how wide the reader's window is.
 _WIDTH = None if "COLUMNS" in os.environ else 140
@@ -43,7 +64,6 @@ ConfigOption = Annotated[
 DatabaseOption = Annotated[
     Path | None, typer.Option("--database", help="read this SQLite file instead of the "
                               "config's (for kpi and status)")]
-BY_CHOICES = ("day", "week", "channel", "group", "agent", "priority", "type", "tag")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,7 +84,7 @@ def read_config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise fail(str(exc)) from None
+        raise Failure(str(exc), exc.fix) from None
 
 
 def kpi_options(config: Path | None, database: Path | None) -> dict:
@@ -135,10 +155,12 @@ def known_source(store: Store, source: str | None) -> None:
 
 
 def summarize(result: RunResult) -> None:
-    line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records in "
-            f"{result.pages} pages, {result.requests} requests")
-    (err if result.error else console).print(
-        line + (f"\n  {result.error}" if result.error else ""), markup=False)
+    counts = stored_counts(result)
+    line = (f"{result.source} {result.mode}: {result.status}, {result.records:,} records"
+            + (f" ({counts})" if counts else "")
+            + f" in {result.pages:,} pages, {result.requests:,} requests")
+    (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""),
+        markup=False)
 
 
 def business_calendars(cfg: Config) -> Calendars | None:

@@ -40,7 +40,7 @@ def status(
 ) -> None:
     """Cursors, last runs, lag and dead letters per source. Exit 1 if a source is failing."""
     cfg = None if database is not None else read_config(config)
-    names = [] if cfg is None else list(cfg.sources)
+    names = {} if cfg is None else {name: source.kind for name, source in cfg.sources.items()}
     store = read_store(config, database)
     try:
         report = all_status(store, names, datetime.now(UTC))
@@ -56,25 +56,50 @@ def status(
         raise typer.Exit(1)
 
 
+SET_ASIDE_SHOWN = 20
+
+
 def _print_status(item: dict) -> None:
     color = {"ok": "green", "failing": "red"}.get(item["health"], "yellow")
-    console.print(f"[bold]{escape(item['source'])}[/bold] ({item['kind']}): "
-                  f"[{color}]{item['health']}[/{color}]  last success "
-                  f"{item['last_success'] or 'never'}"
+    kind = f" ({item['kind']})" if item["kind"] else ""
+    console.print(f"[bold]{escape(item['source'])}[/bold]{kind}: [{color}]{item['health']}"
+                  f"[/{color}]  last success {item['last_success'] or 'never'}"
                   + (f" ({item['lag_seconds'] // 60} min ago)" if item["lag_seconds"] else ""))
     if item["newest_ticket_update"]:
         console.print(f"  newest ticket change held: {item['newest_ticket_update']}")
     console.print(f"  {item['tickets']:,} tickets, {item['events']:,} events, "
-                  f"{item['dead_letters']} dead letters, {item['kpi_pending']} tickets awaiting "
-                  f"KPI refresh, {item['requests_total']:,} requests in recent runs")
+                  f"{item['dead_letters']:,} dead letters, {item['kpi_pending']:,} tickets "
+                  f"awaiting KPI refresh, {item['requests_total']:,} requests in recent runs")
+    if item["dead_letters"]:
+        console.print(f"  retry the dead letters with `deskpulse retry {item['source']}`")
+    for run in item["running"]:
+        console.print(f"  running now: {run['mode']} since {run['started_at']} (pid "
+                      f"{run['pid']} on {run['host']}), {run['records']:,} records so far")
     run = item["last_run"]
-    if run:
+    if run and run["status"] != "running":
         console.print(f"  last run: {run['mode']} {run['status']} at {run['started_at']}, "
-                      f"{run['pages']} pages, {run['records']:,} records, {run['requests']} "
-                      "requests" + (f"\n  error: {escape(run['error'])}" if run["error"] else ""))
+                      f"{run['pages']:,} pages, {run['records']:,} records, "
+                      f"{run['requests']:,} requests"
+                      + (f"\n  error: {escape(run['error'])}" if run["error"] else "")
+                      + (f"\n  {escape(run['resume'])}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
     print_unmapped(item, console)
+    _print_set_aside(item["kpi_set_aside"])
+
+
+def _print_set_aside(tickets: list[dict]) -> None:
+    """Tickets left out of the KPIs (kpi.set_aside), with why; retried at every refresh."""
+    if not tickets:
+        return
+    console.print(f"  [yellow]{len(tickets)} tickets set aside from the KPIs[/yellow] (their "
+                  "facts could not be computed; retried at every refresh):", highlight=False)
+    for ticket in tickets[:SET_ASIDE_SHOWN]:
+        console.print(f"    {ticket['ticket_id']}: {ticket['error']} "
+                      f"(tried {ticket['attempts']} times)", markup=False, highlight=False)
+    if len(tickets) > SET_ASIDE_SHOWN:
+        console.print(f"    … and {len(tickets) - SET_ASIDE_SHOWN} more (deskpulse status "
+                      "--json lists them all)")
 
 
 @app.command()
@@ -91,7 +116,7 @@ def record(
     import httpx
 
     from deskpulse.record import RecordingTransport, Scrubber
-    from deskpulse.sync import secret_values
+    from deskpulse.secrets import secret_values
 
     cfg = read_config(config)
     source_cfg = source_config(cfg, source)
@@ -172,9 +197,11 @@ def simulate(
     now: Annotated[str | None, typer.Option(help="the simulated desk's present, e.g. "
                                             "2026-03-11T00:01:00Z (default: the clock)")
                    ] = None,
+    forbid: Annotated[list[str] | None, typer.Option(help="answer this API path with 403, "
+                                                     "as for a feature the plan lacks")] = None,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from deskpulse.simulator import Faults, generate, make_server, with_faults
+    from deskpulse.simulator import Faults, forbidding, generate, make_server, with_faults
 
     simulated = simulated_vendor(vendor)
     if replay is not None:
@@ -191,6 +218,8 @@ def simulate(
         handler = with_faults(api.handler, Faults(rate=fault_rate, seed=seed)) \
             if fault_rate else api.handler
         what = f"Simulated {vendor.title()} with {tickets:,} tickets"
+    if forbid:
+        handler = forbidding(handler, forbid)
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     options = simulated.options(f"http://{host}:{bound}", "<the --token value>")

@@ -24,10 +24,11 @@ from pydantic import (
     field_validator,
 )
 
-from connectors import Connector, load
+from connectors import Connector, ConnectorUnavailable, available, load
 from connectors.zones import resolve
 from deskpulse.config_kpi import KpiConfig, SlaConfig
 from deskpulse.durations import parse_interval
+from deskpulse.errors import DeskpulseError
 from kpi import Calendars
 from kpi.sla_policy import Target
 
@@ -36,8 +37,13 @@ DEFAULT_CONFIG = "deskpulse.toml"
 COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used as written; the message says what to change."""
+class ConfigError(DeskpulseError):
+    """The configuration cannot be used as written; the message says what to change, `fix`
+    (when given) how."""
+
+    def __init__(self, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.fix = fix
 
 
 class SourceConfig(BaseModel):
@@ -84,11 +90,12 @@ class SourceConfig(BaseModel):
         return max(datetime(day.year, day.month, day.day, tzinfo=UTC), _EARLIEST)
 
     def connector(self) -> Connector:
+        """The connector registered for `kind` (a built-in or a plug-in's entry point)."""
         try:
             return load(self.kind)
-        except LookupError as exc:
+        except ConnectorUnavailable as exc:
             msg = f"source '{self.name}': {exc}"
-            raise ConfigError(msg) from exc
+            raise ConfigError(msg, exc.fix) from exc
 
     def settings(
         self, connector: Connector | None = None, environ: dict[str, str] | None = None
@@ -188,7 +195,7 @@ def config_from_dict(
 
 def _source(name: str, body: Any) -> SourceConfig:
     if not isinstance(body, dict) or "kind" not in body:
-        msg = f"source '{name}' needs a kind (zendesk, freshdesk or intercom)"
+        msg = f"source '{name}' needs a kind (installed: {', '.join(available()) or 'none'})"
         raise ConfigError(msg)
     common = {key: body[key] for key in COMMON_KEYS if key in body}
     options = {key: value for key, value in body.items() if key not in COMMON_KEYS}

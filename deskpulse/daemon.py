@@ -22,11 +22,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-import kpi
 from deskpulse.config import Config, SourceConfig
+from deskpulse.jobs import configured_runner, open_for_writing
 from deskpulse.metrics import DaemonMetrics, dead_letter_count
-from deskpulse.sync import Runner, RunResult
-from store import Store
+from deskpulse.sync import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +108,12 @@ class Daemon:
             log.error("source %s: sync failed, next try at its next slot: %s", name, result.error)
 
     def _sync_once(self, source: SourceConfig, stop: threading.Event) -> RunResult:
-        store = Store.open(self.config.database)
+        store = open_for_writing(self.config)
         meter = self.metrics.meter(source.name) if self.metrics else None
         try:
-            kpi.install_views(store, self.config.kpi.summary_options())
-            runner = Runner(store, source, stop=stop, sleep=_interruptible_sleep(stop),
-                            schedule=self.config.business_calendars(),
-                            targets=self.config.sla_targets(),
-                            sla_targets=self.config.kpi.sla_targets,
-                            report_tz=self.config.kpi.report_tz,
-                            progress=meter.page if meter else None)
-            result = runner.sync()
+            result = configured_runner(store, self.config, source, stop=stop,
+                                       sleep=_interruptible_sleep(stop),
+                                       progress=meter.page if meter else None).sync()
             if meter:
                 meter.finished(result, dead_letter_count(store, source.name))
             return result

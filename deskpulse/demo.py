@@ -22,7 +22,7 @@ import kpi
 from deskpulse.config import SourceConfig
 from deskpulse.htmlreport import write_report
 from deskpulse.private import private_folder
-from deskpulse.progress import SyncProgress
+from deskpulse.progress import SyncProgress, stored_counts
 from deskpulse.report import render_headline, render_table
 from deskpulse.simulated import vendor as simulated_vendor
 from deskpulse.simulator import generate
@@ -127,9 +127,9 @@ def _timed(console: Console, label: str, runner: Runner,
         result = run(runner)
     runner.progress = None
     seconds = time.perf_counter() - started
-    per_stream = ", ".join(f"{stream} {count:,}" for stream, count in result.streams.items())
     console.print(f"[bold]{label}[/bold] {result.status}: {result.records:,} records "
-                  f"({per_stream}) in {result.pages} pages, {result.requests} requests, "
+                  f"({stored_counts(result)}) in {result.pages:,} pages, "
+                  f"{result.requests:,} requests, "
                   f"{seconds:.1f}s; KPI facts recomputed for {result.kpi_refreshed:,} tickets.")
     if result.error:
         console.print(f"[red]{result.error}[/red]")

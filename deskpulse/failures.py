@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from connectors import SourceConfigError, SourceError
+from connectors import ConnectorUnavailable, SourceConfigError, SourceError
 from deskpulse.config import ConfigError
 from deskpulse.lock import LockedError
 from store import StoreUnusable
@@ -39,7 +39,9 @@ def explain(exc: BaseException) -> Failure | None:
     """The `Failure` an exception stands for, or None for a bug (shown with its traceback)."""
     if isinstance(exc, Failure):
         return exc
-    if isinstance(exc, ConfigError | LockedError):
+    if isinstance(exc, ConfigError | ConnectorUnavailable):
+        return Failure(str(exc), exc.fix, USAGE)
+    if isinstance(exc, LockedError):
         return Failure(str(exc), code=USAGE)
     if isinstance(exc, StoreUnusable):
         return Failure(str(exc), exc.fix, USAGE)

@@ -18,8 +18,10 @@ from types import TracebackType
 
 import portalocker
 
+from deskpulse.errors import DeskpulseError
 
-class LockedError(Exception):
+
+class LockedError(DeskpulseError):
     """Another deskpulse process is writing to the same database file."""
 
 

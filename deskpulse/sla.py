@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-import kpi
 from deskpulse.cli_common import (
     ConfigOption,
     DatabaseOption,
@@ -23,13 +22,9 @@ from deskpulse.cli_common import (
     read_config,
     read_store,
 )
-from deskpulse.config import Config, KpiConfig
 from deskpulse.durations import parse_interval
 from deskpulse.export import render_csv, render_json
-from deskpulse.report import with_names
-from kpi.sla_policy import load_targets
-from kpi.sla_report import at_risk, status
-from store import Store
+from deskpulse.figures import at_risk_window, sla_risks
 
 FORMATS = ("table", "csv", "json")
 
@@ -50,51 +45,23 @@ def sla_command(
         raise fail(msg)
     cfg = None if database is not None and config is None else read_config(config)
     try:
-        window = parse_interval(within) if within else (cfg.kpi if cfg else KpiConfig()
-                                                        ).sla_at_risk
+        window = parse_interval(within) if within else at_risk_window(cfg)
     except ValueError as exc:
         raise fail(str(exc)) from None
     store = read_store(config, database)
     try:
         known_source(store, source)
-        metrics, note = status(store)
-        rows = at_risk(store, now=datetime.now(UTC), window=window, source=source)
-        rows = named(store, rows, source)
-        changed = unapplied_targets(store, cfg)
+        risks = sla_risks(store, cfg, window=window, source=source, now=datetime.now(UTC))
     finally:
         store.close()
-    for line in (note, changed):
-        if line:
-            err.print(line, style="yellow", markup=False)
+    for line in risks.notes:
+        err.print(line, style="yellow", markup=False)
     if output == "csv":
-        sys.stdout.write(render_csv(rows))
+        sys.stdout.write(render_csv(risks.rows))
     elif output == "json":
-        sys.stdout.write(render_json(rows) + "\n")
-    elif metrics:
-        _table(console, rows, window)
-
-
-def named(store: Store, rows: list[dict], source: str | None) -> list[dict]:
-    """At-risk rows with the assignee's and group's names beside their ids."""
-    rows = with_names(rows, "assignee_id", kpi.display_names(store, "agent", source),
-                      "assignee_name")
-    return with_names(rows, "group_id", kpi.display_names(store, "group", source),
-                      "group_name")
-
-
-def unapplied_targets(store: Store, cfg: Config | None) -> str | None:
-    """A warning when the SLA targets the config chooses ([[sla]] entries, or the synced
-    vendor policies: [kpi] sla_targets) are not those the stored instances were computed
-    with (edited since the last sync); None when they are, or without a config."""
-    if cfg is None:
-        return None
-    targets = kpi.sla_targets_in_use(store, cfg.sla_targets(), cfg.kpi.sla_targets)
-    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'sla_targets'").fetchone()
-    if list(targets) == load_targets(row[0] if row else None):
-        return None
-    return ("the SLA targets in use (the config's [[sla]] entries, or the synced vendor "
-            "policies) differ from those the stored SLA figures were computed with: they "
-            "apply from the next sync or backfill")
+        sys.stdout.write(render_json(risks.rows) + "\n")
+    elif risks.metrics:
+        _table(console, risks.rows, window)
 
 
 def _table(console: Console, rows: list[dict], window: timedelta) -> None:

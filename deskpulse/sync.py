@@ -17,10 +17,11 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +31,10 @@ from connectors import Connector, Page, Source, SourceError, open_source
 from connectors.source import Clock, Sleep
 from deskpulse.config import ConfigError, SourceConfig
 from deskpulse.refresh_pace import RefreshPace
+from deskpulse.retry import retry_dead_letters
+from deskpulse.runs import FINISHED, StopRequested, owner_gone, stoppable_sleep, this_host
+from deskpulse.secrets import scrub as _scrub
+from deskpulse.secrets import secret_values
 from kpi import Calendars, Schedule
 from kpi.sla_policy import Target
 from store import Store
@@ -47,7 +52,8 @@ class RunResult:
     changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
     kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
-    streams: dict[str, int] = field(default_factory=dict)  # records per stream
+    streams: dict[str, int] = field(default_factory=dict)  # records read, per stream
+    kinds: dict[str, int] = field(default_factory=dict)  # records stored, per record class
     stream_requests: dict[str, int] = field(default_factory=dict)  # requests per stream
     throttled: int = 0  # 429 answers from the vendor (each one retried)
     retries: int = 0  # attempts after the first, whatever the cause
@@ -75,6 +81,7 @@ class Runner:
     report_tz: str = "UTC"  # the zone of the facts' day columns ([kpi] report_tz)
     targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
     sla_targets: str = "auto"  # [kpi] sla_targets: config, vendor policies, or auto
+    phase: Callable[[str], None] | None = None  # told when the run moves to its KPI refresh
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
     _pace: RefreshPace | None = field(default=None, init=False, repr=False)
@@ -88,7 +95,9 @@ class Runner:
         the sync cursors: a backfill has a cursor slot of its own, named by its range."""
         tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
         return self._run("backfill", since, until,
-                         slot=lambda stream: f"{stream}@backfill:{tag}")
+                         slot=lambda stream: f"{stream}@backfill:{tag}",
+                         span=(since.date().isoformat(), None if until is None else
+                               (until - timedelta(microseconds=1)).date().isoformat()))
 
     def plan(self, since: datetime, until: datetime | None = None) -> dict[str, Any]:
         """What `backfill` would read, and a size estimate from the vendor (no writes)."""
@@ -111,7 +120,8 @@ class Runner:
                 or getattr(settings, "requests_per_minute", None)}
 
     def _run(self, mode: str, since: datetime, until: datetime | None,
-             slot: Callable[[str], str]) -> RunResult:
+             slot: Callable[[str], str], span: tuple[str | None, str | None] = (None, None),
+             ) -> RunResult:
         name = self.source.name
         result = RunResult(source=name, mode=mode)
         self._at = None
@@ -121,17 +131,19 @@ class Runner:
             settings = self.source.settings(connector, self.environ)
         except ConfigError as exc:  # e.g. a token variable not set: a failed run, not a crash
             self.store.ensure_source(name, self.source.kind, None)
-            return self._finish(self.store.start_run(name, mode), result, "failed", str(exc))
+            return self._finish(self._start(mode, span), result, "failed", str(exc))
         self.store.ensure_source(name, connector.kind, connector.account(settings))
         self._in_use = self._schedule()
         kpi.ensure_definitions(self.store, self._in_use, self._targets(),
                                report_tz=self.report_tz)
-        run_id = self.store.start_run(name, mode)
+        run_id = self._start(mode, span)
         secrets = secret_values(settings)
+        if mode == "sync":
+            retry_dead_letters(self.store, name, connector, settings)
         try:
             source = open_source(
-                connector, name, settings,
-                transport=self.transport, sleep=self.sleep, clock=self.clock,
+                connector, name, settings, transport=self.transport,
+                sleep=self.sleep or stoppable_sleep(self.stop), clock=self.clock,
             )
             try:
                 for stream in connector.streams:
@@ -142,8 +154,12 @@ class Runner:
             finally:
                 _engine_counts(source, result)
                 source.close()
+            if self.phase:
+                self.phase(f"refreshing KPIs of {self.store.dirty_count(name):,} tickets")
             result.kpi_refreshed += self._timed_refresh(result)
-        except SourceError as exc:
+        except (SourceError, StopRequested) as exc:
+            if self.stop.is_set():  # stopped during a retry or pacing wait: not a failure
+                return self._finish(run_id, result, "stopped", None)
             where = f" [stream {self._at[0]}, resuming from cursor {self._at[1]}]" \
                 if self._at else ""
             return self._finish(run_id, result, "failed", _scrub(f"{exc}{where}", secrets))
@@ -153,13 +169,31 @@ class Runner:
             self._finish(run_id, result, status, error)
             raise
         status = "stopped" if self.stop.is_set() else "ok"
+        if status == "ok" and mode == "backfill":  # a later backfill of the range reads anew
+            for stream in connector.streams:
+                self.store.reset_cursor(name, slot(stream))
         return self._finish(run_id, result, status, None)
+
+    def _start(self, mode: str, span: tuple[str | None, str | None]) -> int:
+        """Log the run with its owner, first closing runs of this source whose process died
+        (`interrupted`), so `status` never shows a dead run as running."""
+        host = this_host()
+        for run in self.store.running_runs(self.source.name):
+            if owner_gone(run, host=host):
+                self.store.finish_run(run["id"], "interrupted",
+                                      "its process ended before the run finished")
+        return self.store.start_run(self.source.name, mode, pid=os.getpid(), host=host,
+                                    since=span[0], until=span[1])
 
     def _read_stream(
         self, source: Source, stream: str, slot: str, since: datetime,
         until: datetime | None, run_id: int, result: RunResult,
     ) -> None:
         cursor = self.store.cursor(self.source.name, slot)
+        if cursor == FINISHED and slot != stream:
+            log.info("source %s stream %s: read to the end before the interruption, skipped",
+                     self.source.name, stream)
+            return
         self._at = (stream, json.dumps(cursor))
         log.info("source %s stream %s: reading from %s", self.source.name, stream,
                  "saved cursor" if cursor else since.isoformat())
@@ -178,6 +212,9 @@ class Runner:
             result.stream_requests[stream] = \
                 result.stream_requests.get(stream, 0) + page.requests
             _engine_counts(source, result)
+            for record in page.records:
+                kind = type(record).__name__
+                result.kinds[kind] = result.kinds.get(kind, 0) + 1
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
@@ -247,14 +284,15 @@ class Runner:
         sync_cursor = self.store.cursor(self.source.name, stream)
         if seed_sync and sync_cursor is None and page.cursor is not None:
             self.store.commit_page(self.source.name, stream, [], page.cursor)
-        self.store.reset_cursor(self.source.name, slot)
+        self.store.commit_page(self.source.name, slot, [], FINISHED)
 
     def _finish(self, run_id: int, result: RunResult, status: str, error: str | None) -> RunResult:
         result.status, result.error = status, error
         self.store.finish_run(run_id, status, error)
         log.log(logging.ERROR if error else logging.INFO,
-                "source %s %s %s: %d pages, %d records, %d requests%s", result.source,
-                result.mode, status, result.pages, result.records, result.requests,
+                "source %s %s %s: %s pages, %s records, %s requests%s", result.source,
+                result.mode, status, f"{result.pages:,}", f"{result.records:,}",
+                f"{result.requests:,}",
                 f": {error}" if error else "")
         return result
 
@@ -281,20 +319,3 @@ def _accepts(function: Callable[..., Any], parameter: str) -> bool:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def secret_values(settings: object) -> list[str]:
-    """Every SecretStr value in the settings, to scrub from error text as a last defence."""
-    values = []
-    for name in getattr(type(settings), "model_fields", {}):
-        value = getattr(settings, name, None)
-        getter = getattr(value, "get_secret_value", None)
-        if getter is not None and getter():
-            values.append(getter())
-    return values
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text

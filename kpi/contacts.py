@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from kpi.inputs import marks
-from kpi.values import Values, gaps_of
+from kpi.values import ValueLog, Values, gaps_of
 
 HORIZON_DAYS = 90
 _GAP = (
@@ -65,7 +65,8 @@ def neighbours(conn: sqlite3.Connection, source: str, contacts: Iterable[tuple[s
 
 
 def move_neighbours(conn: sqlite3.Connection, source: str, chunk: list[str],
-                    contacts: set[tuple[str, str]], values: Values, size: int = 500) -> None:
+                    contacts: set[tuple[str, str]], values: Values | ValueLog,
+                    size: int = 500) -> None:
     """Within `kpi.refresh`, after a chunk's facts were replaced: the gaps of other tickets
     that the chunk's tickets, as they were (`contacts`) and as they are, can shorten or
     lengthen; only their `next_contact` values move."""

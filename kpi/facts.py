@@ -26,6 +26,7 @@ REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
 AGENT_WORK = frozenset({"new", "open"})
 HIGH = frozenset({"high", "urgent"})  # Zendesk's "agent work time": the ball is with agents
 AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
+STATUS_FROM_TICKET = 32  # no status history: the status is the ticket's own (docs/kpis.md)
 
 
 @dataclass(frozen=True)
@@ -101,21 +102,28 @@ def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
 
 
 def compute(created_at: datetime, events: list[EventRow], ratings: list[RatingRow],
-            schedule: BusinessClock | None = None, rules: Rules = ZENDESK) -> TicketFacts:
-    """Facts of one ticket from its events (any order), ratings and business schedule."""
+            schedule: BusinessClock | None = None, rules: Rules = ZENDESK,
+            ticket_status: str | None = None) -> TicketFacts:
+    """Facts of one ticket from its events (any order), ratings and business schedule.
+    `ticket_status` (the ticket row's own) is the status when no event changes it: a ticket
+    created closed, imported, or older than the event window is not "new" forever."""
     events = ordered(events)
     created = next((e for e in events if e.kind == "created"), None)
-    facts = TicketFacts(status=(created.new_value if created else None) or "new",
+    facts = TicketFacts(status=_first_status(created, events, ticket_status),
                         created_at=created_at, clock_start=_clock_start(created_at, events,
                                                                         rules))
+    if ticket_status and facts.status == ticket_status != (created and created.new_value):
+        facts.flags |= STATUS_FROM_TICKET
     if rules.approx_status:
         facts.flags |= APPROX_STATUS
     if facts.clock_start is None:
         facts.flags |= NO_CUSTOMER_MESSAGE
     _replies(facts, events, created, rules)
-    # Intercom counts closes only once the customer has written (vendor-apis.md §4.4)
-    not_before = None if rules.clock == "created" else facts.clock_start
-    waits = _statuses(facts, events, not_before)
+    # Intercom counts closes only once the customer has written (vendor-apis.md §4.4): with
+    # no customer message there is no clock, and no close is a first resolution
+    counted = rules.clock == "created" or facts.clock_start is not None
+    waits = _statuses(facts, events, None if rules.clock == "created" else facts.clock_start,
+                      counted)
     _assignments(facts, events)
     _bots(facts, events)
     _csat(facts, ratings)
@@ -136,6 +144,16 @@ def _cycles(facts: TicketFacts, events: list[EventRow], created: EventRow | None
     if schedule is not None:
         facts.reply_time_median_bus = median_seconds(
             [schedule.seconds(c.start, c.end) for c in answered if c.end is not None])
+
+
+def _first_status(created: EventRow | None, events: list[EventRow],
+                  ticket_status: str | None) -> str:
+    """The status the walk starts from: the creation's, unless no event ever sets one, in
+    which case the ticket's own status is all there is to know."""
+    changes = any(e.kind == "status" and e.new_value for e in events)
+    if not changes and ticket_status:
+        return ticket_status
+    return (created.new_value if created else None) or "new"
 
 
 def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> datetime | None:
@@ -205,10 +223,12 @@ def _duration(facts: TicketFacts, start: datetime, end: datetime) -> int:
     return seconds
 
 
-def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime | None = None
-              ) -> list[tuple[str, datetime, datetime]]:
+def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime | None = None,
+              counted: bool = True) -> list[tuple[str, datetime, datetime]]:
     """Walk the status changes; return the ended intervals as (status, start, end).
-    A solve before `not_before` is counted but is not the first resolution."""
+    A solve before `not_before`, or any solve when not `counted` (no clock), is counted in
+    `resolutions` but is not the first resolution: `first_solved_at` set means
+    `first_resolution` is known, which the day rollups rely on."""
     status, since = facts.status, facts.created_at
     intervals: list[tuple[str, datetime, datetime]] = []
     span_start: datetime | None = None if status in SOLVED else since
@@ -231,7 +251,7 @@ def _statuses(facts: TicketFacts, events: list[EventRow], not_before: datetime |
             span_start = event.at
         if new == "solved" or (new == "closed" and status != "solved"):
             facts.resolutions += 1
-            if not_before is None or event.at >= not_before:
+            if counted and (not_before is None or event.at >= not_before):
                 facts.first_solved_at = facts.first_solved_at or event.at
             facts.last_solved_at = event.at
             if span_start is not None:

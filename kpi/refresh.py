@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kpi import set_aside
 from kpi.calendar import Schedule
 from kpi.calendars import BusinessClock, Calendars, as_calendars
 from kpi.contacts import contacts_of, move_neighbours, update_gaps
@@ -26,11 +27,12 @@ from kpi.facts import TicketFacts, compute
 from kpi.inputs import condition_fields, events_of, group_names, marks, parse_time, ratings_of
 from kpi.rollup import Deltas, contributions_of
 from kpi.rules import rules_for
+from kpi.set_aside import Fault
 from kpi.sla import instances as sla_instances
 from kpi.sla import rows as sla_rows
 from kpi.sla_policy import Target, dump_targets
 from kpi.sla_policy import fingerprint as sla_fingerprint
-from kpi.values import Values, values_of
+from kpi.values import ValueLog, Values, values_of
 from store import Store
 from store.schema import statements
 
@@ -70,30 +72,38 @@ def report_zone(store: Store) -> str:
 
 
 def refresh(store: Store, *, source: str | None = None,
-            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = ()) -> int:
+            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = (),
+            fault: Fault | None = None) -> int:
     """Recompute facts of every ticket in `kpi_dirty` (of `source`, or all); return how many.
     `schedule` gives business time (the `_bus` columns); without it they stay NULL.
-    `targets` are the SLA targets (`sla_instances`); without them there are none."""
+    `targets` are the SLA targets (`sla_instances`); without them there are none. A ticket
+    whose facts cannot be computed is set aside (`kpi.set_aside`), never blocking the rest;
+    `fault(source, ticket_id)` is called before each ticket's facts (tests inject errors)."""
     done, calendars, day = 0, as_calendars(schedule), _days_in(report_zone(store))
     with store.transaction():
-        sources = [source] if source else [row[0] for row in store.conn.execute(
-            "SELECT DISTINCT source FROM kpi_dirty")]
-        for name in sources:
+        for name in [source] if source else set_aside.sources(store.conn):
+            set_aside.retry(store.conn, name)
             deltas = Deltas(store.conn, name)  # rollups written once, not once a chunk
             values = Values(store.conn, name)  # the percentile figures' sorted values
+
+            def run(ids: list[str], without: frozenset[str], name: str = name,
+                    deltas: Deltas = deltas, values: Values = values) -> Callable[[], None]:
+                old = contributions_of(store.conn, name, ids)
+                old_values = values_of(store.conn, name, ids)
+                contacts = contacts_of(store.conn, name, ids)
+                _replace_facts(store, name, ids, calendars, day, targets, without, fault)
+                update_gaps(store.conn, name, ids)
+                new = contributions_of(store.conn, name, ids)
+                log = ValueLog()  # applied to `values` only once the chunk stands
+                log.add(old_values, values_of(store.conn, name, ids))
+                move_neighbours(store.conn, name, ids, contacts, log)
+                return lambda: (deltas.add(old, new), log.replay(values))
+
             for chunk in _dirty_chunks(store, name):
-                old = contributions_of(store.conn, name, chunk)
-                old_values = values_of(store.conn, name, chunk)
-                contacts = contacts_of(store.conn, name, chunk)
-                _replace_facts(store, name, chunk, calendars, day, targets)
-                update_gaps(store.conn, name, chunk)
-                deltas.add(old, contributions_of(store.conn, name, chunk))
-                values.add(old_values, values_of(store.conn, name, chunk))
-                move_neighbours(store.conn, name, chunk, contacts, values)
+                done += set_aside.refresh_isolated(store, name, chunk, run)
                 store.conn.execute(
                     "DELETE FROM kpi_dirty WHERE source = ? AND ticket_id IN "
                     f"({marks(len(chunk))})", (name, *chunk))
-                done += len(chunk)
             deltas.flush()
             values.finish()
     return done
@@ -115,7 +125,8 @@ def _dirty_chunks(store: Store, source: str) -> Iterator[list[str]]:
 
 
 def rebuild(store: Store, *, source: str | None = None,
-            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = ()) -> int:
+            schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = (),
+            fault: Fault | None = None) -> int:
     """Drop every fact and rollup (of `source`, or all) and recompute them from the events."""
     with store.transaction():
         where, args = ("WHERE source = ?", (source,)) if source else ("", ())
@@ -124,7 +135,7 @@ def rebuild(store: Store, *, source: str | None = None,
             store.conn.execute(f"DELETE FROM {table} {where}", args)
         store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                            f"SELECT source, id FROM tickets {where}", args)
-        return refresh(store, source=source, schedule=schedule, targets=targets)
+        return refresh(store, source=source, schedule=schedule, targets=targets, fault=fault)
 
 
 # Bump when a fact's definition changes in code: files computed by an older deskpulse then
@@ -132,8 +143,9 @@ def rebuild(store: Store, *, source: str | None = None,
 # 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised;
 # 7: SLA requester wait / agent work re-activated by a reopen, pausable update (one branch) and
 # sorted day values (kpi_values), next-contact gaps, share and escalation counters (another);
-# 8: both at once
-FACTS_VERSION = 8
+# 8: both at once; 9: the ticket's own status without status events, no Intercom first
+# resolution without a customer message
+FACTS_VERSION = 9
 
 
 def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
@@ -187,15 +199,18 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
 
 def _replace_facts(store: Store, source: str, ids: list[str],
                    calendars: Calendars | None, day: DayOf,
-                   targets: Sequence[Target] = ()) -> None:
+                   targets: Sequence[Target] = (), without: frozenset[str] = frozenset(),
+                   fault: Fault | None = None) -> None:
+    """Delete the tickets' facts and insert them again; those in `without` (set aside) and
+    deleted tickets get none."""
     conn, placeholders = store.conn, marks(len(ids))
     for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "sla_instances"):
         conn.execute(f"DELETE FROM {table} WHERE source = ? AND ticket_id IN ({placeholders})",
                      (source, *ids))
     tickets = {row[0]: row for row in conn.execute(
-        "SELECT id, created_at, channel, priority, group_id, assignee_id, type, requester_id "
-        "FROM tickets "
-        f"WHERE source = ? AND id IN ({placeholders}) AND deleted = 0", (source, *ids))}
+        "SELECT id, created_at, channel, priority, group_id, assignee_id, type, requester_id, "
+        f"status FROM tickets WHERE source = ? AND id IN ({placeholders}) AND deleted = 0",
+        (source, *ids)) if row[0] not in without}
     conditioned = any(t.conditions for t in targets if t.source in (None, source))
     fields = condition_fields(store, source, ids) if conditioned else {}
     events, ratings = events_of(store, source, ids), ratings_of(store, source, ids)
@@ -206,11 +221,13 @@ def _replace_facts(store: Store, source: str, ids: list[str],
     rules = rules_for(kind[0] if kind else None)
     names = group_names(store, source) if calendars and calendars.by_group else {}
     fact_rows, span_rows, cycle_rows, instance_rows = [], [], [], []
-    for tid, (_id, created, channel, priority, group, assignee, kind, requester) in sorted(
-            tickets.items()):
+    for tid, (_id, created, channel, priority, group, assignee, kind, requester, status) in \
+            sorted(tickets.items()):
+        if fault is not None:
+            fault(source, tid)
         schedule = calendars.for_group(group, names.get(group)) if calendars else None
         facts = compute(parse_time(created), events.get(tid, []), ratings.get(tid, []), schedule,
-                        rules)
+                        rules, status)
         facts.handle_time = handled.get(tid)
         fact_rows.append(_fact_row(source, tid, facts, channel, priority, group, assignee, day)
                          | {"type": kind, "requester_id": requester})

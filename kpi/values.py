@@ -141,7 +141,8 @@ class Values:
 
     def _apply_edits(self) -> None:
         writes, deletes = [], []
-        for (metric, day, channel), (adds, drops) in self.pending.items():
+        for (metric, day, channel), (queued_adds, queued_drops) in self.pending.items():
+            adds, drops = _net(queued_adds, queued_drops)
             row = self.conn.execute(
                 "SELECT wide, data FROM kpi_values WHERE metric = ? AND day = ? AND source = ? "
                 "AND channel = ?", (metric, day, self.source, channel)).fetchone()
@@ -193,6 +194,32 @@ class Values:
             "INSERT INTO kpi_values VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(metric, day, self.source, channel, len(values), *pack(sorted(values)))
              for (metric, channel), values in found.items()])
+
+
+def _net(adds: list[int], drops: list[int]) -> tuple[list[int], list[int]]:
+    """What a key's queued edits change, each value added and dropped cancelled out: one
+    refresh can add a value (a neighbour's gap, moved by an earlier chunk) that a later chunk
+    drops again, which, dropped first from the stored values, was never there."""
+    if not adds or not drops:
+        return adds, drops
+    change = Counter(adds)
+    change.subtract(drops)
+    return (list((+change).elements()), list((-change).elements()))
+
+
+class ValueLog:
+    """`Values.add` calls held back: a refresh chunk's value changes reach `Values` only once
+    the chunk's savepoint stands (kpi.set_aside), as `Values` keeps them in memory."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[Key, list[int]], dict[Key, list[int]]]] = []
+
+    def add(self, old: dict[Key, list[int]], new: dict[Key, list[int]]) -> None:
+        self.calls.append((old, new))
+
+    def replay(self, values: Values) -> None:
+        for old, new in self.calls:
+            values.add(old, new)
 
 
 def _anchor_day(key: Key) -> tuple[str, str]:

@@ -184,14 +184,42 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------
 
-    def start_run(self, source: str, mode: str) -> int:
+    def start_run(self, source: str, mode: str, *, pid: int | None = None,
+                  host: str | None = None, since: str | None = None,
+                  until: str | None = None) -> int:
+        """Log a run as running, with its owner (pid, host) so a dead one can be told."""
         with self.transaction():
             cur = self.conn.execute(
-                "INSERT INTO sync_runs (source, mode, started_at, status) "
-                "VALUES (?, ?, ?, 'running')",
-                (source, mode, _now_iso()),
+                "INSERT INTO sync_runs (source, mode, started_at, status, pid, host, since, "
+                "until) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                (source, mode, _now_iso(), pid, host, since, until),
             )
         return int(cur.lastrowid or 0)
+
+    def running_runs(self, source: str) -> list[dict[str, Any]]:
+        """Runs of `source` still marked running (live, or their process died)."""
+        cur = self.conn.execute(
+            "SELECT id, mode, pid, host, since, until FROM sync_runs "
+            "WHERE source = ? AND status = 'running' ORDER BY id", (source,))
+        names = [column[0] for column in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def dead_letters(self, source: str) -> list[tuple[int, str, Any]]:
+        """(id, stream, vendor object) of every dead letter of `source`, oldest first."""
+        return [(row[0], row[1], json.loads(row[2]) if row[2] else None)
+                for row in self.conn.execute(
+                    "SELECT id, stream, payload FROM dead_letters WHERE source = ? ORDER BY id",
+                    (source,))]
+
+    def retry_dead_letter(self, letter_id: int, source: str, stream: str,
+                          records: Sequence[NormalizedRecord]) -> None:
+        """Store what a retried dead letter now maps to, in place of the letter (a letter
+        that is rejected again is replaced by the new rejection, with its new reason)."""
+        grouped = pages.group(records)
+        with self.transaction():
+            self.conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            self._mark_dirty(source, pages.write_records(self.conn, source, stream, grouped,
+                                                         self.keep_bodies))
 
     def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
         with self.transaction():

@@ -199,3 +199,16 @@ ALTER TABLE kpi_daily ADD COLUMN surveys_offered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE kpi_daily ADD COLUMN surveys_answered INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE kpi_daily ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
 """
+
+# KPI facts that could not be computed (kpi.set_aside): kept with their error, retried by
+# every refresh, named by `deskpulse status`.
+KPI_SET_ASIDE = """
+CREATE TABLE kpi_set_aside (
+    source TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (source, ticket_id),
+    FOREIGN KEY (source, ticket_id) REFERENCES tickets (source, id)
+) WITHOUT ROWID;
+"""

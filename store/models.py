@@ -241,6 +241,7 @@ class Rejected(Record):
     error: str
     payload: dict[str, Any] | list[Any] | str | None = None
     at: UtcDatetime | None = None
+    record_id: str | None = None  # the vendor's id of the object, when it has one
 
 
 class Unmapped(Record):

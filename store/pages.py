@@ -88,10 +88,25 @@ def write_records(conn: sqlite3.Connection, source: str, stream: str,
         replace_sla_policies(conn, source, policies)
     if deadlines := grouped.get(SlaDeadlines):
         replace_deadlines(conn, source, deadlines)
+    resolve_dead_letters(conn, source, stream, grouped)
     for rejected in grouped.get(Rejected, []):
         add_dead_letter(conn, source, stream, rejected)
     write_unmapped(conn, source, stream, grouped, grouped.get(Unmapped, []), now_iso())
     return changed
+
+
+def resolve_dead_letters(conn: sqlite3.Connection, source: str, stream: str,
+                         grouped: dict[type, list[Any]]) -> None:
+    """Drop the dead letters of this stream whose object a page has now stored (the vendor
+    fixed it, or a retry mapped it): a letter stays only while its record is missing."""
+    ids = [str(record.id) for kind, records in grouped.items() if kind is not Rejected
+           for record in records if getattr(record, "id", None) is not None]
+    base = stream.split("@", 1)[0]
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        conn.execute(
+            "DELETE FROM dead_letters WHERE source = ? AND (stream = ? OR stream LIKE ?) "
+            f"AND record_id IN ({','.join('?' * len(part))})", (source, base, f"{base}@%", *part))
 
 
 def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolicies) -> None:
@@ -174,7 +189,8 @@ def mark_dirty(conn: sqlite3.Connection, source: str, ticket_ids: Iterable[str])
 def add_dead_letter(conn: sqlite3.Connection, source: str, stream: str,
                     rejected: Rejected) -> None:
     conn.execute(
-        "INSERT INTO dead_letters (source, stream, at, error, payload) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO dead_letters (source, stream, at, error, payload, record_id) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         (source, stream, iso(rejected.at) or now_iso(), rejected.error,
-         rows.to_json(rejected.payload)),
+         rows.to_json(rejected.payload), rejected.record_id),
     )

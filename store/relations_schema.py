@@ -236,6 +236,10 @@ CREATE TABLE sync_runs_new (
     records INTEGER NOT NULL DEFAULT 0,
     requests INTEGER NOT NULL DEFAULT 0,
     error TEXT,
+    pid INTEGER,
+    host TEXT,
+    since TEXT,
+    until TEXT,
     FOREIGN KEY (source) REFERENCES sources (name)
 );
 INSERT INTO sync_runs_new SELECT * FROM sync_runs;
@@ -251,6 +255,7 @@ CREATE TABLE dead_letters_new (
     at TEXT NOT NULL,
     error TEXT NOT NULL,
     payload TEXT,
+    record_id TEXT,
     FOREIGN KEY (source) REFERENCES sources (name)
 );
 INSERT INTO dead_letters_new SELECT * FROM dead_letters;
@@ -258,6 +263,7 @@ DELETE FROM sqlite_sequence WHERE name = 'dead_letters_new';
 UPDATE sqlite_sequence SET name = 'dead_letters_new' WHERE name = 'dead_letters';
 DROP TABLE dead_letters;
 ALTER TABLE dead_letters_new RENAME TO dead_letters;
+CREATE INDEX dead_letters_record ON dead_letters (source, record_id);
 CREATE TABLE ticket_facts_new (
     source TEXT NOT NULL,
     ticket_id TEXT NOT NULL,

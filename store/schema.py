@@ -15,6 +15,7 @@ from store.kpi_schema import (
     ASSIGNMENT_AND_BOTS,
     HANDLE_TIME,
     KPI_META,
+    KPI_SET_ASIDE,
     KPI_TABLES,
     REPLY_CYCLES,
     REPORT_VALUES,
@@ -233,13 +234,25 @@ CREATE TABLE vendor_sla (
 );
 """
 
+# Who runs a run (pid and host, so `status` can tell a live run from one whose process died)
+# and what range a backfill covers (to say how to resume it); the vendor id of a dead
+# letter's object, so the letter is dropped once that record is stored.
+RUN_OWNERS = """
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE sync_runs ADD COLUMN host TEXT;
+ALTER TABLE sync_runs ADD COLUMN since TEXT;
+ALTER TABLE sync_runs ADD COLUMN until TEXT;
+ALTER TABLE dead_letters ADD COLUMN record_id TEXT;
+CREATE INDEX dead_letters_record ON dead_letters (source, record_id);
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES, RELATIONS]
+                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

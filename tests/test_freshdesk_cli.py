@@ -42,7 +42,7 @@ ticket_list_requests_per_minute = 100000
         status = cli("status", "--config", str(config))
         shown, _ = status.communicate(timeout=60)
         (requests,) = db.execute("SELECT requests FROM sync_runs").fetchone()
-        assert requests > 200 and f"{requests} requests" in shown
+        assert requests > 200 and f"{requests:,} requests" in shown
         assert "(freshdesk)" in shown
     finally:
         stop(server)
@@ -68,5 +68,5 @@ def test_a_backfill_past_the_300_page_wall_stores_every_ticket_exactly_once(tmp_
     assert conversation_calls == 30_500 - sum(1 for t in desk.tickets.values()
                                               if t.is_deleted(NOW))
     shown = CliRunner().invoke(app, ["status", "--database", str(tmp_path / "big.db")])
-    assert f"{result.requests} requests" in shown.output
+    assert f"{result.requests:,} requests" in shown.output
     assert result.requests == len(api.requests)

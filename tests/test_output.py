@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
-import kpi
 from deskpulse.export import render_csv, render_json
-from deskpulse.sla import _table, named
+from deskpulse.figures import sla_risks
+from deskpulse.sla import _table
 from store import Group, Person
 from tests.simdesk import backfilled_store
 
@@ -92,7 +92,7 @@ def test_csv_numbers_booleans_and_formula_cells(db):
     from store import Store
 
     store = Store.open(db)
-    found = named(store, kpi.sla_at_risk(store, now=NOW, window=timedelta(days=30)), None)
+    found = sla_risks(store, None, window=timedelta(days=30), source=None, now=NOW).rows
     store.close()
     assert found
     sheet = list(csv.DictReader(io.StringIO(render_csv(found))))
@@ -107,7 +107,7 @@ def test_the_sla_table_names_the_assignee(db):
     from store import Store
 
     store = Store.open(db)
-    found = named(store, kpi.sla_at_risk(store, now=NOW, window=timedelta(days=30)), None)
+    found = sla_risks(store, None, window=timedelta(days=30), source=None, now=NOW).rows
     store.close()
     out = io.StringIO()
     _table(Console(file=out, width=100), found, timedelta(days=30))

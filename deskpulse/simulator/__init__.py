@@ -5,7 +5,7 @@ Used in-process as an httpx transport (tests, `deskpulse demo`) and on 127.0.0.1
 imports nothing from store, connectors or kpi, so it checks them rather than sharing their bugs.
 """
 
-from deskpulse.simulator.faults import Faults, with_faults
+from deskpulse.simulator.faults import Faults, forbidding, with_faults
 from deskpulse.simulator.freshdesk import FreshdeskAPI
 from deskpulse.simulator.generator import generate
 from deskpulse.simulator.intercom import IntercomAPI
@@ -15,4 +15,4 @@ from deskpulse.simulator.server import make_server
 from deskpulse.simulator.zendesk import ZendeskAPI
 
 __all__ = ["Desk", "Faults", "FreshdeskAPI", "IntercomAPI", "ReplayAPI", "ZendeskAPI",
-           "generate", "make_server", "with_faults"]
+           "forbidding", "generate", "make_server", "with_faults"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -147,3 +147,17 @@ def _mangle(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     elif kind == "null-object":
         item = {"id": item.get("id")}
     return item
+
+
+def forbidding(handler: Handler, paths: Iterable[str]) -> Handler:
+    """Answer these paths with 403, as a vendor does for a feature the plan lacks (Zendesk's
+    SLA policies below Professional, Freshdesk's time tracking on Sprout), the rest as usual."""
+    denied = frozenset(paths)
+
+    def guarded(request: httpx.Request) -> httpx.Response:
+        if request.url.path in denied:
+            return httpx.Response(403, json={"error": "Forbidden", "description":
+                                             "This feature is not available on your plan"})
+        return handler(request)
+
+    return guarded

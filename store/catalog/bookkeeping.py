@@ -70,7 +70,9 @@ EXTERNAL = Area("External inputs", (
 
 BOOKKEEPING = Area("Sync bookkeeping", "", (
     Table("sync_state", "Where each stream stopped. A backfill reads into its own slot, "
-          "`<stream>@backfill:<since>`, removed when it completes.", key=("source", "stream"),
+          "`<stream>@backfill:<since>`; a stream read to the end keeps `{\"finished\": true}` "
+          "there, so a resumed backfill skips it, and every slot is removed when the whole "
+          "backfill completes.", key=("source", "stream"),
           relations=(TO_SOURCE,), columns=(
         source(),
         C("stream", "the vendor stream (`tickets`, `ticket_events`, …)"),
@@ -85,13 +87,21 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
         C("mode", "`sync` or `backfill`"),
         C("started_at", "when it started", TS),
         C("finished_at", "when it ended", TS, null="still running, or the process died"),
-        C("status", "`running`, `ok`, `failed`, `interrupted` (Ctrl-C), `stopped` (stop "
-          "requested; the page in hand was committed)"),
+        C("status", "`running`, `ok`, `failed`, `interrupted` (a second Ctrl-C, or its "
+          "process died: closed so by the next run of the source, and shown so by `deskpulse "
+          "status` at once), `stopped` (SIGTERM or a first Ctrl-C, also during a retry wait; "
+          "the page in hand was committed)"),
         C("pages", "pages committed", COUNT),
         C("records", "records committed", COUNT),
         C("requests", "HTTP requests made (retries included)", COUNT),
         C("error", "what went wrong, naming source, endpoint and what to check; never a token",
           null="nothing went wrong"),
+        C("pid", "the process that runs it: a `running` row whose pid is gone on this host is "
+          "a dead run", null="a run recorded before deskpulse kept it"),
+        C("host", "the machine that runs it", null="a run recorded before deskpulse kept it"),
+        C("since", "a backfill's first day (`--since`), to say how to resume it", DAY,
+          null="a sync, or a backfill from the account's beginning"),
+        C("until", "a backfill's last day (`--until`)", DAY, null="no end given"),
     )),
     Table("dead_letters", "Vendor objects that failed validation. The sync goes on without "
           "them; nothing vanishes silently.", key=("id",), relations=(TO_SOURCE,), columns=(
@@ -101,6 +111,9 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
         C("at", "when it was rejected", TS),
         C("error", "which fields failed and why"),
         C("payload", "the vendor object", JSON, null="the response held no object to keep"),
+        C("record_id", "the vendor's id of the object: the letter is deleted once a record "
+          "with this id is stored from the same stream (the vendor sent it again, or "
+          "`deskpulse retry` mapped it)", null="the object had no readable id"),
     )),
     Table("unmapped", "Vendor values deskpulse could not map (a zone, a status, a channel, a "
           "part type, ...): one row per record and value, so a page read again never counts "
@@ -131,6 +144,17 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
         C("effect", "what deskpulse did instead"),
         C("fix", "what the user can do", null="nothing to configure: report the value"),
         C("last_seen", "when a sync last read it", TS),
+    )),
+    Table("kpi_set_aside", "Tickets whose KPI facts could not be computed (an error in the "
+          "fact code on data it did not expect): set aside so that one ticket never blocks "
+          "its source's KPIs. Such a ticket has no `ticket_facts` row (like a deleted ticket, "
+          "so it is in no figure); every KPI refresh tries it again and removes the row when "
+          "it succeeds. `deskpulse status` lists them.", key=("source", "ticket_id"),
+          relations=(R(("source", "ticket_id"), "tickets"),), columns=(
+        source(),
+        C("ticket_id", "the ticket (`tickets.id`)"),
+        C("error", "the error's type and message, as the fact code raised it"),
+        C("attempts", "how many refreshes have tried it and failed", COUNT),
     )),
     Table("kpi_dirty", "Tickets whose KPI facts must be recomputed: written in the same "
           "transaction as the page that changed them, removed by the KPI refresh. Usually "

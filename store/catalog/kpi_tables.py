@@ -38,7 +38,10 @@ KPI_TABLES = Area("KPIs", (
           "events and ratings, recomputed whenever a sync changes the ticket.",
           key=("source", "ticket_id"), relations=(TICKET,), columns=(
         source(), TICKET_ID,
-        C("status", "current status, a report dimension (as `tickets.status`)"),
+        C("status", "the status after the ticket's last status event, a report dimension; "
+          "with no status event (a ticket created closed, imported, or older than the event "
+          "window) the ticket's own status (`tickets.status`; flag 32 when that differs from "
+          "its creation's)"),
         C("channel", "channel at creation, a report dimension"),
         C("priority", "current priority, a report dimension", null="no priority"),
         C("group_id", "current group, a report dimension", null="no group"),
@@ -47,7 +50,10 @@ KPI_TABLES = Area("KPIs", (
         *timed("first_reply", "first public agent reply (for a ticket an agent created, the "
                "opening comment does not count)"),
         *spans("frt", "first reply time: creation → first reply", NOT_YET),
-        *timed("first_solved", "first entry into solved (or closed without a prior solve)"),
+        *timed("first_solved", "first entry into solved (or closed without a prior solve); "
+               "when set, first_resolution_cal is too",
+               "never solved, or (Intercom) closed only before the contact's first message, "
+               "which Intercom does not count as a close"),
         *timed("last_solved", "latest entry into solved (or closed without a prior solve)"),
         C("resolutions", "how many times it was solved", COUNT),
         *spans("first_resolution", "creation → first solve", NOT_YET),
@@ -80,7 +86,8 @@ KPI_TABLES = Area("KPIs", (
           "clamped to 0); bit 4: status history reconstructed, not recorded (Freshdesk: wait "
           "times are approximate); bit 8: no customer message, so no clock (Intercom rules: "
           "durations stay NULL); bit 16: bot-only resolution (solved with bot messages and no "
-          "agent reply)", "bit set"),
+          "agent reply); bit 32: no status event, the status is the ticket's own (it differs "
+          "from the creation's or there is no creation event)", "bit set"),
         C("reply_cycles", "waits answered by an agent reply (see `reply_cycles`)", COUNT),
         *spans("reply_time_median", "the median of those waits, whole seconds (Intercom's "
                "`median_time_to_reply` is the same figure under its rules)",
