@@ -11,6 +11,7 @@ import platform
 import tempfile
 from pathlib import Path
 
+from bench.budget import connections, freshdesk_plan, zendesk_streams
 from bench.efficiency import rate_limit_use, request_efficiency
 from bench.local import throughput_and_kpis
 from bench.memory import memory
@@ -34,6 +35,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         print(request_efficiency(tickets, folder))
+        # where real users wait: the vendors' request budgets, on a simulated clock
+        print(freshdesk_plan(200 if args.smoke else args.vendor_tickets, folder))
+        print(zendesk_streams(tickets, folder))
+        print(connections(300 if args.smoke else 5000, folder))
         for kind in ("freshdesk", "intercom"):
             print(efficiency(kind, 200 if args.smoke else args.vendor_tickets, folder))
         if args.smoke:

@@ -15,8 +15,10 @@
 - contacts: `_updated_since`, every page; the next sync starts where this one *started*.
 - satisfaction_ratings: `created_since` (ratings are not edited); scales from `/surveys`.
 - time_entries: `executed_after`, re-reading a day of overlap (running timers change).
-Rate limits: `X-RateLimit-Total/-Remaining` pace every request (connectors.pacing); the
-ticket list has its own, smaller per-minute cap on some plans (`ticket_list_requests_per_minute`).
+Rate limits: `X-RateLimit-Total/-Remaining` pace every request (connectors.pacing), at most
+`rate_limit_share` of the plan's limit (`X-RateLimit-Total`: 100 to 700+ a minute by plan)
+and `requests_per_minute` if set; the ticket list has its own, smaller per-minute cap on some
+plans (`ticket_list_requests_per_minute`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from connectors.errors import PageInvalid, SkippableError
 from connectors.freshdesk_mapping import (
@@ -37,11 +39,11 @@ from connectors.freshdesk_mapping import (
     group_records,
     rating_records,
     survey_scale,
-    ticket_records,
     time_entry_records,
 )
 from connectors.freshdesk_oracle import ORACLE
-from connectors.freshdesk_sla_mapping import deadline_records, sla_policy_set
+from connectors.freshdesk_remap import remap, ticket_with_deadlines
+from connectors.freshdesk_sla_mapping import sla_policy_set
 from connectors.freshdesk_windows import PAGE_SIZE, TicketList, iso, parse, ticket_windows
 from connectors.http import ALL_REQUESTS, Http, HttpSource, opener
 from connectors.paging import bounded, whole_or_kept
@@ -65,7 +67,10 @@ class FreshdeskSettings(BaseModel):
     domain: str | None = None
     api_key: SecretStr
     base_url: str | None = None
-    requests_per_minute: float | None = 100  # all requests of this source
+    # a share of the plan's limit (X-RateLimit-Total) for all requests: the rest is left to
+    # the account's other integrations; None: the headers alone pace (up to the limit)
+    rate_limit_share: float | None = Field(0.8, gt=0, le=1)
+    requests_per_minute: float | None = None  # an explicit cap on all requests, below the share
     ticket_list_requests_per_minute: float | None = 20  # the ticket list's own plan limit
     concurrency: int = 4  # conversation requests in flight (all inside the budget)
     status_map: dict[str, TicketStatus] = {}  # custom status id → normalized status
@@ -97,7 +102,7 @@ class FreshdeskSource(HttpSource):
             caps={ALL_REQUESTS: settings.requests_per_minute,
                   "ticket_list": settings.ticket_list_requests_per_minute},
             allow_insecure=settings.allow_insecure_base_url,
-            concurrency=settings.concurrency, **engine,
+            concurrency=settings.concurrency, limit_share=settings.rate_limit_share, **engine,
         )
 
     def read(self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,
@@ -108,8 +113,14 @@ class FreshdeskSource(HttpSource):
         return bounded(pages, int(until.timestamp()))
 
     def estimate(self, since: datetime) -> dict[str, int | None]:
-        """Freshdesk has no cheap count of changed tickets; say so rather than guess."""
-        return {"tickets": None}
+        """Freshdesk has no cheap count of changed tickets; say so rather than guess. One
+        cheap request (a one-agent page) learns the plan's rate limit from its headers."""
+        self._list("/api/v2/agents", {"per_page": 1})
+        plan, paced = self.http.plan_per_minute, self.http.paced_per_minute
+        return {"tickets": None, "plan_per_minute": None if plan is None else int(plan),
+                "requests_per_minute": None if paced is None else int(paced),
+                # a conversations request per ticket, a list page per 100
+                "requests_per_1000_tickets": 1000 + 1000 // PAGE_SIZE}
 
     def _list(self, path: str, params: dict[str, Any], cap: str | None = None
               ) -> tuple[list[Any], bool]:
@@ -147,10 +158,7 @@ class FreshdeskSource(HttpSource):
                 self._conversations_of if with_conversations else None), cursor, since)
 
     def _ticket(self, raw: dict[str, Any]) -> list[NormalizedRecord]:
-        records = ticket_records(raw, self.settings.status_map)
-        if not records[0].deleted:  # type: ignore[union-attr]
-            records += deadline_records(raw)
-        return records
+        return ticket_with_deadlines(raw, self.settings.status_map)
 
     def _conversations_of(self, tickets: list[Any]) -> list[NormalizedRecord]:
         found = self.http.map(self._conversations, [t.id for t in tickets])
@@ -296,4 +304,5 @@ CONNECTOR = Connector(
               {"per_page": 1}),
         Probe("time_entries", "/api/v2/time_entries", {"per_page": 1}),
     ),
+    remap=remap,
 )

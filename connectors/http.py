@@ -37,8 +37,10 @@ from connectors.errors import (
 from connectors.pacing import (
     LOW_WATER,
     MinInterval,
+    ShareCap,
     WindowWatch,
     budget_delay,
+    plan_limit,
     remaining_budget,
     retry_after,
     seconds_to_reset,
@@ -55,6 +57,13 @@ MAX_RETRY_AFTER_SECONDS = 900.0
 # the retries into a burst that spends every attempt in one window.
 MIN_RETRY_AFTER_SECONDS = 1.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# httpx closes an idle connection after 5 s, but paced requests are often further apart
+# (Zendesk's export cap: one every 6 s; Freshdesk waits out whole minutes): every request
+# would then pay a new TCP and TLS handshake. Two minutes outlives any pacing gap; a
+# connection the server closed meanwhile is noticed and replaced by httpcore.
+KEEPALIVE_SECONDS = 120.0
+LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16,
+                      keepalive_expiry=KEEPALIVE_SECONDS)
 ALL_REQUESTS = "*"  # the cap name that applies to every request of a source
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,6 +109,7 @@ class Http:
         allow_insecure: bool = False,
         concurrency: int = 1,
         low_water: float = LOW_WATER,
+        limit_share: float | None = None,
     ):
         check_base_url(source, base_url, allow_insecure=allow_insecure)
         self.source, self.vendor = source, vendor
@@ -107,11 +117,18 @@ class Http:
         self.clock: Clock = clock or real_clock
         self.rng = rng or random.Random()
         self.requests = 0
+        self.connections = 0  # TCP connections opened (not counted by in-process transports)
         self.throttled = 0  # 429 answers (retried like other transient faults: see `retries`)
         self.retries = 0  # attempts after the first of a logical request, whatever the cause
         self.concurrency = max(1, concurrency)
         self.low_water = low_water
         self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
+        # a share of the plan's limit, learned from the headers, caps every request
+        self._share = None if limit_share is None else ShareCap(
+            (caps or {}).get(ALL_REQUESTS), share=limit_share,
+            ceiling=(caps or {}).get(ALL_REQUESTS))
+        if self._share is not None:
+            self._caps[ALL_REQUESTS] = self._share
         # when the budget lets the next request go (a clock time: the work done between a
         # response and the next request counts toward the wait instead of adding to it)
         self._not_before = 0.0
@@ -123,13 +140,30 @@ class Http:
         self._in_flight = 0
         self._answered = False  # whether any request to this host has succeeded yet
         self.client = httpx.Client(
-            base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport,
+            base_url=base_url, auth=auth, timeout=TIMEOUT, transport=transport, limits=LIMITS,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             event_hooks={"request": [self._count]},
         )
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def plan_per_minute(self) -> float | None:
+        """The plan's per-minute limit as the vendor's headers last stated it (share mode)."""
+        return None if self._share is None else self._share.plan
+
+    @property
+    def paced_per_minute(self) -> float | None:
+        """The client-side cap on all requests now in force (None: the headers alone)."""
+        cap = self._caps.get(ALL_REQUESTS)
+        return None if cap is None else cap.per_minute
+
+    def _trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: counts each new TCP connection (a kept-alive one is not)."""
+        if event == "connection.connect_tcp.complete":
+            with self._counter:
+                self.connections += 1
 
     def _count(self, request: httpx.Request) -> None:
         with self._counter:
@@ -169,7 +203,8 @@ class Http:
     def _attempt(self, method: str, url: str, params: Mapping[str, Any] | None,
                  json_body: Any, cap: str | None) -> tuple[Any, httpx.Response]:
         self._pace(cap)
-        request = self.client.build_request(method, url, params=params, json=json_body)
+        request = self.client.build_request(method, url, params=params, json=json_body,
+                                            extensions={"trace": self._trace})
         try:
             response = self.client.send(request)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
@@ -184,6 +219,9 @@ class Http:
             asked = seconds_to_reset(response.headers, now)
         # A Retry-After already says how long to wait, so the budget adds no wait of its own;
         # otherwise the largest wait any response asked for holds until a request spends it.
+        if self._share is not None:
+            with self._counter:
+                self._share.learn(plan_limit(response.headers))
         if asked is None:
             with self._counter:
                 self._window.see(remaining_budget(response.headers), now)
@@ -281,6 +319,10 @@ class HttpSource:
     @property
     def requests(self) -> int:
         return self.http.requests
+
+    @property
+    def connections(self) -> int:
+        return self.http.connections
 
     @property
     def throttled(self) -> int:

@@ -36,6 +36,7 @@ from connectors.intercom_mapping import (
     team_records,
 )
 from connectors.intercom_oracle import ORACLE
+from connectors.intercom_remap import remap
 from connectors.paging import LoopGuard, require
 from connectors.source import Connector, Page, Probe, Stored
 from connectors.validate import validated
@@ -219,4 +220,5 @@ CONNECTOR = Connector(
             "query": {"field": "updated_at", "operator": ">", "value": 0},
             "pagination": {"per_page": 1}}),
     ),
+    remap=remap,
 )

@@ -79,6 +79,13 @@ def remaining_budget(headers: Mapping[str, str]) -> float | None:
     return _number(headers, REMAINING_HEADERS)
 
 
+def plan_limit(headers: Mapping[str, str]) -> float | None:
+    """The window's whole budget as the vendor states it (Freshdesk: `X-RateLimit-Total`,
+    the plan's requests a minute)."""
+    limit = _number(headers, LIMIT_HEADERS)
+    return limit if limit is not None and limit > 0 else None
+
+
 @dataclass
 class WindowWatch:
     """Guesses when a vendor's window resets when it does not say (Freshdesk): a window
@@ -132,3 +139,22 @@ class MinInterval:
 
     def mark(self, now: float) -> None:
         self.last = now
+
+
+@dataclass
+class ShareCap(MinInterval):
+    """A cap at a share of the plan's own per-minute limit, learned from the headers, so a
+    bigger plan is used without configuration while other integrations keep the rest;
+    `ceiling` (an explicit requests_per_minute) still caps it. Until a response names the
+    limit, only the ceiling applies."""
+
+    share: float = 1.0
+    ceiling: float | None = None
+    plan: float | None = None  # the plan's limit as last seen
+
+    def learn(self, limit: float | None) -> None:
+        if limit is None or self.share <= 0:
+            return
+        self.plan = limit
+        used = limit * self.share
+        self.per_minute = used if self.ceiling is None else min(used, self.ceiling)

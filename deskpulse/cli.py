@@ -32,6 +32,7 @@ from deskpulse.cli_common import (
     read_store,
     simulated_vendor,
     source_config,
+    source_names,
     summarize,
     writer_lock,
 )
@@ -42,7 +43,7 @@ from deskpulse.export import render_csv, render_json
 from deskpulse.figures import BY_CHOICES, kpi_figures
 from deskpulse.jobs import backfill_source, day_start, sync_sources
 from deskpulse.lock import LockedError
-from deskpulse.progress import SyncProgress
+from deskpulse.progress import SyncProgress, planned_totals
 from deskpulse.report import render_headline, render_table
 from deskpulse.runs import resume_hint, stop_on_signals
 from deskpulse.sla import sla_command
@@ -73,7 +74,8 @@ def demo(
 
 @app.command()
 def backfill(
-    source: Annotated[str, typer.Argument(help="source name from the config")],
+    source: Annotated[str, typer.Argument(
+        help="source name from the config", autocompletion=source_names)],
     since: Annotated[str | None, typer.Option(
         help="first day to fetch, e.g. 2024-01-01 (default: the source's start_date, "
         "else the account's beginning)")] = None,
@@ -101,8 +103,11 @@ def backfill(
     try:
         with SyncProgress(console, enabled=console.is_terminal, lines=True, log=err) as progress, \
                 stop_on_signals(stop, lambda text: err.print(text, style="yellow")):
-            result = backfill_source(cfg, source, start, end, progress=progress, stop=stop,
-                                     phase=progress.phase)
+            result = backfill_source(
+                cfg, source, start, end, progress=progress, stop=stop, phase=progress.phase,
+                before=lambda runner: progress.expect(planned_totals(
+                    runner, start, end, lambda text: err.print(text, style="yellow",
+                                                               markup=False))))
     except KeyboardInterrupt:
         err.print(f"{source} backfill: interrupted; {hint}")
         raise typer.Exit(1) from None
@@ -126,6 +131,7 @@ def _print_plan(plan: dict) -> None:
                                          else "start from the beginning of the range"))
     if tickets is None:
         console.print("  the vendor gave no ticket count: no estimate")
+        _print_pace(plan["estimate"], rate)
         return
     requests = plan["estimate"].get("requests")
     line = f"  ~{tickets:,} tickets"
@@ -138,9 +144,21 @@ def _print_plan(plan: dict) -> None:
     console.print(line + " (the range only narrows it)")
 
 
+def _print_pace(estimate: dict, rate: float | None) -> None:
+    """Without a count, what the rate learned from the vendor's headers means in hours."""
+    per_1000, plan = estimate.get("requests_per_1000_tickets"), estimate.get("plan_per_minute")
+    if not rate or not per_1000:
+        return
+    told = f"the plan allows {plan:,}/min (its headers), " if plan else ""
+    hours = 100 * per_1000 / rate / 60
+    console.print(f"  {told}deskpulse paces at {rate:g} requests/min: ~{hours:.1f} h per "
+                  f"100,000 changed tickets (~{per_1000 * 100:,} requests)")
+
+
 @app.command()
 def sync(
-    sources: Annotated[list[str] | None, typer.Argument(help="source names (default: all)")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(
+        help="source names (default: all)", autocompletion=source_names)] = None,
     config: ConfigOption = None,
 ) -> None:
     """One incremental pass over each source."""
@@ -288,10 +306,11 @@ from deskpulse import cli_setup, cli_tools  # noqa: E402, F401
 
 
 def main() -> None:
-    from deskpulse.logs import configure
+    from deskpulse.logs import configure, without_run_summaries
 
     level = os.environ.get("DESKPULSE_LOG_LEVEL", "WARNING").upper()
     configure(os.environ.get("DESKPULSE_LOG_FORMAT", "text"),
               getattr(logging, level, logging.WARNING))
+    without_run_summaries()
     app()
 

@@ -15,10 +15,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-import kpi
+from deskpulse import failed_runs
 from deskpulse.cli_errors import DeskpulseGroup
 from deskpulse.config import Config, ConfigError, KpiConfig, SourceConfig, load_config
 from deskpulse.failures import Failure
+from deskpulse.jobs import open_writable
 from deskpulse.lock import WriterLock
 from deskpulse.progress import stored_counts
 from deskpulse.sync import RunResult
@@ -66,6 +67,16 @@ DatabaseOption = Annotated[
                               "config's (for kpi and status)")]
 
 
+def source_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of a source argument: the names in the config (`--config` when
+    already typed, else $DESKPULSE_CONFIG or ./deskpulse.toml); none when it is unusable."""
+    try:
+        names = load_config(ctx.params.get("config")).sources
+    except (ConfigError, OSError):
+        return []
+    return [name for name in names if name.startswith(incomplete)]
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
@@ -96,10 +107,9 @@ def kpi_options(config: Path | None, database: Path | None) -> dict:
 
 
 def open_store(database: Path, options: dict | None = None) -> Store:
-    """Open the file with current views; `options` ([kpi] choices) are recorded for them."""
-    store = Store.open(database)
-    kpi.install_views(store, options)
-    return store
+    """Open the file for writing (deskpulse.jobs.open_writable: current views, `options`
+    ([kpi] choices) recorded for them, runs kept beside it while it was locked folded in)."""
+    return open_writable(database, options)
 
 
 def read_store(config_path: Path | None, database: Path | None) -> Store:
@@ -160,7 +170,7 @@ def summarize(result: RunResult) -> None:
             + (f" ({counts})" if counts else "")
             + f" in {result.pages:,} pages, {result.requests:,} requests")
     (err if result.error else console).print(line + (f"\n  {result.error}" if result.error else ""),
-        markup=False)
+        markup=False, soft_wrap=True)  # the error is one line, however long
 
 
 def business_calendars(cfg: Config) -> Calendars | None:
@@ -178,8 +188,13 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
 
 
 @contextmanager
-def writer_lock(cfg: Config, job: str = "sync") -> Iterator[None]:
-    """Hold the lock of `job` on the database (a LockedError names the holder's pid)."""
+def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
+                mode: str = "sync", span: tuple[str | None, str | None] = (None, None),
+                ) -> Iterator[None]:
+    """Hold the lock of `job` on the database (a LockedError names the holder's pid).
+    `runs`: the sources whose runs are still to finish, kept beside the file as failed
+    if SQLite's own lock stays taken (deskpulse.failed_runs)."""
     check_folder(cfg.database)
-    with WriterLock(cfg.database, job):
+    with WriterLock(cfg.database, job), \
+            failed_runs.kept_when_locked(cfg.database, mode, runs or [], span):
         yield

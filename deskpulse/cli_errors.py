@@ -18,10 +18,15 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click.exceptions import (  # Typer's own click
+    ClickException,
+    NoArgsIsHelpError,
+    UsageError,
+)
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from deskpulse.failures import RUN_FAILED, Failure, explain
+from deskpulse.failures import RUN_FAILED, USAGE, Failure, explain
 
 DEBUG_FLAG = "--debug"
 DEBUG_ENV = "DESKPULSE_DEBUG"
@@ -43,9 +48,29 @@ class DeskpulseGroup(TyperGroup):
     debug = False
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **extra: Any) -> Any:
+        """Click's own usage errors (an unknown option, a missing value, a value out of
+        range) end like deskpulse's: `error: …` / `  fix: …`, exit 2, no usage block."""
         argv = list(sys.argv[1:] if args is None else args)
         self.debug = DEBUG_FLAG in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
-        return super().main([arg for arg in argv if arg != DEBUG_FLAG], *rest, **extra)
+        argv = [arg for arg in argv if arg != DEBUG_FLAG]
+        if extra.get("standalone_mode", True) is False:
+            return super().main(argv, *rest, **extra)
+        try:
+            code = super().main(argv, *rest, **{**extra, "standalone_mode": False})
+        except NoArgsIsHelpError as exc:  # a bare `deskpulse`: the help, as before
+            exc.show()
+            sys.exit(USAGE)
+        except UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "deskpulse"
+            show(Failure(exc.format_message(), f"see `{where} --help`", USAGE))
+            sys.exit(USAGE)
+        except ClickException as exc:
+            show(Failure(exc.format_message(), code=exc.exit_code))
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            show(Failure("interrupted", code=RUN_FAILED))
+            sys.exit(RUN_FAILED)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -17,6 +17,7 @@ from deskpulse.cli_common import (
     open_store,
     read_config,
     source_config,
+    source_names,
     writer_lock,
 )
 from deskpulse.config import ConfigError
@@ -27,7 +28,8 @@ MARKS = {"ok": "[green]will sync[/green]", "not on plan": "[yellow]skipped[/yell
 
 @app.command()
 def check(
-    source: Annotated[str | None, typer.Argument(help="source name (default: all)")] = None,
+    source: Annotated[str | None, typer.Argument(
+        help="source name (default: all)", autocompletion=source_names)] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate the config, resolve secrets and make one cheap request per stream: what
@@ -60,7 +62,8 @@ def _print_check(found: SourceCheck) -> None:
 
 @app.command()
 def retry(
-    source: Annotated[str | None, typer.Argument(help="source name (default: all)")] = None,
+    source: Annotated[str | None, typer.Argument(
+        help="source name (default: all)", autocompletion=source_names)] = None,
     config: ConfigOption = None,
 ) -> None:
     """Map the dead letters again and store the records that now pass (every sync does

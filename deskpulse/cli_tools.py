@@ -24,9 +24,11 @@ from deskpulse.cli_common import (
     read_store,
     simulated_vendor,
     source_config,
+    source_names,
     summarize,
 )
 from deskpulse.config import ConfigError
+from deskpulse.failed_runs import merge_into_status
 from deskpulse.status import all_status
 from deskpulse.sync import Runner
 from deskpulse.unmapped import add_unmapped, print_unmapped, schedule_problems
@@ -44,6 +46,7 @@ def status(
     store = read_store(config, database)
     try:
         report = all_status(store, names, datetime.now(UTC))
+        merge_into_status(report, store.path)  # runs the locked file could not log
         add_unmapped(store, report, configured=bool(cfg and cfg.schedule))
     finally:
         store.close()
@@ -81,6 +84,7 @@ def _print_status(item: dict) -> None:
                       f"{run['pages']:,} pages, {run['records']:,} records, "
                       f"{run['requests']:,} requests"
                       + (f"\n  error: {escape(run['error'])}" if run["error"] else "")
+                      + (f"\n  fix: {escape(run['fix'])}" if run.get("fix") else "")
                       + (f"\n  {escape(run['resume'])}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
@@ -104,7 +108,8 @@ def _print_set_aside(tickets: list[dict]) -> None:
 
 @app.command()
 def record(
-    source: Annotated[str, typer.Argument(help="source name from the config")],
+    source: Annotated[str, typer.Argument(
+        help="source name from the config", autocompletion=source_names)],
     out: Annotated[Path, typer.Option(help="folder for the recorded responses")],
     pages: Annotated[int, typer.Option(min=1, help="pages per stream at most")] = 3,
     config: ConfigOption = None,
@@ -139,7 +144,8 @@ def record(
 
 @app.command()
 def verify(
-    source: Annotated[str, typer.Argument(help="source name")],
+    source: Annotated[str, typer.Argument(
+        help="source name", autocompletion=source_names)],
     show: Annotated[int, typer.Option(help="disagreeing tickets to list per metric")] = 5,
     config: ConfigOption = None,
     database: DatabaseOption = None,

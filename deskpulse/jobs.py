@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import kpi
+from deskpulse import failed_runs
 from deskpulse.config import Config, SourceConfig
 from deskpulse.lock import WriterLock
 from deskpulse.sync import Progress, Runner, RunResult
@@ -34,9 +36,16 @@ def configured_runner(store: Store, cfg: Config, source: SourceConfig,
 
 def open_for_writing(cfg: Config) -> Store:
     """The config's database, migrated, with current kpi_* views and [kpi] choices."""
-    store = Store.open(cfg.database)
+    return open_writable(cfg.database, cfg.kpi.summary_options())
+
+
+def open_writable(database: Path, options: dict[str, Any] | None = None) -> Store:
+    """`database` migrated, with current kpi_* views (`options`: the [kpi] choices they
+    record), and the runs kept beside it while it was locked folded in (failed_runs)."""
+    store = Store.open(database)
     try:
-        kpi.install_views(store, cfg.kpi.summary_options())
+        kpi.install_views(store, options)
+        failed_runs.fold(store)
     except BaseException:
         store.close()
         raise
@@ -44,17 +53,19 @@ def open_for_writing(cfg: Config) -> Store:
 
 
 def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = None,
-             on_result: Callable[[RunResult], None] | None = None,
-             **options: Any) -> list[RunResult]:
+                 on_result: Callable[[RunResult], None] | None = None,
+                 **options: Any) -> list[RunResult]:
     """One incremental pass over each named source, in order; a failed one does not stop
     the rest. Raises ConfigError (an unknown name, a bad schedule) before anything runs and
-    LockedError when another process holds the sync job."""
+    LockedError when another process holds the sync job. If SQLite's own lock stays taken,
+    the runs not yet finished are kept beside the file as failed (deskpulse.failed_runs)."""
     sources = [cfg.source(name) for name in names]
     cfg.business_calendars()  # a bad [[schedule]] is a config error before any lock
-    results = []
-    stop = options.get("stop")
+    results: list[RunResult] = []
+    stop, pending = options.get("stop"), list(names)
     check_folder(cfg.database)
-    with WriterLock(cfg.database, "sync"):
+    with WriterLock(cfg.database, "sync"), \
+            failed_runs.kept_when_locked(cfg.database, "sync", pending):
         store = open_for_writing(cfg)
         try:
             for source in sources:
@@ -62,6 +73,7 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
                     break
                 result = configured_runner(store, cfg, source, progress=progress,
                                            **options).sync()
+                pending.remove(source.name)  # logged in the file: no longer kept beside it
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -71,16 +83,24 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
 
 
 def backfill_source(cfg: Config, name: str, since: datetime, until: datetime | None = None, *,
-                 progress: Progress | None = None, **options: Any) -> RunResult:
+                    progress: Progress | None = None,
+                    before: Callable[[Runner], None] | None = None,
+                    **options: Any) -> RunResult:
     """Everything changed from `since` (to `until`) for one source, resumably, under the
-    source's own backfill lock (it may run beside the daemon)."""
+    source's own backfill lock (it may run beside the daemon). `before` sees the runner
+    first (the CLI takes the dry run's estimate as the progress total)."""
     source = cfg.source(name)
     cfg.business_calendars()
     check_folder(cfg.database)
-    with WriterLock(cfg.database, f"backfill-{name}"):
+    span = (since.date().isoformat(),
+            (until - timedelta(days=1)).date().isoformat() if until else None)
+    with WriterLock(cfg.database, f"backfill-{name}"), \
+            failed_runs.kept_when_locked(cfg.database, "backfill", [name], span):
         store = open_for_writing(cfg)
         try:
-            return configured_runner(store, cfg, source, progress=progress,
-                                     **options).backfill(since, until)
+            runner = configured_runner(store, cfg, source, progress=progress, **options)
+            if before:
+                before(runner)
+            return runner.backfill(since, until)
         finally:
             store.close()

@@ -40,3 +40,11 @@ def configure(log_format: str = "text", level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler"):  # their chatter only when debugging
         logging.getLogger(noisy).setLevel(level if level <= logging.DEBUG else logging.WARNING)
+
+
+def without_run_summaries() -> None:
+    """The CLI prints each run's own summary line (and its error): the runner's log line
+    about the same run would say it twice. The daemon's `configure` sets fresh handlers,
+    so its log keeps them."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not hasattr(record, "run_status"))

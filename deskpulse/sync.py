@@ -49,6 +49,7 @@ class RunResult:
     pages: int = 0
     records: int = 0
     requests: int = 0
+    connections: int = 0  # TCP connections the run opened (kept alive across pacing gaps)
     changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
     kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
     error: str | None = None
@@ -116,7 +117,8 @@ class Runner:
                 list(connector.streams), "since": since.isoformat(),
                 "until": until.isoformat() if until else None, "resume_from": resume,
                 "estimate": estimate, "requests_per_minute":
-                getattr(settings, "incremental_requests_per_minute", None)
+                estimate.get("requests_per_minute")  # learned from the vendor's headers
+                or getattr(settings, "incremental_requests_per_minute", None)
                 or getattr(settings, "requests_per_minute", None)}
 
     def _run(self, mode: str, since: datetime, until: datetime | None,
@@ -290,15 +292,17 @@ class Runner:
         result.status, result.error = status, error
         self.store.finish_run(run_id, status, error)
         log.log(logging.ERROR if error else logging.INFO,
-                "source %s %s %s: %s pages, %s records, %s requests%s", result.source,
-                result.mode, status, f"{result.pages:,}", f"{result.records:,}",
-                f"{result.requests:,}",
-                f": {error}" if error else "")
+                "source %s %s %s: %s pages, %s records, %s requests, %s connections%s",
+                result.source, result.mode, status, f"{result.pages:,}", f"{result.records:,}",
+                f"{result.requests:,}", f"{result.connections:,}", f": {error}" if error else "",
+                extra={"run_status": status})
         return result
 
 
 def _engine_counts(source: Source, result: RunResult) -> None:
-    """The engine's 429 and retry counts so far (0 for plug-ins that do not count them)."""
+    """The engine's connection, 429 and retry counts so far (0 for plug-ins that do not
+    count them)."""
+    result.connections = getattr(source, "connections", 0)
     result.throttled = getattr(source, "throttled", 0)
     result.retries = getattr(source, "retries", 0)
 

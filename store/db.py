@@ -196,6 +196,17 @@ class Store:
             )
         return int(cur.lastrowid or 0)
 
+    def add_finished_runs(self, runs: Sequence[dict[str, Any]]) -> None:
+        """Log runs that ended without being able to write here (their record was kept
+        beside the file: deskpulse.failed_runs), with their own times, owner and error."""
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO sync_runs (source, mode, started_at, finished_at, status, error, "
+                "pid, host, since, until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [tuple(run.get(key) for key in ("source", "mode", "started_at", "finished_at",
+                                                "status", "error", "pid", "host", "since",
+                                                "until")) for run in runs])
+
     def running_runs(self, source: str) -> list[dict[str, Any]]:
         """Runs of `source` still marked running (live, or their process died)."""
         cur = self.conn.execute(

@@ -25,6 +25,7 @@ import pytest
 from connectors.errors import error_for_status
 from deskpulse.demo import DEMO_SOURCE
 from store.schema import MIGRATIONS
+from tests.holder import write_transaction_held
 from tests.simdesk import backfilled_store, free_port, start_simulator, stop
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -62,7 +63,7 @@ def first_error(result: subprocess.CompletedProcess) -> str:
 
 
 def run_summary(result: subprocess.CompletedProcess) -> str:
-    """A failed run's own line (the runner's log line about it may come first)."""
+    """A failed run's own line (the first: the runner's log line about it is not printed)."""
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     return next(line for line in lines if line.startswith("acme sync: failed"))
@@ -173,21 +174,11 @@ def test_a_tag_that_looks_like_terminal_markup_is_printed_as_written(demo_db, tm
 def test_a_write_transaction_held_elsewhere_fails_the_run_with_exit_1(demo_db, tmp_path):
     shutil.copy(demo_db, tmp_path / "desk.db")
     cfg = config(tmp_path, SOURCE + 'base_url = "http://127.0.0.1:9"\n')
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sqlite3, sys\n"
-         f"db = sqlite3.connect({str(tmp_path / 'desk.db')!r}, isolation_level=None)\n"
-         "db.execute('BEGIN IMMEDIATE'); print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with write_transaction_held(tmp_path / "desk.db"):
         result = run("sync", "--config", str(cfg),
                      env={"ACME_TOKEN": "t", "DESKPULSE_BUSY_TIMEOUT_MS": "200"})
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
-        holder.stdout.close()
     assert result.returncode == 1
-    assert "the database is locked" in first_error(result)
+    assert "the database was locked" in first_error(result)
 
 
 def test_a_refused_connection_fails_at_once_naming_the_host(demo_db, tmp_path):

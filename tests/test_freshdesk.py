@@ -197,7 +197,7 @@ def test_a_429_waits_exactly_retry_after(desk):
     desk.add("GET", conversations(104), fixture("freshdesk/conversations_104"))
     desk.add("GET", conversations(105), empty())
     slept: list[float] = []
-    pages = list(source(desk, slept, requests_per_minute=None,
+    pages = list(source(desk, slept, requests_per_minute=None, rate_limit_share=None,
                         ticket_list_requests_per_minute=None).read("tickets", None, since=SINCE))
     assert slept == [37.0]
     assert pages[-1].requests == 4  # the refused request counts too
@@ -208,7 +208,8 @@ def test_the_ticket_list_has_its_own_per_minute_cap(desk):
     slept: list[float] = []
     clock = [datetime(2026, 10, 20, tzinfo=UTC)]
     config = FreshdeskSettings(domain="acme", api_key=API_KEY, concurrency=1,
-                               requests_per_minute=None, ticket_list_requests_per_minute=20)
+                               requests_per_minute=None, ticket_list_requests_per_minute=20,
+                               rate_limit_share=None)
     src = open_source(load("freshdesk"), "acme", config, transport=desk.transport(),
                       sleep=slept.append, clock=lambda: clock[0])
     list(src.read("tickets", None, since=SINCE))

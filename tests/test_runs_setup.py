@@ -295,8 +295,10 @@ def test_progress_prints_a_line_every_few_seconds_when_not_a_terminal():
             progress("tickets", Page(records, {"c": 1}, total=1000), None)
         progress.phase("refreshing KPIs of 400 tickets")
     lines = console.file.getvalue().splitlines()
-    assert lines[0].startswith("tickets: 300 of 1,000 records, 50/s, ~0 min left")
-    assert lines[1] == "refreshing KPIs of 400 tickets ..."
+    # a line after the stream's first page, then one when 5 s have passed since
+    assert lines[0].startswith("tickets: 100 of 1,000 records, 50/s, ~0 min left")
+    assert lines[1].startswith("tickets: 400 of 1,000 records, 50/s, ~0 min left")
+    assert lines[2] == "refreshing KPIs of 400 tickets ..."
 
 
 def test_version_and_first_line_of_help():
