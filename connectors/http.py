@@ -5,6 +5,8 @@ rate-limit headers and an optional client-side cap), *how often* (tenacity: retr
 failures with jittered exponential backoff, or exactly as long as `Retry-After` asks) and
 turns every failure into a classified `SourceError` with a secret-free message.
 `sleep`, `clock` and the jitter's `rng` are parameters so tests never really wait.
+It also counts what a monitor wants to see (requests, 429 answers, retries); the runner
+passes those counts up in its `RunResult`, and only the app layer exports them.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ class Http:
         self.rng = rng or random.Random()
         self.requests = 0
         self.connections = 0  # TCP connections opened (not counted by in-process transports)
+        self.throttled = 0  # 429 answers (retried like other transient faults: see `retries`)
+        self.retries = 0  # attempts after the first of a logical request, whatever the cause
         self.concurrency = max(1, concurrency)
         self.low_water = low_water
         self._caps = {name: MinInterval(limit) for name, limit in (caps or {}).items()}
@@ -224,6 +228,9 @@ class Http:
                 wait = budget_delay(response.headers, now, self.low_water, others,
                                     self._window.reset_in(now))
                 self._not_before = max(self._not_before, now + wait)
+        if response.status_code == 429:
+            with self._counter:
+                self.throttled += 1
         if not response.is_success:
             raise error_for_status(self.source, self.vendor, response, asked,
                                    first=not self._answered)
@@ -266,6 +273,8 @@ class Http:
 
     def _wait(self, state: RetryCallState) -> float:
         """Retry-After when the vendor gives it, else full-jitter exponential backoff."""
+        with self._counter:  # tenacity asks for a wait only before another attempt
+            self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         asked = getattr(exc, "retry_after", None)
         if asked is not None:
@@ -314,6 +323,14 @@ class HttpSource:
     @property
     def connections(self) -> int:
         return self.http.connections
+
+    @property
+    def throttled(self) -> int:
+        return self.http.throttled
+
+    @property
+    def retries(self) -> int:
+        return self.http.retries
 
     def close(self) -> None:
         self.http.close()

@@ -43,6 +43,10 @@ class Source(Protocol):
 
     name: str
     requests: int  # every HTTP request made so far, retries included
+    # Optional (older plug-ins lack them; the runner reads 0): 429 answers and retried
+    # attempts so far, for monitoring (`deskpulse daemon --metrics`).
+    # throttled: int
+    # retries: int
 
     def read(
         self, stream: str, cursor: dict[str, Any] | None, *, since: datetime,

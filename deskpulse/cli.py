@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -191,10 +192,17 @@ def sync(
 def daemon(
     config: ConfigOption = None,
     log_format: Annotated[str, typer.Option(help="text|json")] = "text",
+    metrics: Annotated[str | None, typer.Option(
+        help="serve Prometheus /metrics and /healthz on HOST:PORT, e.g. 127.0.0.1:9108")] = None,
+    unhealthy_after: Annotated[int, typer.Option(
+        min=1, help="/healthz turns 503 when a source has not synced for this many of "
+        "its intervals")] = 3,
 ) -> None:
     """Sync every source at its interval until SIGTERM/SIGINT (which finish the page in hand)."""
     from deskpulse.daemon import Daemon
     from deskpulse.logs import configure
+    from deskpulse.metrics import for_config
+    from deskpulse.metrics_http import MetricsServer, parse_address
 
     if log_format not in ("text", "json"):
         msg = "--log-format must be text or json"
@@ -205,8 +213,12 @@ def daemon(
     if not cfg.sources:
         msg = f"no sources configured in {cfg.path}"
         raise fail(msg)
-    with writer_lock(cfg, "sync"):
-        Daemon(cfg).run()
+    server = None
+    if metrics is not None:  # a bad address or a port in use: a Failure, exit 2
+        parse_address(metrics)  # a typo fails before the file is opened
+        server = MetricsServer(for_config(cfg, unhealthy_after), metrics)
+    with writer_lock(cfg, "sync"), server or nullcontext():
+        Daemon(cfg, metrics=server.metrics if server else None).run()
 
 
 @app.command("kpi")

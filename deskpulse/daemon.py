@@ -5,7 +5,8 @@ APScheduler 3 runs one job per source: no two runs of the same source overlap
 little jitter keeps sources from hitting the database at the same instant. Each job opens its
 own connection; the store's IMMEDIATE transactions make concurrent writers queue, and the
 file lock keeps other processes out. SIGTERM/SIGINT set one stop event: every running sync
-finishes and commits the page in hand, then the process exits 0.
+finishes and commits the page in hand, then the process exits 0. With `metrics` (from
+`--metrics`), every real sync moves the Prometheus counters page by page (deskpulse.metrics).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from deskpulse.config import Config, SourceConfig
 from deskpulse.jobs import configured_runner, open_for_writing
+from deskpulse.metrics import DaemonMetrics, dead_letter_count
 from deskpulse.sync import RunResult
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,10 @@ class Daemon:
         *,
         scheduler: BlockingScheduler | None = None,
         run_source: Callable[[SourceConfig, threading.Event], RunResult] | None = None,
+        metrics: DaemonMetrics | None = None,
     ):
         self.config = config
+        self.metrics = metrics
         self.stop_event = threading.Event()
         workers = max(1, min(len(config.sources), 4))
         self.scheduler = scheduler or BlockingScheduler(
@@ -96,6 +100,8 @@ class Daemon:
             result = self._run_source(source, self.stop_event)
         except Exception:
             log.exception("source %s: sync crashed; next try at its next slot", name)
+            if self.metrics:
+                self.metrics.crashed(name)
             return
         self.results.append(result)
         if result.status == "failed":
@@ -103,9 +109,14 @@ class Daemon:
 
     def _sync_once(self, source: SourceConfig, stop: threading.Event) -> RunResult:
         store = open_for_writing(self.config)
+        meter = self.metrics.meter(source.name) if self.metrics else None
         try:
-            return configured_runner(store, self.config, source, stop=stop,
-                                     sleep=_interruptible_sleep(stop)).sync()
+            result = configured_runner(store, self.config, source, stop=stop,
+                                       sleep=_interruptible_sleep(stop),
+                                       progress=meter.page if meter else None).sync()
+            if meter:
+                meter.finished(result, dead_letter_count(store, source.name))
+            return result
         finally:
             store.close()
 

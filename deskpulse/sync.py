@@ -55,6 +55,10 @@ class RunResult:
     error: str | None = None
     streams: dict[str, int] = field(default_factory=dict)  # records read, per stream
     kinds: dict[str, int] = field(default_factory=dict)  # records stored, per record class
+    stream_requests: dict[str, int] = field(default_factory=dict)  # requests per stream
+    throttled: int = 0  # 429 answers from the vendor (each one retried)
+    retries: int = 0  # attempts after the first, whatever the cause
+    kpi_seconds: float = 0.0  # time spent refreshing KPI facts (by the runner's clock)
 
 
 Progress = Callable[[str, Page, RunResult], None]
@@ -150,11 +154,11 @@ class Runner:
                     self._read_stream(source, stream, slot(stream), since, until, run_id,
                                       result)
             finally:
-                result.connections = getattr(source, "connections", 0)
+                _engine_counts(source, result)
                 source.close()
             if self.phase:
                 self.phase(f"refreshing KPIs of {self.store.dirty_count(name):,} tickets")
-            result.kpi_refreshed += self._refresh_kpis()
+            result.kpi_refreshed += self._timed_refresh(result)
         except (SourceError, StopRequested) as exc:
             if self.stop.is_set():  # stopped during a retry or pacing wait: not a failure
                 return self._finish(run_id, result, "stopped", None)
@@ -207,13 +211,16 @@ class Runner:
             result.requests += page.requests
             result.changed_tickets += len(changed)
             result.streams[stream] = result.streams.get(stream, 0) + len(page.records)
+            result.stream_requests[stream] = \
+                result.stream_requests.get(stream, 0) + page.requests
+            _engine_counts(source, result)
             for record in page.records:
                 kind = type(record).__name__
                 result.kinds[kind] = result.kinds.get(kind, 0) + 1
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
-            result.kpi_refreshed += self._refresh_if_due()
+            result.kpi_refreshed += self._refresh_if_due(result)
             self._at = (stream, json.dumps(page.cursor))
             if page.done:
                 self._finish_slot(stream, slot, page, seed_sync=until is None)
@@ -230,7 +237,7 @@ class Runner:
         """The configured business hours, else the vendor's synced default (one source)."""
         return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
 
-    def _refresh_if_due(self) -> int:
+    def _refresh_if_due(self, result: RunResult) -> int:
         """A mid-run refresh, when `RefreshPace` says it is worth it (deskpulse.refresh_pace);
         paced across the run's streams, since a backfill's streams follow one another."""
         now = self.clock or _utcnow
@@ -240,9 +247,18 @@ class Runner:
         if not pace.due(now(), self.store.dirty_count(self.source.name)):
             return 0
         started = now()
-        refreshed = self._refresh_kpis()
+        refreshed = self._timed_refresh(result)
         pace.refreshed(started, now(), refreshed)
         return refreshed
+
+    def _timed_refresh(self, result: RunResult) -> int:
+        """`_refresh_kpis`, its duration added to the run's `kpi_seconds` (for monitoring)."""
+        now = self.clock or _utcnow
+        started = now()
+        try:
+            return self._refresh_kpis()
+        finally:
+            result.kpi_seconds += (now() - started).total_seconds()
 
     def _targets(self) -> tuple[Target, ...]:
         """The SLA targets in use: the config's, or the vendor's synced policies."""
@@ -281,6 +297,14 @@ class Runner:
                 f"{result.requests:,}", f"{result.connections:,}", f": {error}" if error else "",
                 extra={"run_status": status})
         return result
+
+
+def _engine_counts(source: Source, result: RunResult) -> None:
+    """The engine's connection, 429 and retry counts so far (0 for plug-ins that do not
+    count them)."""
+    result.connections = getattr(source, "connections", 0)
+    result.throttled = getattr(source, "throttled", 0)
+    result.retries = getattr(source, "retries", 0)
 
 
 def _fingerprint(schedule: Calendars | Schedule | None) -> str | None:
