@@ -18,13 +18,13 @@ from unittest import mock
 import httpcore._sync.http11 as http11
 import httpx
 
-import connectors.http
 from bench.common import ENV, NOW, desk, open_store, table
 from bench.vendors import _backfill as _run
-from deskpulse.simulated import vendor
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner, RunResult
+from deskpulse.connectors.engine import http as engine_http
 from deskpulse.simulator import FreshdeskAPI, ZendeskAPI
 from deskpulse.simulator.server import make_server
-from deskpulse.sync import Runner, RunResult
 
 GENERAL_PER_MINUTE = 400  # Zendesk Professional's general API limit (Team 200, Enterprise 700)
 EXPORT_PER_MINUTE = 10  # Zendesk's incremental export limit (30 with High Volume)
@@ -122,7 +122,7 @@ def connections(tickets: int, folder: Path) -> str:
     account = desk(tickets)
     rows = []
     for label, expiry in (("before: 5 s keep-alive (httpx default)", 5.0),
-                          ("after: 120 s keep-alive", connectors.http.KEEPALIVE_SECONDS)):
+                          ("after: 120 s keep-alive", engine_http.KEEPALIVE_SECONDS)):
         result = _over_loopback(account, folder / f"conn-{int(expiry)}.db", expiry)
         rows.append((label, f"{result.connections} connections for {result.requests} requests"))
     return table(f"Connections per Zendesk backfill, {tickets:,} tickets, exports "
@@ -143,7 +143,7 @@ def _over_loopback(account, path: Path, expiry: float) -> RunResult:
                           keepalive_expiry=expiry)
     try:
         with mock.patch.object(http11, "time", SimpleNamespace(monotonic=aged)), \
-                mock.patch.object(connectors.http, "LIMITS", limits):
+                mock.patch.object(engine_http, "LIMITS", limits):
             config = vendor("zendesk").source(
                 "bench", f"http://127.0.0.1:{server.server_address[1]}",
                 "${DESKPULSE_DEMO_TOKEN}", incremental_requests_per_minute=EXPORT_PER_MINUTE)

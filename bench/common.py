@@ -15,12 +15,12 @@ from pathlib import Path
 
 import httpx
 
-import kpi
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner, RunResult
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.simulator.model import Desk
-from deskpulse.sync import Runner, RunResult
-from store import Store
+from deskpulse.store import Store
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TOKEN = "bench-token"
@@ -102,7 +102,7 @@ def precompute(tickets: int, folder: Path, seed: int = 1) -> Prepared:
 
 
 def refresh_vs_rebuild(store: Store, ids: list[str]) -> tuple[float, float]:
-    """Seconds of `kpi.refresh` with `ids` marked changed (after the rebuild), and of a
+    """Seconds of `kpi.upkeep.refresh` with `ids` marked changed (after the rebuild), and of a
     full `kpi.rebuild` of every fact and rollup."""
     started = time.perf_counter()
     kpi.rebuild(store)

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from bench.common import ENV, NOW, api, backfill, desk, open_store, rate_table, repeat_for, table
-from deskpulse.demo import demo_source
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator.zendesk_render import audits
-from deskpulse.sync import Runner
 
 
 def minimum_requests(account) -> dict[str, int]:

@@ -8,7 +8,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import kpi
 from bench.common import (
     NOW,
     Replay,
@@ -19,7 +18,8 @@ from bench.common import (
     table,
     table_bytes,
 )
-from store import Store
+from deskpulse import kpi
+from deskpulse.store import Store
 
 
 def _ceiling(source: Store, folder: Path) -> float:
@@ -79,8 +79,8 @@ def _kpi_cost(store: Store, prepared, folder: Path) -> list[tuple[str, str]]:
     ids = [row[0] for row in store.conn.execute(
         "SELECT id FROM tickets ORDER BY id LIMIT 1000")]
     incremental, full = refresh_vs_rebuild(store, ids)
-    return [("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
-            ("kpi.rebuild of every ticket", f"{full:.2f} s"),
+    return [("deskpulse.kpi.upkeep.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
+            ("deskpulse.kpi.rebuild of every ticket", f"{full:.2f} s"),
             ("refresh / rebuild (target <= 0.01 at 1M tickets)", f"{incremental / full:.4f}")]
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import httpx
 
 from bench.common import ENV, NOW, TOKEN, desk, open_store, rate_table, repeat_for, table
-from deskpulse.simulated import vendor
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner, RunResult
 from deskpulse.simulator import FreshdeskAPI, IntercomAPI
 from deskpulse.simulator.freshdesk_render import agent_replies, flag
 from deskpulse.simulator.model import Desk
-from deskpulse.sync import Runner, RunResult
-from store import Store
+from deskpulse.store import Store
 
 URLS = {"freshdesk": "https://bench.freshdesk.com", "intercom": "https://api.intercom.io"}
 PER_TICKET = {"freshdesk": "/conversations", "intercom": "/conversations/"}

@@ -1,22 +1,23 @@
 """Connectors: vendor APIs in, pages of normalized records out.
 
 A connector is registered under the entry-point group `deskpulse.connectors`
-(`zendesk = "connectors.zendesk:CONNECTOR"`); third-party connectors plug in the same way
+(`zendesk = "deskpulse.connectors.zendesk.streams:CONNECTOR"`); third-party connectors plug in the
+same way
 (connectors.registry finds them; docs/connectors.md is the contract). Connectors import only
 `store.models` from the rest of deskpulse and never touch SQLite.
 """
 
 from __future__ import annotations
 
-from connectors.errors import (
+from deskpulse.connectors.errors import (
     PageInvalid,
     SkippableError,
     SourceConfigError,
     SourceError,
     TransientError,
 )
-from connectors.registry import GROUP, ConnectorUnavailable, available, load
-from connectors.source import Connector, OracleMetric, Page, Source, open_source
+from deskpulse.connectors.registry import GROUP, ConnectorUnavailable, available, load
+from deskpulse.connectors.source import Connector, OracleMetric, Page, Source, open_source
 
 __all__ = [
     "GROUP",

@@ -13,7 +13,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from pydantic import BaseModel
 
-from connectors.source import Connector
+from deskpulse.connectors.source import Connector
 
 GROUP = "deskpulse.connectors"
 

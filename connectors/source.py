@@ -4,7 +4,7 @@ A connector turns a vendor API into pages of normalized records. The runner (des
 drives it stream by stream and commits each `Page` with its cursor in one transaction, so the
 cursor a page carries must be exactly the state from which reading resumes *after* that page.
 A connector never sleeps, retries or writes on its own account: the shared engine in
-`connectors.http` does requests, retries and pacing; the store does the writing.
+`connectors.engine.http` does requests, retries and pacing; the store does the writing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel
 
-from store.models import NormalizedRecord
+from deskpulse.store.models import NormalizedRecord
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]

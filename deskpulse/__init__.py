@@ -15,29 +15,30 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from deskpulse.api import Desk, KpiRows, SyncProgress, open, run_backfill, run_sync
-    from deskpulse.config import ConfigError
-    from deskpulse.errors import (
+    from deskpulse.app.api import Desk, KpiRows, SyncProgress, open, run_backfill, run_sync
+    from deskpulse.app.config.file import ConfigError
+    from deskpulse.app.errors import (
         DatabaseError,
         DeskpulseError,
         InvalidArgument,
         MissingExtra,
         RunFailed,
     )
-    from deskpulse.frames import Rows
-    from deskpulse.lock import LockedError
-    from deskpulse.sync import RunResult
+    from deskpulse.app.frames import Rows
+    from deskpulse.app.sync.lock import LockedError
+    from deskpulse.app.sync.runner import RunResult
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "open": "deskpulse.api", "run_sync": "deskpulse.api", "run_backfill": "deskpulse.api",
-    "Desk": "deskpulse.api", "KpiRows": "deskpulse.api", "SyncProgress": "deskpulse.api",
-    "Rows": "deskpulse.frames", "RunResult": "deskpulse.sync",
-    "DeskpulseError": "deskpulse.errors", "DatabaseError": "deskpulse.errors",
-    "InvalidArgument": "deskpulse.errors", "MissingExtra": "deskpulse.errors",
-    "RunFailed": "deskpulse.errors", "ConfigError": "deskpulse.config",
-    "LockedError": "deskpulse.lock",
+    "open": "deskpulse.app.api", "run_sync": "deskpulse.app.api",
+    "run_backfill": "deskpulse.app.api", "Desk": "deskpulse.app.api",
+    "KpiRows": "deskpulse.app.api", "SyncProgress": "deskpulse.app.api",
+    "Rows": "deskpulse.app.frames", "RunResult": "deskpulse.app.sync.runner",
+    "DeskpulseError": "deskpulse.app.errors", "DatabaseError": "deskpulse.app.errors",
+    "InvalidArgument": "deskpulse.app.errors", "MissingExtra": "deskpulse.app.errors",
+    "RunFailed": "deskpulse.app.errors", "ConfigError": "deskpulse.app.config.file",
+    "LockedError": "deskpulse.app.sync.lock",
 }
 __all__ = [  # the Python API: docs/python-api.md
     "__version__", "open", "run_sync", "run_backfill", "Desk", "KpiRows", "SyncProgress", "Rows",

@@ -1,5 +1,5 @@
 """`python -m deskpulse` runs the command line, like the `deskpulse` script."""
 
-from deskpulse.cli import main
+from deskpulse.app.cli.main import main
 
 main()

@@ -3,24 +3,24 @@
 `kpi` reads only the normalized tables (never vendor JSON) and does no HTTP.
 """
 
-from kpi.calendar import Schedule
-from kpi.calendars import Calendar, Calendars
-from kpi.coverage import uncovered as uncovered_period
-from kpi.external import business_kpis
-from kpi.facts import TicketFacts, compute
-from kpi.names import display_names
-from kpi.refresh import ensure_definitions, install_views, rebuild, refresh
-from kpi.report import agent_activity, backlog_by_age, summary, ticket_facts_for
-from kpi.shares import unsolved_now
-from kpi.sla_policy import METRICS as SLA_METRICS
-from kpi.sla_policy import Target
-from kpi.sla_report import at_risk as sla_at_risk
-from kpi.sla_report import status as sla_status
-from kpi.sla_targets import targets_in_use as sla_targets_in_use
-from kpi.stats import percentile
-from kpi.synced import synced_calendars, unusable_schedules
-from kpi.tags import by_tag
-from kpi.timeline import EventRow, RatingRow
+from deskpulse.kpi.facts.compute import TicketFacts, compute
+from deskpulse.kpi.facts.timeline import EventRow, RatingRow
+from deskpulse.kpi.figures.business import business_kpis
+from deskpulse.kpi.figures.coverage import uncovered as uncovered_period
+from deskpulse.kpi.figures.names import display_names
+from deskpulse.kpi.figures.shares import unsolved_now
+from deskpulse.kpi.figures.stats import percentile
+from deskpulse.kpi.figures.summary import agent_activity, backlog_by_age, summary, ticket_facts_for
+from deskpulse.kpi.figures.tags import by_tag
+from deskpulse.kpi.hours.schedules import Calendar, Calendars
+from deskpulse.kpi.hours.seconds import Schedule
+from deskpulse.kpi.hours.synced import synced_calendars, unusable_schedules
+from deskpulse.kpi.sla.figures import at_risk as sla_at_risk
+from deskpulse.kpi.sla.figures import status as sla_status
+from deskpulse.kpi.sla.policy import METRICS as SLA_METRICS
+from deskpulse.kpi.sla.policy import Target
+from deskpulse.kpi.sla.targets import targets_in_use as sla_targets_in_use
+from deskpulse.kpi.upkeep.refresh import ensure_definitions, install_views, rebuild, refresh
 
 __all__ = [
     "Calendar",

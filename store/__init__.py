@@ -3,9 +3,9 @@
 `store` imports nothing else from deskpulse and does no HTTP.
 """
 
-from store.db import Store
-from store.external import ImportConflict, ImportResult, import_ratings, import_rows
-from store.models import (
+from deskpulse.store.db import Store
+from deskpulse.store.external import ImportConflict, ImportResult, import_ratings, import_rows
+from deskpulse.store.models import (
     BusinessSchedule,
     Event,
     Group,
@@ -21,7 +21,7 @@ from store.models import (
     iso,
     utc,
 )
-from store.opening import StoreUnusable
+from deskpulse.store.opening import StoreUnusable
 
 __all__ = [
     "BusinessSchedule",

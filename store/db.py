@@ -19,12 +19,12 @@ from typing import Any
 
 import sqlite_utils
 
-from store import pages
-from store.models import NormalizedRecord, Rejected
-from store.opening import StoreUnusable, check_version, create_private, open_readonly
-from store.pages import now_iso as _now_iso
-from store.rows import to_json as _json
-from store.schema import migrate
+from deskpulse.store import pages
+from deskpulse.store.models import NormalizedRecord, Rejected
+from deskpulse.store.opening import StoreUnusable, check_version, create_private, open_readonly
+from deskpulse.store.pages import now_iso as _now_iso
+from deskpulse.store.rows import to_json as _json
+from deskpulse.store.schema import migrate
 
 BUSY_TIMEOUT_MS = 30_000
 # How long a writer waits for another program's write transaction before giving up

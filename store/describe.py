@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tables
-from store.schema import MIGRATIONS, migrate
+from deskpulse.store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tables
+from deskpulse.store.schema import MIGRATIONS, migrate
 
 JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BLOB": "string"}
 DATASETTE_NAMES = ("deskpulse", "demo")  # Datasette names a database after its file

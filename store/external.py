@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store.db import Store
-from store.models import Rating, iso
-from store.pages import select_in, upsert
+from deskpulse.store.db import Store
+from deskpulse.store.models import Rating, iso
+from deskpulse.store.pages import select_in, upsert
 
 
 class ImportConflict(Exception):

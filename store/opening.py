@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from store.schema import MIGRATIONS
+from deskpulse.store.schema import MIGRATIONS
 
 UPGRADE_FIX = ("run `deskpulse sync` (or any writing command) with write access to it "
                "once to upgrade it")

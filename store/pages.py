@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from store import rows
-from store.models import (
+from deskpulse.store import rows
+from deskpulse.store.models import (
     BusinessSchedule,
     Event,
     Group,
@@ -28,8 +28,8 @@ from store.models import (
     VendorMetrics,
     iso,
 )
-from store.schedules import record_versions
-from store.unmapped import write_unmapped
+from deskpulse.store.schedules import record_versions
+from deskpulse.store.unmapped import write_unmapped
 
 _IN_CHUNK = 500  # SQLite's default bound-variable limit is far above; stay well below it
 

@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from store.models import (
+from deskpulse.store.models import (
     BusinessSchedule,
     Event,
     Group,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from store.models import BusinessSchedule
+from deskpulse.store.models import BusinessSchedule
 
 ALWAYS = ""  # effective_from of a schedule's first version
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from store.ext_schema import EXTERNAL_INPUTS
-from store.kpi_schema import (
+from deskpulse.store.ext_schema import EXTERNAL_INPUTS
+from deskpulse.store.kpi_schema import (
     ASSIGNMENT_AND_BOTS,
     HANDLE_TIME,
     KPI_META,
@@ -21,8 +21,8 @@ from store.kpi_schema import (
     REPORT_VALUES,
     SLA_INSTANCES,
 )
-from store.relations_schema import RELATIONS
-from store.unmapped import UNMAPPED_VALUES
+from deskpulse.store.relations_schema import RELATIONS
+from deskpulse.store.unmapped import UNMAPPED_VALUES
 
 CORE_TABLES = """
 CREATE TABLE sources (

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from store.models import BusinessSchedule, Event, Group, Person, Ticket, Unmapped
+from deskpulse.store.models import BusinessSchedule, Event, Group, Person, Ticket, Unmapped
 
 UNMAPPED_VALUES = """
 CREATE TABLE unmapped (

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 
-import kpi
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 
 TOKEN = "proc-token-c0ffee"
 # The simulated desk's present in every test that starts one: a run must not depend on the

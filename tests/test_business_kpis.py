@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import kpi
-from deskpulse.importer import parse, write
-from kpi.external import KEYS, business_kpis
-from store import Event, Person, Rating, Store, Ticket, TimeEntry
+from deskpulse import kpi
+from deskpulse.app.imports.importer import parse, write
+from deskpulse.kpi.figures.business import KEYS, business_kpis
+from deskpulse.store import Event, Person, Rating, Store, Ticket, TimeEntry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 MARCH = {"since": date(2026, 3, 1), "until": date(2026, 3, 31)}
@@ -212,7 +212,7 @@ def test_the_views_give_the_same_money_and_survey_figures(store):
 def test_the_html_report_shows_business_tiles_and_names_missing_inputs(store, tmp_path):
     import re
 
-    from deskpulse.htmlreport import write_report
+    from deskpulse.app.report.html import write_report
 
     load(store, "costs")
     page = write_report(store, tmp_path / "r.html", **MARCH).read_text(encoding="utf-8")
@@ -239,8 +239,12 @@ def test_facts_refreshed_after_a_survey_import_equal_a_full_rebuild(store):
 
 
 def test_business_figures_use_the_one_rate_helper_of_kpi_stats():
-    from kpi import external, external_agents, report, sla_report, tags
-    from kpi.stats import ratio
+    from deskpulse.kpi.figures import agent_hours as external_agents
+    from deskpulse.kpi.figures import business as external
+    from deskpulse.kpi.figures import summary as report
+    from deskpulse.kpi.figures import tags
+    from deskpulse.kpi.figures.stats import ratio
+    from deskpulse.kpi.sla import figures as sla_report
 
     assert external._ratio is ratio and external_agents.ratio is ratio
     assert sla_report.ratio is ratio and report.ratio is ratio and tags.ratio is ratio

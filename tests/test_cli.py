@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from deskpulse.cli import app
+from deskpulse.app.cli.main import app
 from tests.simdesk import SIM_NOW, TOKEN, start_simulator, stop, write_config
 
 cli = CliRunner()
@@ -95,7 +95,7 @@ def test_a_wrong_token_fails_clearly_and_status_says_failing(tmp_path, simulator
 
 
 def test_a_second_writer_is_refused(tmp_path):
-    from deskpulse.lock import WriterLock
+    from deskpulse.app.sync.lock import WriterLock
 
     config = write_config(tmp_path, "http://127.0.0.1:9")
     with WriterLock(tmp_path / "desk.db"):
@@ -173,7 +173,7 @@ def test_dry_run_prints_a_plan_with_an_estimate_and_writes_nothing(tmp_path, sim
 
 def test_a_bounded_backfill_runs_beside_a_sync_and_leaves_the_sync_cursor_alone(tmp_path,
                                                                                simulator):
-    from deskpulse.lock import WriterLock
+    from deskpulse.app.sync.lock import WriterLock
 
     config = write_config(tmp_path, simulator)
     with WriterLock(tmp_path / "desk.db", "sync"):  # as if the daemon were running
@@ -202,8 +202,8 @@ def test_verify_on_the_demo_database_agrees_on_everything(tmp_path):
 def test_kpi_headline_compares_with_the_previous_period_of_equal_length(tmp_path):
     from datetime import date, timedelta
 
-    import kpi
-    from store import Store
+    from deskpulse import kpi
+    from deskpulse.store import Store
 
     cli.invoke(app, ["demo", "--tickets", "300", "--out", str(tmp_path), "--now", SIM_NOW])
     db = tmp_path / "demo.db"

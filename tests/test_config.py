@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from connectors import Connector
-from deskpulse.config import ConfigError, load_config, parse_interval
+from deskpulse.app.config.file import ConfigError, load_config, parse_interval
+from deskpulse.connectors import Connector
 
 
 class DeskSettings(BaseModel):

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-import kpi
-from connectors import load, open_source
-from connectors.freshdesk import FreshdeskSettings
-from connectors.intercom import IntercomSettings
-from store import Event, Person, Rejected, Store, Ticket, TimeEntry
+from deskpulse import kpi
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.freshdesk.streams import FreshdeskSettings
+from deskpulse.connectors.intercom.streams import IntercomSettings
+from deskpulse.store import Event, Person, Rejected, Store, Ticket, TimeEntry
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real-responses"
 FRESHDESK, INTERCOM = REAL / "freshdesk-python-freshdesk", REAL / "intercom-openapi-examples"
@@ -92,13 +92,13 @@ def test_freshdesk_samples_land_whole(tmp_path):
 
 
 def test_freshdesk_single_objects_map_without_loss():
-    from connectors.freshdesk_mapping import (
+    from deskpulse.connectors.engine.validate import validated
+    from deskpulse.connectors.freshdesk.mapping import (
         agent_records,
         conversation_records,
         ticket_records,
         time_entry_records,
     )
-    from connectors.validate import validated
 
     for name, build in (("ticket_1_updated.json", lambda r: ticket_records(r, {})),
                         ("outbound_email_1.json", lambda r: ticket_records(r, {})),
@@ -146,13 +146,13 @@ def test_intercom_examples_land_whole(tmp_path):
 
 
 def test_intercom_property_examples_map():
-    from connectors.intercom_mapping import (
+    from deskpulse.connectors.intercom.mapping import (
         admin_records,
         part_events,
         rating_record,
         team_records,
     )
-    from connectors.intercom_oracle import ORACLE
+    from deskpulse.connectors.intercom.oracle import ORACLE
 
     examples = ic()["property_examples"]
     rating = rating_record("1", examples["conversation_rating"])

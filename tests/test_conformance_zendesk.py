@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors import load, open_source
-from connectors.validate import validated
-from connectors.zendesk import ZendeskSettings
-from connectors.zendesk_mapping import audit_records, person_records, ticket_records
-from store import Event, Person, Rejected, Store, Ticket
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.engine.validate import validated
+from deskpulse.connectors.zendesk.mapping import audit_records, person_records, ticket_records
+from deskpulse.connectors.zendesk.streams import ZendeskSettings
+from deskpulse.store import Event, Person, Rejected, Store, Ticket
 
 CASSETTES = (Path(__file__).resolve().parents[1].parent / "shared" / "real-responses"
              / "zendesk-zenpy-betamax")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from deskpulse.config import config_from_dict
-from deskpulse.daemon import Daemon, jitter_for
-from deskpulse.logs import JsonFormatter
-from deskpulse.sync import RunResult
+from deskpulse.app.config.file import config_from_dict
+from deskpulse.app.sync.daemon import Daemon, jitter_for
+from deskpulse.app.sync.logs import JsonFormatter
+from deskpulse.app.sync.runner import RunResult
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -86,7 +86,7 @@ def test_stop_reaches_running_syncs_and_no_new_run_starts(tmp_path):
 
 
 def test_json_log_lines_carry_message_and_extra_fields():
-    record = logging.LogRecord("deskpulse.sync", logging.INFO, __file__, 1,
+    record = logging.LogRecord("deskpulse.app.sync.runner", logging.INFO, __file__, 1,
                                "source %s stream %s: reading", ("acme", "tickets"), None)
     record.source, record.stream = "acme", "tickets"
     line = json.loads(JsonFormatter().format(record))

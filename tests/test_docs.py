@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import kpi
-from deskpulse.cli import app
-from store import Store
+from deskpulse import kpi
+from deskpulse.app.cli.main import app
+from deskpulse.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DOC = (ROOT / "docs" / "schema.md").read_text(encoding="utf-8")
@@ -76,7 +76,7 @@ def test_every_sql_example_in_reading_the_data_runs_on_a_demo_database(tmp_path)
 
     from rich.console import Console
 
-    from deskpulse.demo import run_demo
+    from deskpulse.app.demo.run import run_demo
 
     with open(tmp_path / "out.txt", "w") as out:
         run_demo(tmp_path, Console(file=out), tickets=120, show_progress=False,
@@ -92,7 +92,7 @@ def test_every_sql_example_in_reading_the_data_runs_on_a_demo_database(tmp_path)
 
 
 def test_the_readme_config_example_loads_as_written(tmp_path):
-    from deskpulse.config import load_config
+    from deskpulse.app.config.file import load_config
 
     [example] = re.findall(r"```toml\n(.*?)```", README, re.S)
     path = tmp_path / "deskpulse.toml"

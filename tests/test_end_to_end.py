@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import kpi
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import CrashAfter
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -190,8 +190,8 @@ def tickets_created(api: ZendeskAPI) -> set:
 
 
 def test_verify_reports_full_agreement_and_names_a_tampered_ticket(synced):
-    from connectors import load
-    from deskpulse.verify import verify
+    from deskpulse.app.verify.facts import verify
+    from deskpulse.connectors import load
 
     _desk, _api, store, _result = synced
     checks = {c.name: c for c in verify(store, "demo", load("zendesk"))}

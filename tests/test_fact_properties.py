@@ -1,5 +1,5 @@
 """The fact code on generated vendor-shaped histories (issue #15): whatever a real account
-sends, `kpi.refresh` never raises nor sets a ticket aside, incremental equals rebuild, and
+sends, `kpi.upkeep.refresh` never raises nor sets a ticket aside, incremental equals rebuild, and
 every NULL a fact holds has a documented meaning (store/catalog, docs/schema.md)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kpi
-from store import Event, Person, Rating, Store, Ticket, catalog
+from deskpulse import kpi
+from deskpulse.store import Event, Person, Rating, Store, Ticket, catalog
 
 T0 = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
 TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "kpi_values")

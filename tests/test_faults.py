@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import kpi
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import Faults, ZendeskAPI, generate, with_faults
 from deskpulse.simulator.faults import BAD_DATA, HARMLESS_DATA, TRANSPORT
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import rows
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

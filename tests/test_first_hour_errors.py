@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.errors import error_for_status
-from deskpulse.demo import DEMO_SOURCE
-from store.schema import MIGRATIONS
+from deskpulse.app.demo.run import DEMO_SOURCE
+from deskpulse.connectors.errors import error_for_status
+from deskpulse.store.schema import MIGRATIONS
 from tests.holder import write_transaction_held
 from tests.simdesk import backfilled_store, free_port, start_simulator, stop
 
@@ -273,7 +273,7 @@ def _unprivileged() -> list[str]:
 
 def as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """`deskpulse ARGS` as user 65534 (the venv's entry script may sit in root's home, so
-    the same `deskpulse.cli:main` is started with an interpreter that user may run)."""
+    the same `app.cli.main:main` is started with an interpreter that user may run)."""
     site = next(p for p in sys.path if p.endswith("site-packages"))
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{REPO}:{site}",
            "HOME": str(cwd), "LANG": "C.UTF-8"}

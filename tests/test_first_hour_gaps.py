@@ -21,11 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rich.console import Console
 
-from connectors import Page
-from deskpulse.progress import SyncProgress
-from deskpulse.sync import RunResult
-from store import Store
-from store.models import Rejected, Ticket, VendorMetrics
+from deskpulse.app.sync.progress import SyncProgress
+from deskpulse.app.sync.runner import RunResult
+from deskpulse.connectors import Page
+from deskpulse.store import Store
+from deskpulse.store.models import Rejected, Ticket, VendorMetrics
 from tests.fakedesk import fixture
 from tests.holder import write_transaction_held
 from tests.simdesk import TOKEN, free_port, start_simulator, stop, write_config

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-import kpi
-from connectors import PageInvalid, load, open_source
-from connectors.freshdesk import FreshdeskSettings
-from store import (
+from deskpulse import kpi
+from deskpulse.connectors import PageInvalid, load, open_source
+from deskpulse.connectors.freshdesk.streams import FreshdeskSettings
+from deskpulse.store import (
     BusinessSchedule,
     Event,
     Group,

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from typer.testing import CliRunner
 
-from deskpulse.cli import app
-from deskpulse.simulated import vendor
+from deskpulse.app.cli.main import app
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import FreshdeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import TOKEN, cli, start_simulator, stop
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import kpi
-from connectors import load
-from deskpulse.simulated import vendor
+from deskpulse import kpi
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner
+from deskpulse.app.verify.facts import verify
+from deskpulse.connectors import load
 from deskpulse.simulator import Faults, FreshdeskAPI, generate, with_faults
 from deskpulse.simulator.faults import HARMLESS_DATA, TRANSPORT
-from deskpulse.sync import Runner
-from deskpulse.verify import verify
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import CrashAfter, FakeTime, rows
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -209,7 +209,7 @@ def test_handle_time_is_the_time_agents_logged_and_unchanged_entries_recompute_n
     assert logged and all(facts[tid] == seconds for tid, seconds in logged.items()
                           if tid in facts)
     assert all(facts[tid] is None for tid in facts if tid not in logged)
-    from store import TimeEntry
+    from deskpulse.store import TimeEntry
 
     entry = store.conn.execute("SELECT id, ticket_id, seconds, at FROM time_entries "
                                "LIMIT 1").fetchone()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import kpi
-from deskpulse.htmlreport import write_report
-from store import Person, Store
+from deskpulse import kpi
+from deskpulse.app.report.html import write_report
+from deskpulse.store import Person, Store
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
@@ -146,7 +146,7 @@ def test_agent_rows_show_handled_tickets_and_replies_from_their_own_events(store
 
 
 def test_business_hours_charts_appear_once_a_schedule_is_configured(tmp_path):
-    from deskpulse.demo import DEMO_SCHEDULE, run_demo
+    from deskpulse.app.demo.run import DEMO_SCHEDULE, run_demo
 
     with open(tmp_path / "out.txt", "w") as out:
         from rich.console import Console
@@ -170,7 +170,7 @@ def svg(page: str, chart: str) -> str:
 
 
 def test_hour_axes_step_by_round_hours(store, tmp_path):
-    from deskpulse.axes import HOUR_STEPS
+    from deskpulse.app.report.axes import HOUR_STEPS
 
     page = report(store, tmp_path, since=SINCE, until=UNTIL)
     for chart in ("frt", "resolution", "business-hours"):

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from connectors import PageInvalid, SourceConfigError, TransientError
-from connectors.errors import redact
-from connectors.http import MAX_ATTEMPTS, Http
-from connectors.pacing import budget_delay, retry_after
+from deskpulse.connectors import PageInvalid, SourceConfigError, TransientError
+from deskpulse.connectors.engine.http import MAX_ATTEMPTS, Http
+from deskpulse.connectors.engine.pacing import budget_delay, retry_after
+from deskpulse.connectors.errors import redact
 from tests.fakedesk import FakeDesk, fixture, raising
 
 TOKEN = "tok-SECRET-4242"
@@ -181,7 +181,7 @@ def test_a_reset_far_beyond_any_window_is_clock_skew_not_a_reason_to_wait_hours(
 
 
 def test_without_a_reset_header_the_window_is_timed_from_when_the_budget_refilled():
-    from connectors.pacing import WindowWatch
+    from deskpulse.connectors.engine.pacing import WindowWatch
 
     watch = WindowWatch(seconds=60)
     watch.see(40, now=1000.0)  # first sight: assume the window began now

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deskpulse.business import split_missing
-from deskpulse.cli import app
-from deskpulse.export import clean_rows
-from deskpulse.lock import WriterLock
-from kpi.external import KEYS, business_kpis
-from store import Store
+from deskpulse.app.cli.main import app
+from deskpulse.app.report.business import split_missing
+from deskpulse.app.report.export import clean_rows
+from deskpulse.app.sync.lock import WriterLock
+from deskpulse.kpi.figures.business import KEYS, business_kpis
+from deskpulse.store import Store
 from tests.simdesk import backfilled_store, cli, write_config
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)

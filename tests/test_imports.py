@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deskpulse.importer import kind_name, parse, write
-from store import Store
-from store.external import ImportConflict
+from deskpulse.app.imports.importer import kind_name, parse, write
+from deskpulse.store import Store
+from deskpulse.store.external import ImportConflict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
@@ -201,8 +201,8 @@ def test_imports_are_logged_by_file_name_and_counts_only(tmp_path, store):
 def test_a_file_from_before_imports_upgrades_and_keeps_its_ratings(tmp_path):
     import sqlite3
 
-    from store.ext_schema import EXTERNAL_INPUTS
-    from store.schema import MIGRATIONS, _apply
+    from deskpulse.store.ext_schema import EXTERNAL_INPUTS
+    from deskpulse.store.schema import MIGRATIONS, _apply
 
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     for number, script in enumerate(MIGRATIONS[:MIGRATIONS.index(EXTERNAL_INPUTS)]):

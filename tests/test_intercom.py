@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-import kpi
-from connectors import load, open_source
-from connectors.intercom import IntercomSettings
-from store import Event, Group, Person, Rating, Store, Ticket, TimeEntry
+from deskpulse import kpi
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.intercom.streams import IntercomSettings
+from deskpulse.store import Event, Group, Person, Rating, Store, Ticket, TimeEntry
 from tests.fakedesk import FakeDesk, fixture
 
 TOKEN = "ic-fake-token-5150"
@@ -239,7 +239,7 @@ def test_the_estimate_is_one_search_for_the_total_count(desk):
 def test_an_assignee_object_is_read_when_the_ids_are_absent():
     """Older API versions and webhooks send `assignee: {type, id}` and no
     `admin_assignee_id`; 2.x sends numeric ids. Both land in the ticket."""
-    from connectors.intercom_mapping import conversation_records
+    from deskpulse.connectors.intercom.mapping import conversation_records
 
     raw = fixture("intercom/conversation_501").json()
     del raw["admin_assignee_id"], raw["team_assignee_id"]
@@ -261,7 +261,7 @@ def test_an_assignee_object_is_read_when_the_ids_are_absent():
 
 def test_an_assignment_part_without_a_target_changes_no_assignee():
     """API 2.11: `assigned_to` is null when a part does not change the assignment."""
-    from connectors.intercom_mapping import part_events
+    from deskpulse.connectors.intercom.mapping import part_events
 
     part = {"type": "conversation_part", "id": "9", "part_type": "assignment",
             "body": "<p>Looking into it</p>", "created_at": 1791000000,
@@ -271,7 +271,7 @@ def test_an_assignment_part_without_a_target_changes_no_assignee():
 
 
 def test_a_search_next_that_is_not_a_position_is_a_clear_error(desk):
-    from connectors import PageInvalid
+    from deskpulse.connectors import PageInvalid
 
     paged = fixture("intercom/search_page1").json()
     paged["pages"]["next"] = "https://api.intercom.io/conversations?page=2"

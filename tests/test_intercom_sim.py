@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import kpi
-from connectors import load
-from deskpulse.demo import DEMO_SCHEDULE
-from deskpulse.simulated import vendor
+from deskpulse import kpi
+from deskpulse.app.demo.run import DEMO_SCHEDULE
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner
+from deskpulse.app.verify.facts import verify
+from deskpulse.connectors import load
 from deskpulse.simulator import Faults, IntercomAPI, generate, with_faults
 from deskpulse.simulator.faults import HARMLESS_DATA, TRANSPORT
 from deskpulse.simulator.intercom_render import BOT_ID, PADDED_EVERY
-from deskpulse.sync import Runner
-from deskpulse.verify import verify
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import CrashAfter, FakeTime, rows
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -204,7 +204,7 @@ def test_statistics_follow_intercom_for_admin_initiated_conversations(synced):
 
 def test_a_recorded_intercom_sync_replays_to_the_same_rows(tmp_path):
     """Searches are POSTs: the recording keeps each (scrubbed) body and replay matches it."""
-    from deskpulse.record import RecordingTransport, Scrubber
+    from deskpulse.app.demo.record import RecordingTransport, Scrubber
     from deskpulse.simulator import ReplayAPI
 
     desk = desk_of(120, seed=14)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kpi
-from kpi.calendar import Schedule
-from store import Event, Store, Ticket
+from deskpulse import kpi
+from deskpulse.kpi.hours.seconds import Schedule
+from deskpulse.store import Event, Store, Ticket
 
 NY = Schedule.from_config({"tz": "America/New_York",
                            "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu",
@@ -83,7 +83,7 @@ def test_a_changed_schedule_rebuilds_every_fact_by_itself(tmp_path):
 
 
 def test_schedule_from_the_config_file(tmp_path):
-    from deskpulse.config import load_config
+    from deskpulse.app.config.file import load_config
 
     path = tmp_path / "deskpulse.toml"
     path.write_text('[[schedule]]\ntz = "Europe/Berlin"\ndefault = true\n'
@@ -99,7 +99,8 @@ def test_schedule_from_the_config_file(tmp_path):
 def test_a_newer_facts_version_rebuilds_too(tmp_path, monkeypatch):
     import importlib
 
-    module = importlib.import_module("kpi.refresh")  # `kpi.refresh` is also the function
+    # the module: `kpi.refresh` is the function
+    module = importlib.import_module("deskpulse.kpi.upkeep.refresh")
     store = Store.open(tmp_path / "v.db")
     at = utc(2026, 3, 2, 14)
     store.commit_page("acme", "t", [Ticket(id="1", status="open", created_at=at, updated_at=at),
@@ -115,7 +116,7 @@ def test_a_newer_facts_version_rebuilds_too(tmp_path, monkeypatch):
 
 def test_a_single_sources_synced_schedule_is_used_and_several_sources_need_the_config(
         tmp_path):
-    from store import BusinessSchedule
+    from deskpulse.store import BusinessSchedule
 
     store = Store.open(tmp_path / "s.db")
     store.ensure_source("zd", "zendesk", "acme")

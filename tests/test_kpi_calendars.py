@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import kpi
-from kpi import Calendars, Schedule
-from store import BusinessSchedule, Event, Group, Store, Ticket
+from deskpulse import kpi
+from deskpulse.kpi import Calendars, Schedule
+from deskpulse.store import BusinessSchedule, Event, Group, Store, Ticket
 from tests.simdesk import backfilled_store
 
 NINE_TO_FIVE = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -79,7 +79,7 @@ def test_fingerprint_moves_with_history_and_group_assignments():
 
 
 def test_a_config_file_history_reaches_the_facts(tmp_path):
-    from deskpulse.config import ConfigError, load_config
+    from deskpulse.app.config.file import ConfigError, load_config
 
     path = tmp_path / "deskpulse.toml"
     path.write_text('[[schedule]]\ntz = "UTC"\nhours = { mon = ["09:00-17:00"] }\n'
@@ -128,8 +128,8 @@ def test_synced_group_schedules_time_each_groups_tickets(tmp_path):
 
 
 def test_the_simulated_zendesk_holidays_are_synced_and_verify_agrees_over_christmas(tmp_path):
-    from connectors import load
-    from deskpulse.verify import verify
+    from deskpulse.app.verify.facts import verify
+    from deskpulse.connectors import load
 
     store = backfilled_store(tmp_path / "xmas.db", tickets=250, seed=11,
                              now=utc(2027, 1, 8, 12), days=30)

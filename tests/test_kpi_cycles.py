@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kpi.calendar import Schedule
-from kpi.facts import EventRow, compute
-from kpi.rules import FRESHDESK, INTERCOM, ZENDESK
-from store.models import SURVEY_FEEDBACK_CHANNEL
+from deskpulse.kpi.facts.compute import EventRow, compute
+from deskpulse.kpi.facts.rules import FRESHDESK, INTERCOM, ZENDESK
+from deskpulse.kpi.hours.seconds import Schedule
+from deskpulse.store.models import SURVEY_FEEDBACK_CHANNEL
 from tests.test_kpi_facts import T0, at, created, ev, status
 
 
@@ -74,7 +74,7 @@ def test_the_report_counts_every_answered_wait_by_the_day_it_was_answered(tmp_pa
     from datetime import date
     from datetime import datetime as dt
 
-    import kpi
+    from deskpulse import kpi
     from tests.simdesk import backfilled_store
 
     store = backfilled_store(tmp_path / "r.db", tickets=300, seed=2,
@@ -89,7 +89,7 @@ def test_the_report_counts_every_answered_wait_by_the_day_it_was_answered(tmp_pa
 
 
 def test_first_assignment_and_bot_only_resolution():
-    from kpi.facts import BOT_ONLY
+    from deskpulse.kpi.facts.compute import BOT_ONLY
 
     facts = compute(T0, created() + [ev(1, "message", "bot", actor="b1"),
                                      ev(5, "assignee", "system", new="a1", public=False),
@@ -106,7 +106,7 @@ def test_survey_response_rate_and_bot_share_only_where_the_data_can_say(tmp_path
     from datetime import date
     from datetime import datetime as dt
 
-    import kpi
+    from deskpulse import kpi
     from tests.simdesk import backfilled_store
 
     store = backfilled_store(tmp_path / "s.db", tickets=300, seed=4,
@@ -129,7 +129,7 @@ def test_repeat_contact_counts_solved_tickets_whose_requester_came_back_within_7
     from datetime import date, timedelta
     from datetime import datetime as dt
 
-    import kpi
+    from deskpulse import kpi
     from tests.simdesk import backfilled_store
 
     store = backfilled_store(tmp_path / "rc.db", tickets=400, seed=6,
@@ -156,7 +156,7 @@ def test_escalation_counts_second_groups_raised_priorities_and_configured_tags(t
     from datetime import date
     from datetime import datetime as dt
 
-    import kpi
+    from deskpulse import kpi
     from tests.simdesk import backfilled_store
 
     store = backfilled_store(tmp_path / "es.db", tickets=300, seed=8,

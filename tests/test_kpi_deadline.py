@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi.calendar import Schedule
+from deskpulse.kpi.hours.seconds import Schedule
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 BERLIN = Schedule.from_config({"tz": "Europe/Berlin",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kpi.facts import AGENT_CREATED, CLOCK_SKEW, EventRow, RatingRow, compute
+from deskpulse.kpi.facts.compute import AGENT_CREATED, CLOCK_SKEW, EventRow, RatingRow, compute
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 _ids = iter(range(1, 10_000))

@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kpi
-from kpi import report, shares
-from kpi.rollup import Deltas
-from kpi.sla_policy import Condition, Conditions
-from kpi.values import Values
-from store import Event, Person, Rating, Store, Ticket
+from deskpulse import kpi
+from deskpulse.kpi.figures import shares
+from deskpulse.kpi.figures import summary as report
+from deskpulse.kpi.sla.policy import Condition, Conditions
+from deskpulse.kpi.upkeep.rollup import Deltas
+from deskpulse.kpi.upkeep.values import Values
+from deskpulse.store import Event, Person, Rating, Store, Ticket
 
-# the module (the package's `kpi.refresh` is the function)
-refresh_module = importlib.import_module("kpi.refresh")
+# the module (the package's `kpi.upkeep.refresh` is the function)
+refresh_module = importlib.import_module("deskpulse.kpi.upkeep.refresh")
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]

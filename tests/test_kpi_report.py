@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import kpi
-from kpi.report import PERCENTILE_METRICS
+from deskpulse import kpi
+from deskpulse.kpi.figures.summary import PERCENTILE_METRICS
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)

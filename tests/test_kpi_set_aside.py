@@ -12,11 +12,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import kpi
-from connectors import load, open_source
-from connectors.intercom import IntercomSettings
-from deskpulse.cli import app
-from store import Event, Person, Store, Ticket
+from deskpulse import kpi
+from deskpulse.app.cli.main import app
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.intercom.streams import IntercomSettings
+from deskpulse.store import Event, Person, Store, Ticket
 from tests.fakedesk import FakeDesk, fixture
 
 SINCE = datetime.fromtimestamp(1790900000, UTC)
@@ -107,7 +107,7 @@ def _rows(store: Store) -> dict[str, list[tuple]]:
 
 @pytest.mark.parametrize("chunk", [500, 1, 3])
 def test_a_ticket_that_fails_is_set_aside_and_the_rest_commits(tmp_path, monkeypatch, chunk):
-    monkeypatch.setattr(importlib.import_module("kpi.refresh"), "CHUNK", chunk)
+    monkeypatch.setattr(importlib.import_module("deskpulse.kpi.upkeep.refresh"), "CHUNK", chunk)
     store = Store.open(tmp_path / "k.db")
     _desk(store)
     assert kpi.refresh(store, fault=_failing("t2")) == 3
@@ -209,7 +209,7 @@ def test_a_gap_added_by_one_chunk_and_dropped_by_a_later_one_keeps_values_in_ste
     """t5 (solved) learns of its requester's next ticket t0 while t0's chunk runs (the gap
     is added to kpi_values), then t5's own chunk, changed by the same sync, drops that gap
     for a new one. Dropping before adding found no value ('out of step'): the edits net."""
-    monkeypatch.setattr(importlib.import_module("kpi.refresh"), "CHUNK", 1)
+    monkeypatch.setattr(importlib.import_module("deskpulse.kpi.upkeep.refresh"), "CHUNK", 1)
     store = Store.open(tmp_path / "k.db")
     solved = T0 + timedelta(hours=1)
     store.commit_page("acme", "tickets", [

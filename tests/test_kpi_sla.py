@@ -1,14 +1,14 @@
-"""SLA instances (kpi/sla.py): each rule of kpi-catalog §5.6, one ticket at a time."""
+"""SLA instances (kpi/sla/instances.py): each rule of kpi-catalog §5.6, one ticket at a time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kpi.calendar import Schedule
-from kpi.facts import EventRow, compute
-from kpi.rules import FRESHDESK, ZENDESK
-from kpi.sla import Instance, instances
-from kpi.sla_policy import Target
+from deskpulse.kpi.facts.compute import EventRow, compute
+from deskpulse.kpi.facts.rules import FRESHDESK, ZENDESK
+from deskpulse.kpi.hours.seconds import Schedule
+from deskpulse.kpi.sla.instances import Instance, instances
+from deskpulse.kpi.sla.policy import Target
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)
@@ -285,10 +285,10 @@ def test_a_schedule_without_hours_never_uses_a_business_target_up():
 def test_a_file_from_before_slas_upgrades_and_fills_them_once_targets_appear(tmp_path):
     import sqlite3
 
-    import kpi
-    from store import Event, Store
-    from store import Ticket as StoredTicket
-    from store.schema import MIGRATIONS, _apply
+    from deskpulse import kpi
+    from deskpulse.store import Event, Store
+    from deskpulse.store import Ticket as StoredTicket
+    from deskpulse.store.schema import MIGRATIONS, _apply
 
     conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     for number, script in enumerate(MIGRATIONS[:-1]):

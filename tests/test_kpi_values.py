@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-import kpi
-from kpi import report, shares, values
-from kpi.contacts import HORIZON_DAYS
-from store import Event, Person, Store, Ticket
+from deskpulse import kpi
+from deskpulse.kpi.figures import shares
+from deskpulse.kpi.figures import summary as report
+from deskpulse.kpi.upkeep import values
+from deskpulse.kpi.upkeep.contacts import HORIZON_DAYS
+from deskpulse.store import Event, Person, Store, Ticket
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -102,8 +104,8 @@ def test_a_chunks_lookups_go_by_ticket_not_through_a_day_or_requester_range(tmp_
     """With a refresh chunk's hundreds of ids, SQLite once chose to scan the reply_cycles
     end-day index and the requester index over the whole source for every chunk (a rebuild
     grew quadratic). Every lookup by ticket ids must use the ids."""
-    from kpi.contacts import contacts_of, update_gaps
-    from kpi.values import values_of
+    from deskpulse.kpi.upkeep.contacts import contacts_of, update_gaps
+    from deskpulse.kpi.upkeep.values import values_of
 
     store = Store.open(tmp_path / "p.db")
     ids = [f"t{number}" for number in range(500)]

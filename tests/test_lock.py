@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from deskpulse.lock import LockedError, WriterLock
+from deskpulse.app.sync.lock import LockedError, WriterLock
 
 
 def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path):

@@ -10,16 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-import kpi
-from deskpulse.config import config_from_dict
-from deskpulse.demo import demo_source
-from deskpulse.health import Health
-from deskpulse.metrics import DaemonMetrics, for_config
-from deskpulse.metrics_http import MetricsAddressError, MetricsServer, parse_address
+from deskpulse import kpi
+from deskpulse.app.config.file import config_from_dict
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.health import Health
+from deskpulse.app.sync.metrics import DaemonMetrics, for_config
+from deskpulse.app.sync.metrics_http import MetricsAddressError, MetricsServer, parse_address
+from deskpulse.app.sync.runner import Runner, RunResult
 from deskpulse.simulator import Faults, ZendeskAPI, generate, with_faults
 from deskpulse.simulator.faults import TRANSPORT
-from deskpulse.sync import Runner, RunResult
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import free_port
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)

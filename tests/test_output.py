@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
-from deskpulse.export import render_csv, render_json
-from deskpulse.figures import sla_risks
-from deskpulse.sla import _table
-from store import Group, Person
+from deskpulse.app.report.export import render_csv, render_json
+from deskpulse.app.report.figures import sla_risks
+from deskpulse.app.report.sla import _table
+from deskpulse.store import Group, Person
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 5, 4, 12, tzinfo=UTC)
@@ -89,7 +89,7 @@ def test_csv_numbers_booleans_and_formula_cells(db):
     for row in rows:
         for key in ("frt_p90_s", "csat_pct", "requester_wait_mean_s"):
             assert re.fullmatch(r"(-?\d+(\.\d{1,2})?)?", row[key]), (key, row[key])
-    from store import Store
+    from deskpulse.store import Store
 
     store = Store.open(db)
     found = sla_risks(store, None, window=timedelta(days=30), source=None, now=NOW).rows
@@ -104,7 +104,7 @@ def test_csv_numbers_booleans_and_formula_cells(db):
 
 
 def test_the_sla_table_names_the_assignee(db):
-    from store import Store
+    from deskpulse.store import Store
 
     store = Store.open(db)
     found = sla_risks(store, None, window=timedelta(days=30), source=None, now=NOW).rows

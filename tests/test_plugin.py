@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors import ConnectorUnavailable, available, load
-from deskpulse.config import ConfigError, config_from_dict
+from deskpulse.app.config.file import ConfigError, config_from_dict
+from deskpulse.connectors import ConnectorUnavailable, available, load
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = Path(__file__).resolve().parent / "plugin_example"
@@ -72,7 +72,8 @@ def plugin_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_an_installed_plugin_syncs_end_to_end(plugin_venv: Path, tmp_path: Path) -> None:
     (tmp_path / "deskpulse.toml").write_text(CONFIG, encoding="utf-8")
-    kinds = run(plugin_venv, "-c", "import connectors; print(connectors.available())",
+    kinds = run(plugin_venv, "-c",
+                "from deskpulse import connectors; print(connectors.available())",
                 cwd=tmp_path)
     assert "'example'" in kinds.stdout, kinds.stderr
 
@@ -135,7 +136,7 @@ def test_the_example_resumes_from_each_committed_cursor(example_on_path: None) -
     """How a connector is tested against a fixture: its pages and the cursor each carries."""
     from deskpulse_example import CONNECTOR, ExampleSettings, desk
 
-    from connectors import open_source
+    from deskpulse.connectors import open_source
 
     settings = ExampleSettings(token="t")
     source = open_source(CONNECTOR, "shop", settings, transport=desk.transport(),
@@ -152,7 +153,7 @@ def test_the_example_resumes_from_each_committed_cursor(example_on_path: None) -
 def test_the_example_raises_the_engines_errors(example_on_path: None) -> None:
     from deskpulse_example import CONNECTOR, ExampleSettings
 
-    from connectors import SourceConfigError, open_source
+    from deskpulse.connectors import SourceConfigError, open_source
 
     refused = httpx.MockTransport(lambda request: httpx.Response(401, json={}))
     source = open_source(CONNECTOR, "shop", ExampleSettings(token="secret-1"),
@@ -175,7 +176,7 @@ def install_fake(root: Path, kind: str, target: str, package: str = "fake-desk")
      "could not be loaded: ModuleNotFoundError: No module named 'no_such_dependency'"),
     ("CONNECTOR = 'not a connector'\n", "broken_desk:CONNECTOR",
      "is a str, not a connectors.Connector"),
-    ("from connectors.zendesk import CONNECTOR\n", "broken_desk:CONNECTOR",
+    ("from deskpulse.connectors.zendesk.streams import CONNECTOR\n", "broken_desk:CONNECTOR",
      "declares kind 'zendesk' (they must be the same)"),
     ("", "broken_desk:MISSING", "could not be loaded: AttributeError"),
 ])
@@ -196,8 +197,10 @@ def test_an_unusable_plugin_is_one_line_naming_its_package(
 
 def test_a_kind_two_packages_register_is_refused(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake(tmp_path / "a", "twice", "connectors.zendesk:CONNECTOR", "desk-one")
-    install_fake(tmp_path / "b", "twice", "connectors.intercom:CONNECTOR", "desk-two")
+    install_fake(tmp_path / "a", "twice", "deskpulse.connectors.zendesk.streams:CONNECTOR",
+                 "desk-one")
+    install_fake(tmp_path / "b", "twice", "deskpulse.connectors.intercom.streams:CONNECTOR",
+                 "desk-two")
     monkeypatch.syspath_prepend(str(tmp_path / "a"))
     monkeypatch.syspath_prepend(str(tmp_path / "b"))
     with pytest.raises(ConnectorUnavailable, match="desk-one 0.1, package desk-two 0.1"):

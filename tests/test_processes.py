@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-import kpi
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import TOKEN, cli, start_simulator, stop, write_config
 
 DATA_TABLES = ("tickets", "events", "people", "groups", "ratings", "vendor_metrics",

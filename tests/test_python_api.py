@@ -1,4 +1,4 @@
-"""The Python API (deskpulse/api.py): the same figures as the CLI, a read-only open that leaves
+"""The Python API (deskpulse/app/api.py): the same figures as the CLI, a read-only open that leaves
 the file's bytes alone, typed errors naming cause and fix, sync and backfill with progress,
 and every example of docs/python-api.md run in order."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import deskpulse
-from deskpulse.lock import WriterLock
+from deskpulse.app.sync.lock import WriterLock
 from tests import test_cli
 from tests.simdesk import TOKEN, backfilled_store, write_config
 from tests.test_cli import deskpulse as cli

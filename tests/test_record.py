@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deskpulse.record import Scrubber
+from deskpulse.app.demo.record import Scrubber
 from tests.simdesk import TOKEN, cli, free_port, start_simulator, stop, write_config
 
 
@@ -101,7 +101,7 @@ def test_recordings_are_owner_only_like_the_database(tmp_path):
 
     import httpx
 
-    from deskpulse.record import RecordingTransport
+    from deskpulse.app.demo.record import RecordingTransport
 
     def vendor(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"users": [{"id": 1, "last_ip": "81.2.69.160"}]})

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import kpi
-import store.schema
-from store import Event, Store
-from store.relations_schema import RELATIONS
+from deskpulse import kpi
+from deskpulse.store import Event, Store
+from deskpulse.store import schema as store_schema
+from deskpulse.store.relations_schema import RELATIONS
 from tests.simdesk import backfilled_store, rows
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -35,9 +35,9 @@ def test_an_event_whose_ticket_has_not_arrived_is_stored_and_joins_once_it_does(
 
 def test_upgrading_a_file_from_the_previous_version_keeps_rows_indexes_and_kpis(
         tmp_path, monkeypatch):
-    before = store.schema.MIGRATIONS
+    before = store_schema.MIGRATIONS
     assert before[-1] is RELATIONS, "the relations migration is no longer last: adjust this"
-    monkeypatch.setattr(store.schema, "MIGRATIONS", before[:-1])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", before[:-1])
     old = backfilled_store(tmp_path / "old.db", tickets=150, seed=8, now=NOW, days=20)
     assert old.conn.execute("PRAGMA user_version").fetchone()[0] == len(before) - 1
     old.conn.execute("INSERT INTO ext_imports (kind, feed, file_name, rows, replaced, "
@@ -53,7 +53,7 @@ def test_upgrading_a_file_from_the_previous_version_keeps_rows_indexes_and_kpis(
     assert sum(len(found) for found in kept.values()) > 1000
     assert kept["events"] and kept["ticket_facts"] and kept["sync_runs"]
 
-    monkeypatch.setattr(store.schema, "MIGRATIONS", before)
+    monkeypatch.setattr(store_schema, "MIGRATIONS", before)
     upgraded = Store.open(tmp_path / "old.db")
     assert upgraded.conn.execute("PRAGMA user_version").fetchone()[0] == len(before)
     for table, found in kept.items():

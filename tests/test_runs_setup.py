@@ -21,14 +21,14 @@ import httpx
 import pytest
 from rich.console import Console
 
-from deskpulse.check import check_source
-from deskpulse.config import SourceConfig
-from deskpulse.progress import SyncProgress
-from deskpulse.runs import owner_gone, stoppable_sleep
-from deskpulse.simulated import vendor
-from deskpulse.sync import Runner
-from store import Store
-from store.models import Rejected, Ticket
+from deskpulse.app.config.file import SourceConfig
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.check import check_source
+from deskpulse.app.sync.progress import SyncProgress
+from deskpulse.app.sync.runner import Runner
+from deskpulse.app.sync.runs import owner_gone, stoppable_sleep
+from deskpulse.store import Store
+from deskpulse.store.models import Rejected, Ticket
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 ENTRY = str(Path(sys.executable).parent / "deskpulse")
@@ -281,7 +281,7 @@ def test_dead_letters_are_retried_and_go_once_their_record_is_stored(tmp_path, s
 
 
 def test_progress_prints_a_line_every_few_seconds_when_not_a_terminal():
-    from connectors import Page
+    from deskpulse.connectors import Page
 
     console = Console(file=__import__("io").StringIO(), width=200)
     now = [0.0]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import kpi
-from deskpulse.cli import app
-from store import Store, describe
-from store.catalog import tables
-from store.schema import MIGRATIONS
+from deskpulse import kpi
+from deskpulse.app.cli.main import app
+from deskpulse.store import Store, describe
+from deskpulse.store.catalog import tables
+from deskpulse.store.schema import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGENERATE = "run: python docs/datasette/build.py"

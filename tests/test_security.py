@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.http import Http
-from store import Event, Group, Person, Rating, Store, Ticket
+from deskpulse.connectors.engine.http import Http
+from deskpulse.store import Event, Group, Person, Rating, Store, Ticket
 from tests.simdesk import TOKEN as SERVED_TOKEN
 from tests.simdesk import start_simulator, stop, write_config
 
@@ -66,7 +66,7 @@ def test_tls_verification_is_on_for_real_hosts():
 
 
 def test_the_database_and_its_lock_are_owner_only(tmp_path):
-    from deskpulse.lock import WriterLock
+    from deskpulse.app.sync.lock import WriterLock
 
     Store.open(tmp_path / "p.db").close()
     with WriterLock(tmp_path / "p.db"):
@@ -108,7 +108,7 @@ def test_other_vendors_keep_their_keys_out_of_output_and_files(tmp_path, kind):
     """Freshdesk's key travels as Basic auth (base64 of `key:X`), Intercom's as a Bearer."""
     import base64
 
-    from deskpulse.simulated import vendor
+    from deskpulse.app.demo.simulated import vendor
 
     def configured(url: str) -> Path:
         options = vendor(kind).options(url, "${SIM_TOKEN}")

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import kpi
-from deskpulse.htmlreport import write_report
-from kpi.stats import ratio
+from deskpulse import kpi
+from deskpulse.app.report.html import write_report
+from deskpulse.kpi.figures.stats import ratio
 from tests.simdesk import backfilled_store
 
 # a fixed present (the views' own clock is later: every pending instance is past its breach
@@ -119,7 +119,7 @@ def test_periods_have_no_at_risk_count_and_a_report_without_now_keeps_pending_pe
 
 
 def test_the_at_risk_view_follows_the_window_the_last_run_recorded(tmp_path):
-    from store import Store
+    from deskpulse.store import Store
 
     s = Store.open(tmp_path / "w.db")
     due = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -137,7 +137,7 @@ def test_the_at_risk_view_follows_the_window_the_last_run_recorded(tmp_path):
 
 
 def _ticket():
-    from store import Ticket
+    from deskpulse.store import Ticket
 
     at = datetime.now(UTC)
     return Ticket(id="1", status="open", created_at=at, updated_at=at)

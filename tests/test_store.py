@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import Event, Person, Rating, Rejected, Store, StoreUnusable, Ticket, VendorMetrics
-from store.schema import MIGRATIONS
+from deskpulse.store import (
+    Event,
+    Person,
+    Rating,
+    Rejected,
+    Store,
+    StoreUnusable,
+    Ticket,
+    VendorMetrics,
+)
+from deskpulse.store.schema import MIGRATIONS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel, SecretStr
 
-import kpi
-from connectors import Connector, Page, SourceError
-from deskpulse.config import SourceConfig
-from deskpulse.refresh_pace import RefreshPace
-from deskpulse.sync import Runner
-from store import Event, Store, Ticket
+from deskpulse import kpi
+from deskpulse.app.config.file import SourceConfig
+from deskpulse.app.sync.refresh_pace import RefreshPace
+from deskpulse.app.sync.runner import Runner
+from deskpulse.connectors import Connector, Page, SourceError
+from deskpulse.store import Event, Store, Ticket
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "fake-token-9f8e7d"

@@ -13,17 +13,17 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-import kpi
-from connectors.freshdesk_mapping import conversation_records
-from connectors.freshdesk_mapping import ticket_records as freshdesk_ticket
-from connectors.intercom_mapping import conversation_records as intercom_conversation
-from connectors.zones import RAILS, resolve
-from deskpulse.cli import app
-from deskpulse.config import ConfigError, load_config
-from deskpulse.demo import demo_source
+from deskpulse import kpi
+from deskpulse.app.cli.main import app
+from deskpulse.app.config.file import ConfigError, load_config
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
+from deskpulse.connectors.freshdesk.mapping import conversation_records
+from deskpulse.connectors.freshdesk.mapping import ticket_records as freshdesk_ticket
+from deskpulse.connectors.intercom.mapping import conversation_records as intercom_conversation
+from deskpulse.connectors.zones import RAILS, resolve
 from deskpulse.simulator import ZendeskAPI, generate
-from deskpulse.sync import Runner
-from store import Store, Unmapped
+from deskpulse.store import Store, Unmapped
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
@@ -241,7 +241,7 @@ def test_a_value_mapped_since_stops_counting_when_its_record_is_read_again(tmp_p
 
 
 def test_an_unknown_freshdesk_business_hours_zone_is_noted_with_the_schedule():
-    from connectors.freshdesk_mapping import business_hours_records
+    from deskpulse.connectors.freshdesk.mapping import business_hours_records
 
     raw = {"id": 31, "name": "APAC", "time_zone": "Mars/Olympus", "is_default": True,
            "business_hours": {"monday": {"start_time": "9:00 am", "end_time": "5:00 pm"}}}

@@ -13,12 +13,12 @@ import httpcore._sync.http11 as http11
 import httpx
 from typer.testing import CliRunner
 
-from deskpulse.cli import app
-from deskpulse.simulated import vendor
+from deskpulse.app.cli.main import app
+from deskpulse.app.demo.simulated import vendor
+from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import FreshdeskAPI, ZendeskAPI, generate
 from deskpulse.simulator.server import make_server
-from deskpulse.sync import Runner
-from store import Store
+from deskpulse.store import Store
 from tests.simdesk import FakeTime
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)

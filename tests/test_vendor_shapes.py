@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-import kpi
-from connectors import load, open_source
-from connectors.zendesk import ZendeskSettings
-from connectors.zendesk_mapping import ticket_records
-from store import Event, Person, Store, Ticket, Unmapped
+from deskpulse import kpi
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.zendesk.mapping import ticket_records
+from deskpulse.connectors.zendesk.streams import ZendeskSettings
+from deskpulse.store import Event, Person, Store, Ticket, Unmapped
 from tests.fakedesk import FakeDesk, fixture
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -102,7 +102,7 @@ IC_CONVERSATION = {
 
 
 def _intercom(raw: dict) -> list:
-    from connectors.intercom_mapping import conversation_records
+    from deskpulse.connectors.intercom.mapping import conversation_records
 
     return conversation_records(raw, with_parts=True)
 
@@ -147,7 +147,7 @@ def test_intercom_opening_notes_reach_status(tmp_path):
 
 
 def test_freshdesk_weekdays_in_any_documented_spelling_and_unknown_ones_counted():
-    from connectors.freshdesk_mapping import business_hours_records
+    from deskpulse.connectors.freshdesk.mapping import business_hours_records
 
     raw = fixture("freshdesk/business_hours").json()[0]
     nine_to_five = {"start_time": "9:00 am", "end_time": "5:00 pm"}
@@ -163,7 +163,7 @@ def test_freshdesk_weekdays_in_any_documented_spelling_and_unknown_ones_counted(
 def test_the_freshdesk_demo_maps_its_custom_status_and_shows_no_unmapped_value(tmp_path):
     from rich.console import Console
 
-    from deskpulse.demo import run_demo
+    from deskpulse.app.demo.run import run_demo
 
     with open(tmp_path / "out.txt", "w") as out:
         run_demo(tmp_path, Console(file=out, width=120), tickets=150, show_progress=False,
@@ -179,9 +179,9 @@ def test_the_freshdesk_demo_maps_its_custom_status_and_shows_no_unmapped_value(t
 
 
 def test_the_simulated_custom_status_without_a_status_map_is_counted(tmp_path):
-    from deskpulse.simulated import vendor
+    from deskpulse.app.demo.simulated import vendor
+    from deskpulse.app.sync.runner import Runner
     from deskpulse.simulator import FreshdeskAPI, generate
-    from deskpulse.sync import Runner
 
     now = datetime(2026, 3, 11, 0, 1, tzinfo=UTC)
     desk = generate(seed=7, tickets=150, start=now - timedelta(days=91),

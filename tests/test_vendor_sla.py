@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import kpi
-from connectors import load, open_source
-from connectors.freshdesk import FreshdeskSettings
-from connectors.zendesk import ZendeskSettings
-from kpi.sla_policy import (
+from deskpulse import kpi
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.freshdesk.streams import FreshdeskSettings
+from deskpulse.connectors.zendesk.streams import ZendeskSettings
+from deskpulse.kpi.sla.policy import (
     Condition,
     Conditions,
     Target,
@@ -22,9 +22,9 @@ from kpi.sla_policy import (
     fingerprint,
     load_targets,
 )
-from kpi.sla_targets import targets_in_use, vendor_targets
-from store import Event, Person, Store, Ticket
-from store.models import (
+from deskpulse.kpi.sla.targets import targets_in_use, vendor_targets
+from deskpulse.store import Event, Person, Store, Ticket
+from deskpulse.store.models import (
     SlaCondition,
     SlaConditions,
     SlaDeadlines,
@@ -310,10 +310,10 @@ def test_freshdesk_end_to_end_vendor_targets_agree_with_its_due_moments(tmp_path
     """The simulated Freshdesk serves two policies and fills fr_due_by/due_by from them (its
     own code, deskpulse/simulator/sla.py): deskpulse's SLA clock under the synced policies
     reaches the same due moments, and `deskpulse verify` says so."""
-    from deskpulse.simulated import vendor
+    from deskpulse.app.demo.simulated import vendor
+    from deskpulse.app.sync.runner import Runner
+    from deskpulse.app.verify.sla import verify_deadlines
     from deskpulse.simulator import FreshdeskAPI, generate
-    from deskpulse.sync import Runner
-    from deskpulse.verify_sla import verify_deadlines
 
     now = datetime(2026, 11, 1, 12, tzinfo=UTC)
     desk = generate(seed=5, tickets=150, start=now - timedelta(days=30), end=now)
@@ -351,10 +351,10 @@ def test_a_policy_edited_at_the_vendor_rebuilds_at_the_next_sync(tmp_path, monke
     what a full rebuild under the new policies gives."""
     import dataclasses
 
-    from deskpulse.demo import demo_source
+    from deskpulse.app.demo.run import demo_source
+    from deskpulse.app.sync.runner import Runner
     from deskpulse.simulator import ZendeskAPI, generate
     from deskpulse.simulator import sla as simulated_sla
-    from deskpulse.sync import Runner
 
     now = datetime(2026, 11, 1, 12, tzinfo=UTC)
     desk = generate(seed=9, tickets=120, start=now - timedelta(days=20), end=now)

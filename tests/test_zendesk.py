@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from connectors import PageInvalid, load, open_source
-from connectors.zendesk import ZendeskSettings
-from store import Event, Group, Person, Rating, Rejected, Ticket, VendorMetrics
+from deskpulse.connectors import PageInvalid, load, open_source
+from deskpulse.connectors.zendesk.streams import ZendeskSettings
+from deskpulse.store import Event, Group, Person, Rating, Rejected, Ticket, VendorMetrics
 from tests.fakedesk import FakeDesk, fixture
 
 TOKEN = "zd-fake-token-31337"
@@ -180,7 +180,7 @@ def test_estimate_asks_zendesk_for_the_ticket_count(desk):
 
 
 def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
-    from store import BusinessSchedule
+    from deskpulse.store import BusinessSchedule
 
     schedules = {"schedules": [{
         "id": 7, "name": "Support", "time_zone": "Eastern Time (US & Canada)",
@@ -198,8 +198,8 @@ def test_business_hours_become_a_schedule_in_the_accounts_zone(desk):
 
 
 def test_handle_time_from_the_time_tracking_field_when_configured(desk):
-    from connectors.zendesk_mapping import ticket_records
-    from store import Rejected, Ticket, TimeEntry
+    from deskpulse.connectors.zendesk.mapping import ticket_records
+    from deskpulse.store import Rejected, Ticket, TimeEntry
 
     desk.add("GET", TICKETS, fixture("zendesk/incremental_tickets/first_page"),
              fixture("zendesk/incremental_tickets/last_page"))

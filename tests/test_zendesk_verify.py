@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
-import kpi
-from connectors import load, open_source
-from connectors.zendesk import ZendeskSettings
-from deskpulse.cli import app
-from deskpulse.verify import summary, verify
-from store import Event, Store, Ticket, VendorMetrics
+from deskpulse import kpi
+from deskpulse.app.cli.main import app
+from deskpulse.app.verify.facts import summary, verify
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.zendesk.streams import ZendeskSettings
+from deskpulse.store import Event, Store, Ticket, VendorMetrics
 from tests.fakedesk import FakeDesk, fixture
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -115,7 +115,7 @@ def test_a_deletion_is_one_event_whichever_stream_says_so():
                    if isinstance(e, Event)]
     assert [(e.id, e.new_value) for e in from_ticket] == [("deleted-104", "deleted")]
     deleting = next(a for a in audit["ticket_events"] if a["id"] == 2091)
-    from connectors.zendesk_mapping import audit_records
+    from deskpulse.connectors.zendesk.mapping import audit_records
     assert audit_records(deleting)[0].id == "deleted-102"
 
 

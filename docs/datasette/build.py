@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from store import describe
+from deskpulse.store import describe
 
 HERE = Path(__file__).resolve().parent
 

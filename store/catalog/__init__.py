@@ -120,11 +120,11 @@ def source(what: str = "") -> Column:
 
 def all_areas() -> tuple[Area, ...]:
     """Every area in document order (imported here, after the types they use)."""
-    from store.catalog.bookkeeping import BOOKKEEPING, EXTERNAL
-    from store.catalog.help_desk import HELP_DESK
-    from store.catalog.kpi_rollups import KPI_DAILY, KPI_VALUES, SLA_INSTANCES
-    from store.catalog.kpi_tables import KPI_TABLES
-    from store.catalog.kpi_views import KPI_VIEWS
+    from deskpulse.store.catalog.bookkeeping import BOOKKEEPING, EXTERNAL
+    from deskpulse.store.catalog.help_desk import HELP_DESK
+    from deskpulse.store.catalog.kpi_rollups import KPI_DAILY, KPI_VALUES, SLA_INSTANCES
+    from deskpulse.store.catalog.kpi_tables import KPI_TABLES
+    from deskpulse.store.catalog.kpi_views import KPI_VIEWS
 
     kpis = KPI_TABLES.tables + (SLA_INSTANCES, KPI_DAILY, KPI_VALUES) + KPI_VIEWS
     return HELP_DESK, EXTERNAL, BOOKKEEPING, Area(KPI_TABLES.title, KPI_TABLES.intro, kpis)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from store.catalog import COUNT, DAY, HOURS, JSON, TO_SOURCE, TS, Area, C, R, Table, source
+from deskpulse.store.catalog import (
+    COUNT,
+    DAY,
+    HOURS,
+    JSON,
+    TO_SOURCE,
+    TS,
+    Area,
+    C,
+    R,
+    Table,
+    source,
+)
 
 IMPORT = R(("import_id",), "ext_imports", ("id",))
 FEED = C("feed", "the feed (`--feed`, default `csv`)")

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from store.catalog import BOOL, DAY, JSON, SECONDS, TO_SOURCE, TS, Area, C, R, Table, source
+from deskpulse.store.catalog import (
+    BOOL,
+    DAY,
+    JSON,
+    SECONDS,
+    TO_SOURCE,
+    TS,
+    Area,
+    C,
+    R,
+    Table,
+    source,
+)
 
 TICKET = R(("source", "ticket_id"), "tickets")
 VENDOR_ID = "the vendor's {} id"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.catalog import BOOL, COUNT, DAY, SECONDS, TS, C, R, Table, source
+from deskpulse.store.catalog import BOOL, COUNT, DAY, SECONDS, TS, C, R, Table, source
 
 TICKET = R(("source", "ticket_id"), "tickets")
 SOLVED_DAY = "of the tickets first solved that day: "

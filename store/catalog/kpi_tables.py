@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.catalog import BOOL, COUNT, DAY, SECONDS, TS, Area, C, Column, R, Table, source
+from deskpulse.store.catalog import BOOL, COUNT, DAY, SECONDS, TS, Area, C, Column, R, Table, source
 
 TICKET = R(("source", "ticket_id"), "tickets")
 NOT_YET = "it has not happened yet"

@@ -6,7 +6,7 @@ the file, so one generator documents them all.
 
 from __future__ import annotations
 
-from store.catalog import BOOL, COUNT, DAY, HOURS, RATE, SECONDS, TS, C, Table, source
+from deskpulse.store.catalog import BOOL, COUNT, DAY, HOURS, RATE, SECONDS, TS, C, Table, source
 
 NOTHING = "nothing to divide"
 DAY_COLUMN = C("day", "the day in `[kpi] report_tz`", DAY)

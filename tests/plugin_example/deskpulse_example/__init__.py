@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from connectors import Connector, OracleMetric, Page, PageInvalid
-from connectors.http import Http, HttpSource, opener
-from connectors.paging import LoopGuard, require
-from connectors.validate import REPORT_UNMAPPED, validated
+from deskpulse.connectors import Connector, OracleMetric, Page, PageInvalid
+from deskpulse.connectors.engine.http import Http, HttpSource, opener
+from deskpulse.connectors.engine.paging import LoopGuard, require
+from deskpulse.connectors.engine.validate import REPORT_UNMAPPED, validated
+from deskpulse.store.models import Event, NormalizedRecord, Person, Ticket, Unmapped, VendorMetrics
 from deskpulse_example import desk
-from store.models import Event, NormalizedRecord, Person, Ticket, Unmapped, VendorMetrics
 
 STATES = {"new": "new", "waiting": "pending", "done": "solved"}  # the vendor's → deskpulse's
 

@@ -1,0 +1,1 @@
+"""What every connector shares: the HTTP engine, pacing by headers, paging guards, validation."""

@@ -1,0 +1,2 @@
+"""Freshdesk v2: streams (declared), JSON mapping, SLA policy mapping, ticket-list windows,
+stats."""

@@ -1,0 +1,1 @@
+"""Intercom: streams (declared), JSON mapping, the vendor's own conversation statistics."""

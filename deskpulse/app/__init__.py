@@ -1,0 +1,1 @@
+"""The application: command line, config, sync runner and daemon, reports, imports, verify, demo."""

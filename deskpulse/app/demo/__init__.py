@@ -1,0 +1,3 @@
+"""The simulated help desk wired to real sources (`demo`, `simulate`) and `record` of real
+accounts.
+"""

@@ -1,0 +1,1 @@
+"""`deskpulse import`: CSV rows checked against one model per kind, written all or nothing."""

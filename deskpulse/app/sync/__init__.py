@@ -1,0 +1,1 @@
+"""Running syncs: the runner, the daemon, the writer lock, progress, logs and `status`."""

@@ -1,0 +1,106 @@
+"""A sync or a backfill of configured sources, as `deskpulse sync`, `deskpulse backfill`, the
+daemon and the Python API run it: under the writer lock of its job, with the config's business
+hours, SLA targets and report zone. Nothing here prints; callers show the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from deskpulse import kpi
+from deskpulse.app.config.file import Config, SourceConfig
+from deskpulse.app.sync import failed_runs
+from deskpulse.app.sync.lock import WriterLock
+from deskpulse.app.sync.runner import Progress, Runner, RunResult
+from deskpulse.store import Store
+from deskpulse.store.opening import check_folder
+
+
+def day_start(day: date | None, *, next_day: bool = False) -> datetime | None:
+    """Midnight UTC of `day` (of the day after, for an inclusive last day of a range)."""
+    if day is None:
+        return None
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return moment + timedelta(days=1) if next_day else moment
+
+
+def configured_runner(store: Store, cfg: Config, source: SourceConfig,
+                      **options: Any) -> Runner:
+    """A Runner for `source` with what the config says about figures; `options` are
+    Runner's own (progress, stop, sleep, transport ...)."""
+    return Runner(store, source, schedule=cfg.business_calendars(), targets=cfg.sla_targets(),
+                  sla_targets=cfg.kpi.sla_targets, report_tz=cfg.kpi.report_tz, **options)
+
+
+def open_for_writing(cfg: Config) -> Store:
+    """The config's database, migrated, with current kpi_* views and [kpi] choices."""
+    return open_writable(cfg.database, cfg.kpi.summary_options())
+
+
+def open_writable(database: Path, options: dict[str, Any] | None = None) -> Store:
+    """`database` migrated, with current kpi_* views (`options`: the [kpi] choices they
+    record), and the runs kept beside it while it was locked folded in (failed_runs)."""
+    store = Store.open(database)
+    try:
+        kpi.install_views(store, options)
+        failed_runs.fold(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = None,
+                 on_result: Callable[[RunResult], None] | None = None,
+                 **options: Any) -> list[RunResult]:
+    """One incremental pass over each named source, in order; a failed one does not stop
+    the rest. Raises ConfigError (an unknown name, a bad schedule) before anything runs and
+    LockedError when another process holds the sync job. If SQLite's own lock stays taken,
+    the runs not yet finished are kept beside the file as failed (deskpulse.failed_runs)."""
+    sources = [cfg.source(name) for name in names]
+    cfg.business_calendars()  # a bad [[schedule]] is a config error before any lock
+    results: list[RunResult] = []
+    stop, pending = options.get("stop"), list(names)
+    check_folder(cfg.database)
+    with WriterLock(cfg.database, "sync"), \
+            failed_runs.kept_when_locked(cfg.database, "sync", pending):
+        store = open_for_writing(cfg)
+        try:
+            for source in sources:
+                if stop is not None and stop.is_set():
+                    break
+                result = configured_runner(store, cfg, source, progress=progress,
+                                           **options).sync()
+                pending.remove(source.name)  # logged in the file: no longer kept beside it
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            store.close()
+    return results
+
+
+def backfill_source(cfg: Config, name: str, since: datetime, until: datetime | None = None, *,
+                    progress: Progress | None = None,
+                    before: Callable[[Runner], None] | None = None,
+                    **options: Any) -> RunResult:
+    """Everything changed from `since` (to `until`) for one source, resumably, under the
+    source's own backfill lock (it may run beside the daemon). `before` sees the runner
+    first (the CLI takes the dry run's estimate as the progress total)."""
+    source = cfg.source(name)
+    cfg.business_calendars()
+    check_folder(cfg.database)
+    span = (since.date().isoformat(),
+            (until - timedelta(days=1)).date().isoformat() if until else None)
+    with WriterLock(cfg.database, f"backfill-{name}"), \
+            failed_runs.kept_when_locked(cfg.database, "backfill", [name], span):
+        store = open_for_writing(cfg)
+        try:
+            runner = configured_runner(store, cfg, source, progress=progress, **options)
+            if before:
+                before(runner)
+            return runner.backfill(since, until)
+        finally:
+            store.close()

@@ -1,0 +1,3 @@
+"""Business hours: seconds inside a schedule, which schedule times a ticket, synced vendor
+schedules.
+"""

@@ -1,0 +1,3 @@
+"""Keeping KPI tables current: the refresh of changed tickets, day rollups, sorted values, contact
+gaps.
+"""
