@@ -1,7 +1,8 @@
 """The contract between a connector and the sync runner.
 
-A connector turns a vendor API into pages of normalized records. The runner (deskpulse.sync)
-drives it stream by stream and commits each `Page` with its cursor in one transaction, so the
+A connector turns a vendor API into pages of normalized records. The runner
+(deskpulse.app.sync.runner) drives it stream by stream and commits each `Page` with its cursor
+in one transaction, so the
 cursor a page carries must be exactly the state from which reading resumes *after* that page.
 A connector never sleeps, retries or writes on its own account: the shared engine in
 `connectors.engine.http` does requests, retries and pacing; the store does the writing.

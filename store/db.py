@@ -198,7 +198,7 @@ class Store:
 
     def add_finished_runs(self, runs: Sequence[dict[str, Any]]) -> None:
         """Log runs that ended without being able to write here (their record was kept
-        beside the file: deskpulse.failed_runs), with their own times, owner and error."""
+        beside the file: deskpulse.app.sync.failed_runs), with their own times, owner and error."""
         with self.transaction():
             self.conn.executemany(
                 "INSERT INTO sync_runs (source, mode, started_at, finished_at, status, error, "

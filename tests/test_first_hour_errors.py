@@ -354,7 +354,7 @@ def test_a_wal_with_changes_the_reader_cannot_open_is_named(demo_db, shared):
 
 
 def test_the_writer_lock_needs_no_posix_only_module():
-    source = (REPO / "deskpulse" / "lock.py").read_text(encoding="utf-8")
+    source = (REPO / "deskpulse" / "app" / "sync" / "lock.py").read_text(encoding="utf-8")
     assert "import fcntl" not in source and "portalocker" in source
 
 

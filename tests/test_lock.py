@@ -23,7 +23,7 @@ def test_a_killed_writer_does_not_leave_the_file_locked(tmp_path):
     db = tmp_path / "x.db"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from deskpulse.lock import WriterLock\n"
+         "import sys, time; from deskpulse.app.sync.lock import WriterLock\n"
          f"l = WriterLock({str(db)!r}).__enter__(); print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )

@@ -1,8 +1,8 @@
-"""The errors deskpulse raises to code that uses it as a library (deskpulse.api).
+"""The errors deskpulse raises to code that uses it as a library (deskpulse.app.api).
 
     DeskpulseError                 catch this to catch them all
-    ├── ConfigError                deskpulse.toml cannot be used as written (deskpulse.config)
-    ├── LockedError                another process is writing the file (deskpulse.lock)
+    ├── ConfigError                deskpulse.toml cannot be used as written (app.config.file)
+    ├── LockedError                another process is writing the file (app.sync.lock)
     ├── DatabaseError              the file is missing, not a deskpulse file, or of another version
     ├── InvalidArgument            a bad argument (also a ValueError)
     ├── MissingExtra               pandas or polars is not installed (also an ImportError)

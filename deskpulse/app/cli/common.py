@@ -107,7 +107,7 @@ def kpi_options(config: Path | None, database: Path | None) -> dict:
 
 
 def open_store(database: Path, options: dict | None = None) -> Store:
-    """Open the file for writing (deskpulse.jobs.open_writable: current views, `options`
+    """Open the file for writing (deskpulse.app.sync.jobs.open_writable: current views, `options`
     ([kpi] choices) recorded for them, runs kept beside it while it was locked folded in)."""
     return open_writable(database, options)
 
@@ -193,7 +193,7 @@ def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
                 ) -> Iterator[None]:
     """Hold the lock of `job` on the database (a LockedError names the holder's pid).
     `runs`: the sources whose runs are still to finish, kept beside the file as failed
-    if SQLite's own lock stays taken (deskpulse.failed_runs)."""
+    if SQLite's own lock stays taken (deskpulse.app.sync.failed_runs)."""
     check_folder(cfg.database)
     with WriterLock(cfg.database, job), \
             failed_runs.kept_when_locked(cfg.database, mode, runs or [], span):

@@ -237,7 +237,7 @@ def write_report(store: Store, out: Path, *, source: str | None = None,
     Sunday, that end with this one) to `out`, owner-only; `options` are the config's [kpi]
     choices for `kpi.summary`; `now` (default: the clock) decides which pending SLAs have
     breached and which are at risk; `notes` say why figures are empty or bent
-    (deskpulse.unmapped), above everything else. The change vs the previous period of the
+    (deskpulse.app.report.unmapped), above everything else. The change vs the previous period of the
     same length is shown only when the file holds that period."""
     now = now or datetime.now(UTC)
     until = until or today or now.date()

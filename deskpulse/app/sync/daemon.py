@@ -6,7 +6,8 @@ little jitter keeps sources from hitting the database at the same instant. Each 
 own connection; the store's IMMEDIATE transactions make concurrent writers queue, and the
 file lock keeps other processes out. SIGTERM/SIGINT set one stop event: every running sync
 finishes and commits the page in hand, then the process exits 0. With `metrics` (from
-`--metrics`), every real sync moves the Prometheus counters page by page (deskpulse.metrics).
+`--metrics`), every real sync moves the Prometheus counters page by page
+(deskpulse.app.sync.metrics).
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
     """One incremental pass over each named source, in order; a failed one does not stop
     the rest. Raises ConfigError (an unknown name, a bad schedule) before anything runs and
     LockedError when another process holds the sync job. If SQLite's own lock stays taken,
-    the runs not yet finished are kept beside the file as failed (deskpulse.failed_runs)."""
+    the runs not yet finished are kept beside the file as failed
+    (deskpulse.app.sync.failed_runs)."""
     sources = [cfg.source(name) for name in names]
     cfg.business_calendars()  # a bad [[schedule]] is a config error before any lock
     results: list[RunResult] = []

@@ -7,7 +7,7 @@ far as deskpulse can tell without asking the vendor).
 Health rule (also the exit code of `deskpulse status`): a source is `failing` when its latest
 finished run failed, `interrupted` when its latest run was cut short (its process died or
 it was interrupted by Ctrl-C), `never synced` when it has no
-successful run, else `ok`. A run logged as running whose process is gone (deskpulse.runs)
+successful run, else `ok`. A run logged as running whose process is gone (deskpulse.app.sync.runs)
 is shown as interrupted, with the command that resumes it.
 """
 
