@@ -22,7 +22,7 @@ from deskpulse.app.sync import failed_runs
 from deskpulse.app.sync.jobs import open_writable
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.app.sync.progress import stored_counts
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 from deskpulse.kpi import Calendars
 from deskpulse.store import Store
 from deskpulse.store.opening import check_folder
