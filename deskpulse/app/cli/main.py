@@ -1,6 +1,6 @@
 """The `deskpulse` command line: the demo, syncing and KPIs here; backfill, import and schema
-in their own modules (registered here, in this order); check in setup.py; status, verify,
-record and simulate in tools.py. Only the CLI modules (and the demo they start) print."""
+in their own modules (registered here, in this order); check and retry in setup.py; status,
+verify, record and simulate in tools.py. Only the CLI modules (and the demo they start) print."""
 
 from __future__ import annotations
 
