@@ -109,7 +109,7 @@ def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> 
 def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
               schedule: BusinessClock) -> None:
     """Single-event spans by the schedule in force at their end; each wait interval by
-    its own (kpi.calendars)."""
+    its own (kpi.hours.schedules)."""
     start = facts.clock_start
 
     def span(end: datetime | None) -> int | None:

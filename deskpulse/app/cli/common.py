@@ -1,5 +1,5 @@
 """What every `deskpulse` command shares: the Typer app, the console, options, and the steps
-of opening the config and the store. Commands live in deskpulse/app/cli/main.py and cli_tools.py."""
+of opening the config and the store. Commands live in deskpulse/app/cli/ (main.py registers all)."""
 
 from __future__ import annotations
 

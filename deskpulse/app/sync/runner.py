@@ -209,7 +209,7 @@ class Runner:
         return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
 
     def _refresh_if_due(self, result: RunResult) -> int:
-        """A mid-run refresh, when `RefreshPace` says it is worth it (deskpulse.refresh_pace);
+        """A mid-run refresh, when `RefreshPace` says it is worth it (app.sync.refresh_pace);
         paced across the run's streams, since a backfill's streams follow one another."""
         now = self.clock or _utcnow
         pace = self._pace = self._pace or RefreshPace(now())
