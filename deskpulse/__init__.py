@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     )
     from deskpulse.app.frames import Rows
     from deskpulse.app.sync.lock import LockedError
-    from deskpulse.app.sync.runner import RunResult
+    from deskpulse.app.sync.result import RunResult
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from deskpulse.app.config.file import config_from_dict
 from deskpulse.app.sync.daemon import Daemon, jitter_for
 from deskpulse.app.sync.logs import JsonFormatter
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

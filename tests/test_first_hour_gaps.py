@@ -22,7 +22,7 @@ import pytest
 from rich.console import Console
 
 from deskpulse.app.sync.progress import SyncProgress
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 from deskpulse.connectors import Page
 from deskpulse.store import Store
 from deskpulse.store.models import Rejected, Ticket, VendorMetrics

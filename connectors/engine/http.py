@@ -2,8 +2,9 @@
 
 A connector says *what* to fetch; `Http.get_json` decides *when* (pacing from the vendor's
 rate-limit headers and an optional client-side cap), *how often* (tenacity: retry transient
-failures with jittered exponential backoff, or exactly as long as `Retry-After` asks) and
-turns every failure into a classified `SourceError` with a secret-free message.
+failures with jittered exponential backoff, or exactly as long as `Retry-After` asks: the
+policy is `connectors.engine.failures`) and turns every failure into a classified
+`SourceError` with a secret-free message.
 `sleep`, `clock` and the jitter's `rng` are parameters so tests never really wait.
 It also counts what a monitor wants to see (requests, 429 answers, retries); the runner
 passes those counts up in its `RunResult`, and only the app layer exports them.
@@ -13,9 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +25,13 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from deskpulse.connectors.engine.failures import (
+    MAX_ATTEMPTS,
+    BadBody,
+    log_retry,
+    retry_wait,
+    transport_error,
+)
 from deskpulse.connectors.engine.pacing import (
     LOW_WATER,
     MinInterval,
@@ -40,7 +46,6 @@ from deskpulse.connectors.engine.pacing import (
 from deskpulse.connectors.errors import (
     PageInvalid,
     SourceConfigError,
-    SourceError,
     TransientError,
     describe,
     error_for_status,
@@ -48,14 +53,6 @@ from deskpulse.connectors.errors import (
 from deskpulse.connectors.source import Clock, Sleep
 
 USER_AGENT = "deskpulse/0.1 (+https://pypi.org/project/deskpulse/)"
-MAX_ATTEMPTS = 8
-MAX_BACKOFF_SECONDS = 60.0
-# A Retry-After date far ahead usually means our clock and the vendor's disagree; waiting
-# days for it would look like a hang, so no single wait exceeds this.
-MAX_RETRY_AFTER_SECONDS = 900.0
-# A reset time already reached (whole-second headers, clocks a little apart) must not turn
-# the retries into a burst that spends every attempt in one window.
-MIN_RETRY_AFTER_SECONDS = 1.0
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 # httpx closes an idle connection after 5 s, but paced requests are often further apart
 # (Zendesk's export cap: one every 6 s; Freshdesk waits out whole minutes): every request
@@ -65,7 +62,6 @@ KEEPALIVE_SECONDS = 120.0
 LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16,
                       keepalive_expiry=KEEPALIVE_SECONDS)
 ALL_REQUESTS = "*"  # the cap name that applies to every request of a source
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -189,11 +185,11 @@ class Http:
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             wait=self._wait, stop=stop_after_attempt(MAX_ATTEMPTS),
-            sleep=self.sleep, reraise=True, before_sleep=_log_retry,
+            sleep=self.sleep, reraise=True, before_sleep=log_retry,
         )
         try:
             return retrying(self._attempt, method, url, params, json_body, cap)
-        except _BadBody as exc:
+        except BadBody as exc:
             raise PageInvalid(str(exc)) from None
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None,
@@ -208,7 +204,8 @@ class Http:
         try:
             response = self.client.send(request)
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise self._transport_error(request, exc) from None
+            raise transport_error(self.source, self.vendor, request, exc,
+                                  answered=self._answered) from None
         finally:
             with self._counter:
                 self._in_flight -= 1
@@ -240,18 +237,7 @@ class Http:
         except ValueError:
             message = (f"{describe(self.source, self.vendor, request)} → "
                        f"{response.status_code}: the body is not complete JSON")
-            raise _BadBody(message) from None
-
-    def _transport_error(self, request: httpx.Request, exc: Exception) -> SourceError:
-        """No response at all. Refused or unresolvable before anything answered: a wrong
-        host, said at once (retrying for minutes would not fix it); else worth retrying."""
-        reason = str(exc).strip() or type(exc).__name__
-        where = f"{describe(self.source, self.vendor, request)} to {request.url.host}"
-        if not self._answered and _unreachable(exc):
-            message = (f"{where}: cannot connect ({reason}); check the account's subdomain / "
-                       "domain / region or base_url, and the network")
-            return SourceConfigError(message)
-        return TransientError(f"{where} failed: {type(exc).__name__} ({reason})")
+            raise BadBody(message) from None
 
     def _pace(self, cap: str | None) -> None:
         with self._gate:
@@ -275,39 +261,7 @@ class Http:
         """Retry-After when the vendor gives it, else full-jitter exponential backoff."""
         with self._counter:  # tenacity asks for a wait only before another attempt
             self.retries += 1
-        exc = state.outcome.exception() if state.outcome else None
-        asked = getattr(exc, "retry_after", None)
-        if asked is not None:
-            return min(max(float(asked), MIN_RETRY_AFTER_SECONDS), MAX_RETRY_AFTER_SECONDS)
-        ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** state.attempt_number)
-        return self.rng.uniform(0, ceiling)
-
-
-_UNREACHABLE_TEXT = ("refused", "name or service not known", "nodename nor servname",
-                     "getaddrinfo failed", "no address associated", "name resolution")
-
-
-def _unreachable(exc: BaseException) -> bool:
-    """A connection refused or a host name that does not resolve (not a reset or timeout)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError | socket.gaierror):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc).lower()
-    return isinstance(exc, httpx.ConnectError) and any(t in text for t in _UNREACHABLE_TEXT)
-
-
-def _log_retry(state: RetryCallState) -> None:
-    """Say what is retried and when, so a slow source is never a silent one."""
-    exc = state.outcome.exception() if state.outcome else None
-    wait = state.next_action.sleep if state.next_action else 0.0
-    log.warning("%s — retry %d of %d in %.1f s", exc, state.attempt_number, MAX_ATTEMPTS - 1,
-                wait)
-
-
-class _BadBody(TransientError):
-    """A truncated or non-JSON body: retried like any transient fault, then PageInvalid."""
+        return retry_wait(state, self.rng)
 
 
 class HttpSource:

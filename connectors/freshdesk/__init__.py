@@ -1,2 +1,2 @@
-"""Freshdesk v2: streams (declared), JSON mapping, SLA policy mapping, ticket-list windows,
-stats."""
+"""Freshdesk v2: streams (declared), list paging, ticket-list windows, settings, JSON
+mapping, dead letters mapped again, SLA policy mapping, stats."""

@@ -15,8 +15,8 @@
 - contacts: `_updated_since`, every page; the next sync starts where this one *started*.
 - satisfaction_ratings: `created_since` (ratings are not edited); scales from `/surveys`.
 - time_entries: `executed_after`, re-reading a day of overlap (running timers change).
-Rate limits: `X-RateLimit-Total/-Remaining` pace every request (connectors.pacing), at most
-`rate_limit_share` of the plan's limit (`X-RateLimit-Total`: 100 to 700+ a minute by plan)
+Rate limits: `X-RateLimit-Total/-Remaining` pace every request (connectors.engine.pacing),
+at most `rate_limit_share` of the plan's limit (`X-RateLimit-Total`: 100 to 700+ a minute by plan)
 and `requests_per_minute` if set; the ticket list has its own, smaller per-minute cap on some
 plans (`ticket_list_requests_per_minute`).
 """
@@ -28,12 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from deskpulse.connectors.engine.http import ALL_REQUESTS, Http, HttpSource, opener
 from deskpulse.connectors.engine.paging import bounded, whole_or_kept
 from deskpulse.connectors.engine.validate import validated
-from deskpulse.connectors.errors import PageInvalid, SkippableError
+from deskpulse.connectors.errors import SkippableError
 from deskpulse.connectors.freshdesk.mapping import (
     agent_records,
     business_hours_records,
@@ -45,7 +44,9 @@ from deskpulse.connectors.freshdesk.mapping import (
     time_entry_records,
 )
 from deskpulse.connectors.freshdesk.oracle import ORACLE
+from deskpulse.connectors.freshdesk.paging import list_page, numbered
 from deskpulse.connectors.freshdesk.remap import remap, ticket_with_deadlines
+from deskpulse.connectors.freshdesk.settings import FreshdeskSettings
 from deskpulse.connectors.freshdesk.sla_mapping import sla_policy_set
 from deskpulse.connectors.freshdesk.windows import PAGE_SIZE, TicketList, iso, parse, ticket_windows
 from deskpulse.connectors.source import Connector, Page, Probe, Stored
@@ -54,41 +55,11 @@ from deskpulse.store.models import (
     NormalizedRecord,
     Rating,
     Rejected,
-    TicketStatus,
     TimeEntry,
 )
 
 TIME_ENTRY_OVERLAP = timedelta(days=1)
 CONTACT_OVERLAP = timedelta(minutes=5)
-
-
-class FreshdeskSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    domain: str | None = None
-    api_key: SecretStr
-    base_url: str | None = None
-    # a share of the plan's limit (X-RateLimit-Total) for all requests: the rest is left to
-    # the account's other integrations; None: the headers alone pace (up to the limit)
-    rate_limit_share: float | None = Field(0.8, gt=0, le=1)
-    requests_per_minute: float | None = None  # an explicit cap on all requests, below the share
-    ticket_list_requests_per_minute: float | None = 20  # the ticket list's own plan limit
-    concurrency: int = 4  # conversation requests in flight (all inside the budget)
-    status_map: dict[str, TicketStatus] = {}  # custom status id → normalized status
-    allow_insecure_base_url: bool = False
-
-    @model_validator(mode="after")
-    def _where(self) -> FreshdeskSettings:
-        if not self.domain and not self.base_url:
-            msg = "set domain (acme for https://acme.freshdesk.com) or base_url"
-            raise ValueError(msg)
-        return self
-
-    def url(self) -> str:
-        return (self.base_url or f"https://{self.domain}.freshdesk.com").rstrip("/")
-
-
-def _has_next(response: httpx.Response) -> bool:
-    return 'rel="next"' in response.headers.get("link", "")
 
 
 class FreshdeskSource(HttpSource):
@@ -124,33 +95,17 @@ class FreshdeskSource(HttpSource):
 
     def _list(self, path: str, params: dict[str, Any], cap: str | None = None
               ) -> tuple[list[Any], bool]:
-        body, response = self.http.get_json(path, params, cap=cap)
-        if not isinstance(body, list):
-            msg = (f"freshdesk source '{self.name}': {path} did not return a JSON list; the "
-                   "vendor changed its response or the body is not what it documents")
-            raise PageInvalid(msg)
-        return body, _has_next(response)
+        return list_page(self.http, self.name, path, params, cap)
 
-    # -- paging styles --------------------------------------------------------------------
+    # -- paging (loops in connectors.freshdesk.paging and .windows) -----------------------
 
     def numbered(self, path: str, params: dict[str, Any], cursor: dict[str, Any],
                  build: Callable[[dict[str, Any]], list[NormalizedRecord]]) -> Iterator[Page]:
-        """`page=N` with a `link: rel="next"` header, from the cursor's page; the cursor
-        carries the rest of `cursor` along (the pass's own parameters)."""
-        page = int(cursor.get("page", 1))
-        while True:
-            before = self.requests
-            rows, more = self._list(path, {**params, "per_page": PAGE_SIZE, "page": page})
-            records = [r for raw in rows for r in validated(build, raw)]
-            page += 1
-            yield Page(records, {**cursor, "page": page} if more else None,
-                       self.requests - before, done=not more)
-            if not more:
-                return
+        return numbered(self.http, self.name, path, params, cursor, build)
 
     def ticket_windows(self, stream: str, cursor: dict[str, Any], since: datetime,
                        extra: dict[str, Any], with_conversations: bool) -> Iterator[Page]:
-        """The ticket list's window pass (connectors.freshdesk_windows)."""
+        """The ticket list's window pass (connectors.freshdesk.windows)."""
         return ticket_windows(
             TicketList(self.name, stream, lambda params: self._list(
                 "/api/v2/tickets", {**extra, **params}, cap="ticket_list"),

@@ -1,2 +1,2 @@
-"""Zendesk Support: streams (declared), JSON mapping, SLA policy mapping, the vendor's own
-metrics."""
+"""Zendesk Support: streams (declared), their paging styles, settings, JSON mapping, dead
+letters mapped again, SLA policy mapping, the vendor's own metrics."""

@@ -29,10 +29,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from deskpulse.connectors.engine.http import Http, HttpSource, opener
-from deskpulse.connectors.engine.paging import LoopGuard, bounded, require, whole_or_kept
+from deskpulse.connectors.engine.paging import bounded, require, whole_or_kept
 from deskpulse.connectors.engine.validate import validated
 from deskpulse.connectors.source import Connector, Page, Probe, Stored
 from deskpulse.connectors.zendesk.mapping import (
@@ -44,33 +43,16 @@ from deskpulse.connectors.zendesk.mapping import (
     ticket_records,
 )
 from deskpulse.connectors.zendesk.oracle import ORACLE
+from deskpulse.connectors.zendesk.paging import (
+    EXPORT_PAGE_SIZE,
+    cursor_export,
+    list_pages,
+    time_export,
+)
+from deskpulse.connectors.zendesk.remap import remap
+from deskpulse.connectors.zendesk.settings import ZendeskSettings
 from deskpulse.connectors.zendesk.sla_mapping import sla_policy_set
 from deskpulse.store.models import BusinessSchedule, NormalizedRecord
-
-EXPORT_PAGE_SIZE = 1000
-LIST_PAGE_SIZE = 100
-
-
-class ZendeskSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    subdomain: str | None = None
-    email: str
-    token: SecretStr
-    base_url: str | None = None
-    incremental_requests_per_minute: float | None = 10
-    allow_insecure_base_url: bool = False
-    # the Time Tracking app's "Total time spent (sec)" ticket field: handle time, if set
-    time_spent_field: int | None = None
-
-    @model_validator(mode="after")
-    def _where(self) -> ZendeskSettings:
-        if not self.subdomain and not self.base_url:
-            msg = "set subdomain (acme for https://acme.zendesk.com) or base_url"
-            raise ValueError(msg)
-        return self
-
-    def url(self) -> str:
-        return (self.base_url or f"https://{self.subdomain}.zendesk.com").rstrip("/")
 
 
 class ZendeskSource(HttpSource):
@@ -105,62 +87,6 @@ class ZendeskSource(HttpSource):
     def _get(self, path: str, params: dict[str, Any], cap: str | None = None) -> Any:
         return self.http.get_json(path, params, cap=cap)[0]
 
-    # -- paging styles --------------------------------------------------------------------
-
-    def cursor_export(self, stream: str, path: str, cursor: dict[str, Any], start: int,
-                      to_records: Callable[[dict[str, Any]], list[NormalizedRecord]],
-                      **params: Any) -> Iterator[Page]:
-        guard, position = LoopGuard(self.name, stream), cursor.get("after_cursor")
-        while True:
-            guard.visit(position)
-            query = {**params, "per_page": EXPORT_PAGE_SIZE}
-            query.update({"cursor": position} if position else {"start_time": start})
-            before = self.requests
-            body = self._get(path, query, cap="export")
-            records = to_records(body)
-            done = bool(body.get("end_of_stream"))
-            position = body.get("after_cursor") or position
-            yield Page(records, {"after_cursor": position}, self.requests - before, done=done)
-            if done:
-                return
-
-    def time_export(self, stream: str, path: str, items: str, cursor: dict[str, Any],
-                    start: int, **params: Any) -> Iterator[Page]:
-        guard, position = LoopGuard(self.name, stream), cursor.get("start_time", start)
-        while True:
-            guard.visit(position)
-            before = self.requests
-            body = self._get(path, {**params, "start_time": position}, cap="export")
-            rows = require(body, items, source=self.name, stream=stream, endpoint=path)
-            records = [r for raw in rows for r in validated(audit_records, raw)]
-            done = bool(body.get("end_of_stream"))
-            position = body.get("end_time") or position
-            yield Page(records, {"start_time": position}, self.requests - before, done=done)
-            if done:
-                return
-
-    def list_pages(self, stream: str, path: str, items: str, cursor: dict[str, Any],
-                   params: dict[str, Any], build: Callable[[dict[str, Any]], list[Any]]
-                   ) -> Iterator[tuple[Page, list[dict[str, Any]]]]:
-        """Cursor-based pagination (`page[after]`, `meta.has_more`) of a plain list."""
-        guard, after = LoopGuard(self.name, stream), cursor.get("after")
-        while True:
-            guard.visit(after)
-            query = {**params, "page[size]": LIST_PAGE_SIZE}
-            if after:
-                query["page[after]"] = after
-            before = self.requests
-            body = self._get(path, query)
-            rows = require(body, items, source=self.name, stream=stream, endpoint=path)
-            meta = body.get("meta") or {}
-            after = meta.get("after_cursor") if meta.get("has_more") else None
-            records = [r for raw in rows for r in validated(build, raw)]
-            page = Page(records, {"after": after} if after else None, self.requests - before,
-                        done=after is None)
-            yield page, rows
-            if after is None:
-                return
-
 
 # -- the streams ----------------------------------------------------------------------------
 
@@ -188,8 +114,8 @@ def _own_metric_set(ticket: dict[str, Any], listed: dict[str, dict[str, Any]]
 
 def read_tickets(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
     path = "/api/v2/incremental/tickets/cursor.json"
-    return source.cursor_export("tickets", path, cursor, start,
-                                _tickets_of(source, "tickets", path), include="metric_sets")
+    return cursor_export(source.http, source.name, "tickets", path, cursor, start,
+                         _tickets_of(source, "tickets", path), include="metric_sets")
 
 
 def read_users(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
@@ -202,18 +128,19 @@ def read_users(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Ite
         rows = require(body, "users", source=source.name, stream="users", endpoint=path)
         return [r for raw in rows for r in validated(person_records, raw)]
 
-    return source.cursor_export("users", path, cursor, start, to_records)
+    return cursor_export(source.http, source.name, "users", path, cursor, start, to_records)
 
 
 def read_ticket_events(source: ZendeskSource, cursor: dict[str, Any], start: int
                        ) -> Iterator[Page]:
-    return source.time_export("ticket_events", "/api/v2/incremental/ticket_events.json",
-                              "ticket_events", cursor, start, include="comment_events")
+    return time_export(source.http, source.name, "ticket_events",
+                       "/api/v2/incremental/ticket_events.json", "ticket_events", cursor,
+                       start, audit_records, include="comment_events")
 
 
 def read_groups(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
-    for page, _rows in source.list_pages("groups", "/api/v2/groups", "groups", cursor, {},
-                                         group_records):
+    for page, _rows in list_pages(source.http, source.name, "groups", "/api/v2/groups",
+                                  "groups", cursor, {}, group_records):
         yield page
 
 
@@ -256,9 +183,9 @@ def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> I
     """Ratings can change (a customer re-rates), so the filter is the newest update seen."""
     since = cursor.get("start_time", start)
     newest = since
-    pages = source.list_pages("satisfaction_ratings", "/api/v2/satisfaction_ratings",
-                              "satisfaction_ratings", cursor, {"start_time": since},
-                              rating_records)
+    pages = list_pages(source.http, source.name, "satisfaction_ratings",
+                       "/api/v2/satisfaction_ratings", "satisfaction_ratings", cursor,
+                       {"start_time": since}, rating_records)
     for page, rows in pages:
         for raw in rows:
             newest = max(newest, _unix(raw.get("updated_at")) or newest)
@@ -286,19 +213,6 @@ STREAMS: dict[str, Callable[[ZendeskSource, dict[str, Any], int], Iterator[Page]
     "ticket_events": read_ticket_events,
     "satisfaction_ratings": read_ratings,
 }
-
-
-def remap(stream: str, raw: Any, settings: ZendeskSettings) -> list[NormalizedRecord]:
-    """A dead letter's object of `stream`, mapped again (a ticket without the metric set
-    that was side-loaded with it: its vendor metrics come back with its next change)."""
-    builders: dict[str, Callable[[dict[str, Any]], list[NormalizedRecord]]] = {
-        "users": person_records, "groups": group_records, "ticket_events": audit_records,
-        "satisfaction_ratings": rating_records,
-        "tickets": lambda t: ticket_records(t, None, settings.time_spent_field),
-    }
-    if stream not in builders:
-        raise LookupError(stream)
-    return validated(builders[stream], raw)
 
 
 CONNECTOR = Connector(

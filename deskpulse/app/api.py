@@ -23,7 +23,7 @@ from deskpulse.app.frames import Rows
 from deskpulse.app.report.export import clean_rows
 from deskpulse.app.report.figures import BY_CHOICES, at_risk_window, kpi_figures, sla_risks
 from deskpulse.app.sync.jobs import backfill_source, day_start, sync_sources
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 from deskpulse.connectors import Page
 from deskpulse.store import Store, StoreUnusable
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from deskpulse.app.sync.runner import RunResult
+    from deskpulse.app.sync.result import RunResult
 
 
 class DeskpulseError(Exception):

@@ -13,87 +13,29 @@ without one, never silently equal to calendar time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
 
-from deskpulse.kpi.facts.cycles import Cycle, median_seconds, reply_cycles
+from deskpulse.kpi.facts.cycles import median_seconds, reply_cycles
+from deskpulse.kpi.facts.model import (
+    AGENT_CREATED,
+    AGENT_WORK,
+    APPROX_STATUS,
+    BOT_ONLY,
+    CLOCK_SKEW,
+    HIGH,
+    NO_CUSTOMER_MESSAGE,
+    REQUESTER_WAIT,
+    SOLVED,
+    STATUS_FROM_TICKET,
+    Span,
+    TicketFacts,
+)
 from deskpulse.kpi.facts.rules import ZENDESK, Rules
 from deskpulse.kpi.facts.timeline import EventRow, RatingRow, ordered
 from deskpulse.kpi.hours.schedules import BusinessClock
 
-SOLVED = frozenset({"solved", "closed"})
-REQUESTER_WAIT = frozenset({"new", "open", "on_hold"})
-AGENT_WORK = frozenset({"new", "open"})
-HIGH = frozenset({"high", "urgent"})  # Zendesk's "agent work time": the ball is with agents
-AGENT_CREATED, CLOCK_SKEW, APPROX_STATUS, NO_CUSTOMER_MESSAGE, BOT_ONLY = 1, 2, 4, 8, 16
-STATUS_FROM_TICKET = 32  # no status history: the status is the ticket's own (docs/kpis.md)
-
-
-@dataclass(frozen=True)
-class Span:
-    start: datetime
-    end: datetime | None
-
-
-@dataclass
-class TicketFacts:
-    status: str
-    created_at: datetime
-    clock_start: datetime | None = None  # where durations start (None: no clock, Intercom)
-    first_reply_at: datetime | None = None
-    frt: int | None = None
-    first_solved_at: datetime | None = None
-    last_solved_at: datetime | None = None
-    resolutions: int = 0
-    first_resolution: int | None = None
-    full_resolution: int | None = None
-    requester_wait: int = 0
-    agent_wait: int = 0
-    on_hold: int = 0
-    agent_work: int = 0
-    reopens: int = 0
-    replies: int = 0
-    public_agent_comments: int = 0
-    customer_msgs: int = 0
-    notes: int = 0
-    assignee_stations: int = 0
-    group_stations: int = 0
-    csat_offered: bool = False
-    csat_score: str | None = None
-    csat_positive: bool | None = None
-    rated_at: datetime | None = None
-    flags: int = 0
-    spans: list[Span] = field(default_factory=list)
-    cycles: list[Cycle] = field(default_factory=list)
-    reply_cycles: int = 0  # cycles ended by an agent reply
-    reply_time_median: int | None = None
-    reply_time_median_bus: int | None = None
-    handle_time: int | None = None  # seconds agents logged (time entries); None: none logged
-    first_assigned_at: datetime | None = None
-    first_assignment: int | None = None  # clock start → first assignment to an agent
-    first_assignment_bus: int | None = None
-    bot_msgs: int = 0
-    priority_raised: bool = False  # to high/urgent after creation (one escalation sign)
-    # business seconds: None unless a schedule is known (never a copy of calendar time)
-    frt_bus: int | None = None
-    first_resolution_bus: int | None = None
-    full_resolution_bus: int | None = None
-    requester_wait_bus: int | None = None
-    agent_wait_bus: int | None = None
-    on_hold_bus: int | None = None
-    agent_work_bus: int | None = None
-
-    @property
-    def reassignments(self) -> int:
-        return max(self.assignee_stations - 1, 0)
-
-    def touch(self, replies: int) -> bool:
-        return self.status in SOLVED and (self.replies == replies if replies < 3
-                                          else self.replies >= 3)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["AGENT_CREATED", "BOT_ONLY", "CLOCK_SKEW", "EventRow", "RatingRow", "TicketFacts",
+           "compute"]
 
 
 def _seconds(start: datetime, end: datetime) -> tuple[int, bool]:
@@ -167,7 +109,7 @@ def _clock_start(created_at: datetime, events: list[EventRow], rules: Rules) -> 
 def _business(facts: TicketFacts, waits: list[tuple[str, datetime, datetime]],
               schedule: BusinessClock) -> None:
     """Single-event spans by the schedule in force at their end; each wait interval by
-    its own (kpi.calendars)."""
+    its own (kpi.hours.schedules)."""
     start = facts.clock_start
 
     def span(end: datetime | None) -> int | None:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from deskpulse.kpi.facts.compute import AGENT_CREATED, TicketFacts
+from deskpulse.kpi.facts.model import AGENT_CREATED, TicketFacts
 from deskpulse.kpi.facts.rules import Rules
 from deskpulse.kpi.facts.timeline import EventRow, ordered
 from deskpulse.kpi.hours.schedules import BusinessClock

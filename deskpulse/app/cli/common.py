@@ -1,5 +1,5 @@
 """What every `deskpulse` command shares: the Typer app, the console, options, and the steps
-of opening the config and the store. Commands live in deskpulse/app/cli/main.py and cli_tools.py."""
+of opening the config and the store. Commands live in deskpulse/app/cli/ (main.py registers all)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from deskpulse.app.sync import failed_runs
 from deskpulse.app.sync.jobs import open_writable
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.app.sync.progress import stored_counts
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 from deskpulse.kpi import Calendars
 from deskpulse.store import Store
 from deskpulse.store.opening import check_folder

@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from deskpulse.app.config.file import Config, SourceConfig
 from deskpulse.app.sync.jobs import configured_runner, open_for_writing
 from deskpulse.app.sync.metrics import DaemonMetrics, dead_letter_count
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 
 from deskpulse.app.config.file import Config
 from deskpulse.app.sync.health import DEFAULT_AFTER, Health
-from deskpulse.app.sync.runner import RunResult
+from deskpulse.app.sync.result import RunResult
 from deskpulse.connectors import Page
 from deskpulse.store import Store
 

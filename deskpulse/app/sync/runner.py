@@ -32,6 +32,7 @@ from deskpulse.app.config.file import ConfigError, SourceConfig
 from deskpulse.app.config.secrets import scrub as _scrub
 from deskpulse.app.config.secrets import secret_values
 from deskpulse.app.sync.refresh_pace import RefreshPace
+from deskpulse.app.sync.result import RunResult
 from deskpulse.app.sync.retry import retry_dead_letters
 from deskpulse.app.sync.runs import FINISHED, StopRequested, owner_gone, stoppable_sleep, this_host
 from deskpulse.connectors import Connector, Page, Source, SourceError, open_source
@@ -41,26 +42,6 @@ from deskpulse.kpi.sla.policy import Target
 from deskpulse.store import Store
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class RunResult:
-    source: str
-    mode: str
-    status: str = "running"
-    pages: int = 0
-    records: int = 0
-    requests: int = 0
-    connections: int = 0  # TCP connections the run opened (kept alive across pacing gaps)
-    changed_tickets: int = 0  # ticket keys the committed pages touched (with repeats)
-    kpi_refreshed: int = 0  # tickets whose KPI facts were recomputed
-    error: str | None = None
-    streams: dict[str, int] = field(default_factory=dict)  # records read, per stream
-    kinds: dict[str, int] = field(default_factory=dict)  # records stored, per record class
-    stream_requests: dict[str, int] = field(default_factory=dict)  # requests per stream
-    throttled: int = 0  # 429 answers from the vendor (each one retried)
-    retries: int = 0  # attempts after the first, whatever the cause
-    kpi_seconds: float = 0.0  # time spent refreshing KPI facts (by the runner's clock)
-
 
 Progress = Callable[[str, Page, RunResult], None]
 
@@ -95,9 +76,8 @@ class Runner:
     def backfill(self, since: datetime, until: datetime | None = None) -> RunResult:
         """Read everything changed since `since` (up to `until`), resumably, without moving
         the sync cursors: a backfill has a cursor slot of its own, named by its range."""
-        tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
         return self._run("backfill", since, until,
-                         slot=lambda stream: f"{stream}@backfill:{tag}",
+                         slot=lambda stream: backfill_slot(stream, since, until),
                          span=(since.date().isoformat(), None if until is None else
                                (until - timedelta(microseconds=1)).date().isoformat()))
 
@@ -111,8 +91,7 @@ class Runner:
             estimate = source.estimate(since)
         finally:
             source.close()
-        tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
-        resume = {stream: self.store.cursor(self.source.name, f"{stream}@backfill:{tag}")
+        resume = {stream: self.store.cursor(self.source.name, backfill_slot(stream, since, until))
                   for stream in connector.streams}
         return {"source": self.source.name, "kind": connector.kind, "streams":
                 list(connector.streams), "since": since.isoformat(),
@@ -155,7 +134,7 @@ class Runner:
                     self._read_stream(source, stream, slot(stream), since, until, run_id,
                                       result)
             finally:
-                _engine_counts(source, result)
+                result.count_engine(source)
                 source.close()
             if self.phase:
                 self.phase(f"refreshing KPIs of {self.store.dirty_count(name):,} tickets")
@@ -207,17 +186,8 @@ class Runner:
                 self.source.name, slot, page.records, page.cursor,
                 run_id=run_id, requests=page.requests, keep_bodies=self.source.store_bodies,
             )
-            result.pages += 1
-            result.records += len(page.records)
-            result.requests += page.requests
-            result.changed_tickets += len(changed)
-            result.streams[stream] = result.streams.get(stream, 0) + len(page.records)
-            result.stream_requests[stream] = \
-                result.stream_requests.get(stream, 0) + page.requests
-            _engine_counts(source, result)
-            for record in page.records:
-                kind = type(record).__name__
-                result.kinds[kind] = result.kinds.get(kind, 0) + 1
+            result.count_page(stream, page, len(changed))
+            result.count_engine(source)
             if self.progress:
                 self.progress(stream, page, result)
             pages_read += 1
@@ -239,8 +209,7 @@ class Runner:
         return self.schedule if self.schedule is not None else kpi.synced_calendars(self.store)
 
     def _refresh_if_due(self, result: RunResult) -> int:
-        """A mid-run refresh, when `RefreshPace` says it is worth it
-        (deskpulse.app.sync.refresh_pace);
+        """A mid-run refresh, when `RefreshPace` says it is worth it (app.sync.refresh_pace);
         paced across the run's streams, since a backfill's streams follow one another."""
         now = self.clock or _utcnow
         pace = self._pace = self._pace or RefreshPace(now())
@@ -301,12 +270,10 @@ class Runner:
         return result
 
 
-def _engine_counts(source: Source, result: RunResult) -> None:
-    """The engine's connection, 429 and retry counts so far (0 for plug-ins that do not
-    count them)."""
-    result.connections = getattr(source, "connections", 0)
-    result.throttled = getattr(source, "throttled", 0)
-    result.retries = getattr(source, "retries", 0)
+def backfill_slot(stream: str, since: datetime, until: datetime | None) -> str:
+    """The cursor slot of a backfill of `stream` over a range (`tickets@backfill:2024-01-01`)."""
+    tag = since.date().isoformat() + (f"..{until.date().isoformat()}" if until else "")
+    return f"{stream}@backfill:{tag}"
 
 
 def _fingerprint(schedule: Calendars | Schedule | None) -> str | None:
