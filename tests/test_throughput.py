@@ -1,17 +1,16 @@
-"""The throughput work (issue #18) must never change what is stored: a backfill through the
-fast paths (orjson decoding, ...) leaves exactly the rows the plain paths leave."""
+"""The throughput work (issue #18) must never change what is stored: a backfill with the
+store's bulk settings (`store.db.WAL_AUTOCHECKPOINT_PAGES`) leaves exactly the rows a
+backfill with SQLite's defaults leaves, and a page with no dead letters to resolve skips
+that DELETE without keeping a letter whose record came back."""
 
 from __future__ import annotations
 
-import json
-import math
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from deskpulse.connectors.engine import body, http
+from deskpulse.store import Store, db
+from deskpulse.store.models import Rejected, Ticket
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 3, 11, 0, 1, tzinfo=UTC)
@@ -36,31 +35,35 @@ def tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
 def backfill(path: Path) -> dict[str, list[tuple]]:
     store = backfilled_store(path, tickets=300, seed=7, now=NOW, days=60)
     try:
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == \
+            db.WAL_AUTOCHECKPOINT_PAGES
         return tables(store.conn)
     finally:
         store.close()
 
 
-def test_the_fast_paths_store_exactly_what_the_plain_paths_store(tmp_path, monkeypatch):
-    fast = backfill(tmp_path / "fast.db")
-    monkeypatch.setattr(http, "loads", json.loads)  # the standard library's decoder
+def test_a_backfill_stores_exactly_what_it_stores_with_sqlites_defaults(tmp_path, monkeypatch):
+    bulk = backfill(tmp_path / "bulk.db")
+    monkeypatch.setattr(db, "WAL_AUTOCHECKPOINT_PAGES", 1000)  # SQLite's own default
     plain = backfill(tmp_path / "plain.db")
-    assert sum(len(rows) for rows in fast.values()) > 1000  # a real account, not an empty one
-    assert fast["ticket_facts"] and fast["kpi_daily"] and fast["events"]
-    assert fast.keys() == plain.keys()
-    for name in fast:
-        assert fast[name] == plain[name], name
+    assert sum(len(rows) for rows in bulk.values()) > 1000  # a real account, not an empty one
+    assert bulk["ticket_facts"] and bulk["kpi_daily"] and bulk["events"]
+    assert bulk.keys() == plain.keys()
+    for name in bulk:
+        assert bulk[name] == plain[name], name
 
 
-def test_bodies_decode_as_the_standard_library_decodes_them():
-    text = b'{"id": 12345678901234567890123, "score": NaN, "big": 1e400, "t": "\\u00e9"}'
-    decoded = body.loads(text)  # beyond orjson: the standard library's answer
-    assert decoded["id"] == 12345678901234567890123 and decoded["t"] == "\u00e9"
-    assert math.isnan(decoded["score"]) and math.isinf(decoded["big"])
-    page = b'{"tickets": [{"id": 1, "tags": ["a"], "x": 1.5, "n": null}], "end": true}'
-    assert body.loads(page) == json.loads(page)
+def _ticket(tid: str) -> Ticket:
+    return Ticket(id=tid, status="open", channel="email", created_at=NOW, updated_at=NOW)
 
 
-def test_a_truncated_body_still_raises_value_error():
-    with pytest.raises(ValueError):
-        body.loads(b'{"tickets": [{"id": 1}')
+def test_a_letter_goes_when_its_record_comes_back_and_pages_without_letters_go_on(tmp_path):
+    store = Store.open(tmp_path / "d.db")
+    store.ensure_source("s", "zendesk", None)
+    store.commit_page("s", "tickets", [_ticket("1")], None)  # no letters: the probe skips
+    store.commit_page("s", "tickets", [Rejected(error="bad", payload={"id": 2}, record_id="2"),
+                                       Rejected(error="bad", payload={"id": 3}, record_id="3")],
+                      None)
+    store.commit_page("s", "tickets", [_ticket("2")], None)
+    assert [r[0] for r in store.conn.execute("SELECT record_id FROM dead_letters")] == ["3"]
+    assert store.conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 2

@@ -12,6 +12,7 @@ passes those counts up in its `RunResult`, and only the app layer exports them.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import random
 import socket
@@ -25,7 +26,6 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from deskpulse.connectors.engine.body import loads
 from deskpulse.connectors.engine.pacing import (
     LOW_WATER,
     MinInterval,
@@ -236,7 +236,7 @@ class Http:
                                    first=not self._answered)
         self._answered = True
         try:
-            return loads(response.content), response
+            return json.loads(response.content), response
         except ValueError:
             message = (f"{describe(self.source, self.vendor, request)} → "
                        f"{response.status_code}: the body is not complete JSON")
