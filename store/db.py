@@ -37,7 +37,7 @@ CACHE_SIZE_KIB = 32_768
 # WAL pages written before SQLite copies them into the file (its default is 1,000: 4 MB).
 # A backfill's commits rewrite the same index pages again and again; checkpointing every
 # 40 MB instead copies each of them once per 40 MB, and syncs the file a tenth as often:
-# ~1.5 s of a 20,000-ticket local backfill's ~23 s (bench/compare.py, docs/benchmarks.md).
+# ~1.5 s of `commit_page` in a 20,000-ticket local backfill of ~23 s (docs/benchmarks.md §3).
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
