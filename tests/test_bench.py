@@ -24,3 +24,13 @@ def test_the_million_ticket_store_benchmark_runs_at_smoke_size():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "600 tickets (3 copies" in done.stdout
     assert "tickets, events                                600," in done.stdout
+
+
+def test_the_baseline_comparison_runs_at_smoke_size():
+    """bench.compare against a tree given as already installed (this one: no git, no pip)."""
+    done = subprocess.run([sys.executable, "-m", "bench.compare", "--tickets", "60",
+                           "--rounds", "1", "--base-tree", str(ROOT)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "round 1: working tree" in done.stdout
+    assert "rows/s, peak RSS" in done.stdout and "ratio, worst round" in done.stdout
