@@ -5,27 +5,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from deskpulse.app.cli.errors import DeskpulseGroup
 from deskpulse.app.cli.failures import Failure
 from deskpulse.app.config.file import Config, ConfigError, KpiConfig, SourceConfig, load_config
-from deskpulse.app.sync import failed_runs
-from deskpulse.app.sync.jobs import open_writable
-from deskpulse.app.sync.lock import WriterLock
+from deskpulse.app.sync.jobs import open_writable, writer_lock  # noqa: F401 - the CLI's
 from deskpulse.app.sync.progress import stored_counts
 from deskpulse.app.sync.result import RunResult
 from deskpulse.kpi import Calendars
 from deskpulse.store import Store
-from deskpulse.store.opening import check_folder
 
 if TYPE_CHECKING:
     from deskpulse.app.demo.simulated import SimulatedVendor
@@ -77,9 +71,9 @@ def source_names(ctx: typer.Context, incomplete: str) -> list[str]:
     return [name for name in names if name.startswith(incomplete)]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
+def fail(message: str, code: int = 2) -> Failure:
+    """The failure to raise: the app's group shows it as `error: …` (deskpulse.app.cli.failures)."""
+    return Failure(message, code=code)
 
 
 def simulated_vendor(vendor: str) -> SimulatedVendor:
@@ -185,16 +179,3 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
         return cfg.source(name)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-
-
-@contextmanager
-def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
-                mode: str = "sync", span: tuple[str | None, str | None] = (None, None),
-                ) -> Iterator[None]:
-    """Hold the lock of `job` on the database (a LockedError names the holder's pid).
-    `runs`: the sources whose runs are still to finish, kept beside the file as failed
-    if SQLite's own lock stays taken (deskpulse.app.sync.failed_runs)."""
-    check_folder(cfg.database)
-    with WriterLock(cfg.database, job), \
-            failed_runs.kept_when_locked(cfg.database, mode, runs or [], span):
-        yield

@@ -4,7 +4,8 @@ hours, SLA targets and report zone. Nothing here prints; callers show the result
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,20 @@ def open_writable(database: Path, options: dict[str, Any] | None = None) -> Stor
     return store
 
 
+@contextmanager
+def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
+                mode: str = "sync", span: tuple[str | None, str | None] = (None, None),
+                ) -> Iterator[None]:
+    """Hold the lock of `job` on the database (a LockedError names the holder's pid).
+    `runs`: the sources whose runs are still to finish, kept beside the file as failed
+    if SQLite's own lock stays taken (deskpulse.app.sync.failed_runs)."""
+    check_folder(cfg.database)
+    with WriterLock(cfg.database, job), \
+            failed_runs.kept_when_locked(cfg.database, mode, runs if runs is not None else [],
+                                         span):
+        yield
+
+
 def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = None,
                  on_result: Callable[[RunResult], None] | None = None,
                  **options: Any) -> list[RunResult]:
@@ -64,9 +79,7 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
     cfg.business_calendars()  # a bad [[schedule]] is a config error before any lock
     results: list[RunResult] = []
     stop, pending = options.get("stop"), list(names)
-    check_folder(cfg.database)
-    with WriterLock(cfg.database, "sync"), \
-            failed_runs.kept_when_locked(cfg.database, "sync", pending):
+    with writer_lock(cfg, "sync", pending):
         store = open_for_writing(cfg)
         try:
             for source in sources:
@@ -92,11 +105,9 @@ def backfill_source(cfg: Config, name: str, since: datetime, until: datetime | N
     first (the CLI takes the dry run's estimate as the progress total)."""
     source = cfg.source(name)
     cfg.business_calendars()
-    check_folder(cfg.database)
     span = (since.date().isoformat(),
             (until - timedelta(days=1)).date().isoformat() if until else None)
-    with WriterLock(cfg.database, f"backfill-{name}"), \
-            failed_runs.kept_when_locked(cfg.database, "backfill", [name], span):
+    with writer_lock(cfg, f"backfill-{name}", [name], "backfill", span):
         store = open_for_writing(cfg)
         try:
             runner = configured_runner(store, cfg, source, progress=progress, **options)
