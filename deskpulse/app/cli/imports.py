@@ -19,10 +19,6 @@ from deskpulse.store import ImportConflict, Store
 SHOWN = 200  # problems printed at most; the count says how many there were
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    return fail(escape(message), code)
-
-
 def import_command(
     kind: Annotated[str, typer.Argument(help="costs|revenue|surveys|agent-hours|accounts")],
     file: Annotated[Path, typer.Argument(help="the CSV file (formats: docs/imports.md)")],
@@ -44,10 +40,10 @@ def import_command(
     name = kind_name(kind)
     if name is None:
         msg = f"unknown kind {kind!r}: use {', '.join(k.replace('_', '-') for k in KINDS)}"
-        raise _fail(msg)
+        raise fail(msg)
     if not file.is_file():
         msg = f"{file} is not a file"
-        raise _fail(msg)
+        raise fail(msg)
     parsed = parse(name, file)
     if parsed.ignored:
         console.print("ignored columns: " + escape(", ".join(parsed.ignored)))
@@ -68,7 +64,7 @@ def import_command(
             finally:
                 store.close()
     except LockedError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _print_problems(file: Path, parsed: Parsed) -> None:
@@ -89,7 +85,7 @@ def _write(store: Store, parsed: Parsed, file: Path, feed: str, source: str | No
         result = write(store, parsed, file_name=file.name, feed=feed, source=source)
     except ImportConflict as exc:
         msg = f"{file.name}: {exc}; nothing was imported"
-        raise _fail(msg, 1) from None
+        raise fail(msg, 1) from None
     what = parsed.kind.replace("_", " ")
     console.print(f"imported {result.rows} {what} rows from {escape(file.name)} "
                   f"({result.replaced} stored rows updated or replaced)")
@@ -122,7 +118,7 @@ def _survey_source(store: Store, source: str | None) -> str:
     known = ", ".join(names) or "none synced yet"
     msg = (f"survey answers belong to a help-desk source: name it with --source "
            f"(sources in the database: {known})")
-    raise _fail(msg)
+    raise fail(msg)
 
 
 def _notes(store: Store, kind: str, import_id: int, source: str | None) -> list[str]:
