@@ -10,7 +10,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from deskpulse.app.cli.common import fail
 from deskpulse.store import describe
@@ -25,12 +24,12 @@ def schema_command(
     """Describe the database: tables, views, columns, units, NULL meanings, relations."""
     if format not in FORMATS:
         message = f"--format must be json or markdown, not {format!r}"
-        raise fail(escape(message))
+        raise fail(message)
     everything = describe.json_schemas()
     schemas = everything["tables"]
     if table is not None and table not in schemas:
         message = f"no table or view named {table!r}; `deskpulse schema` lists them all"
-        raise fail(escape(message))
+        raise fail(message)
     if format == "markdown":
         text = describe.markdown() if table is None else describe.table_markdown(table)
     else:
