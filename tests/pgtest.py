@@ -119,3 +119,84 @@ def copy_tables(lite: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
             with pg.cursor() as cursor:
                 cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
     return tables
+
+
+class _Loaders:
+    """psycopg loaders giving SQLite's values (the PostgreSQL backend registers its own)."""
+
+    @staticmethod
+    def register(conn: psycopg.Connection) -> None:
+        from psycopg.adapt import Loader
+
+        class Instant(Loader):
+            def load(self, data: Any) -> str:  # '2026-01-30 10:00:00+00' in a UTC session
+                text = bytes(data).decode()
+                return text[:10] + "T" + text[11:19] + "Z"
+
+        class Day(Loader):
+            def load(self, data: Any) -> str:
+                return bytes(data).decode()
+
+        class Number(Loader):
+            def load(self, data: Any) -> int | float:
+                text = bytes(data).decode()
+                return int(text) if "." not in text else float(text)
+
+        class Flag(Loader):
+            def load(self, data: Any) -> int:
+                return int(bytes(data) == b"t")
+
+        for name, loader in (("timestamptz", Instant), ("date", Day), ("numeric", Number),
+                             ("bool", Flag), ("jsonb", Day)):
+            conn.adapters.register_loader(name, loader)
+
+
+class QmarkConnection:
+    """The few sqlite3 verbs kpi/ and store/ use, on psycopg: `?` placeholders become `%s`
+    (a test stand-in for the PostgreSQL backend's connection, to run our SQL unchanged)."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.raw = conn
+        _Loaders.register(conn)
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.raw.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cursor = self.raw.cursor()
+        rows = [tuple(row) for row in rows]
+        if rows:
+            cursor.executemany(self._sql(sql), rows)
+        return cursor
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
+class QmarkStore:
+    """A Store-shaped object over `QmarkConnection`: `conn` and nested `transaction()`."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = QmarkConnection(conn)
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[QmarkStore]:
+        self._depth += 1
+        name = f"sp{self._depth}"
+        outer = self._depth == 1
+        self.conn.raw.execute("BEGIN" if outer else f"SAVEPOINT {name}")
+        try:
+            yield self
+        except BaseException:
+            self.conn.raw.execute("ROLLBACK" if outer else f"ROLLBACK TO SAVEPOINT {name}")
+            raise
+        else:
+            self.conn.raw.execute("COMMIT" if outer else f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
