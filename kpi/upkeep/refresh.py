@@ -12,6 +12,7 @@ identical rows (integer sums).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -158,6 +159,11 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        # the views of this version first, readers before what they read (kpi_days reads
+        # kpi_days_by: PostgreSQL refuses to drop a view another one reads), then any
+        # kpi_* view an older version left
+        for name in reversed(re.findall(r"^CREATE VIEW (\w+)", sql, flags=re.MULTILINE)):
+            store.conn.execute(f"DROP VIEW IF EXISTS {name}")
         for (name,) in store.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
         ).fetchall():
