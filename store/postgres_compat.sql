@@ -11,6 +11,20 @@
 --
 -- The script goes to the server as it is (one simple query, no parameters): its percent
 -- signs and regular expressions must not pass through a `?`-placeholder translation.
+--
+-- What our SQL calls, and where:
+--   date(day, '+1 day'), julianday(day)           kpi/views.sql kpi_ext_money_daily, kpi_sla_days
+--   date(day, 'weekday 0', '-6 days')             kpi/figures/summary.py (the week of a day)
+--   date(instant), date(<text>, '+1 day')         views.sql surveys/agent days, kpi/figures/
+--                                                 business.py, agent_hours.py
+--   strftime('%Y-%m-%dT%H:%M:%SZ', instant, '+N days'), (..., 'now' [, '+N seconds'])
+--                                                 views.sql flags and SLA views, kpi/upkeep/
+--                                                 contacts.py, kpi/figures/shares.py
+--   julianday(instant), julianday('now')          contacts.py (whole seconds), kpi_sla_at_risk
+--   round(double, 0..4)                           every rate and mean of the views
+--   instr(text, text)                             CES scales, email domains
+--   json_each(tags), json_each(kpi_meta text)     views.sql flags, shares.py, tags.py
+-- ("day": a date column or ISO day text; "instant": a timestamptz column or ISO text.)
 
 -- A SQLite time value (text) as a UTC timestamp: 'YYYY-MM-DD', 'YYYY-MM-DD[T| ]HH:MM[:SS[.f]]'
 -- with an optional 'Z' or '+HH:MM' suffix (shifted to UTC), 'HH:MM[:SS]' (on 2000-01-01),
