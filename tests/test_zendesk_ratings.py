@@ -1,0 +1,196 @@
+"""Zendesk ratings read from the exports (ticket export: id, score, comment; ticket events'
+SatisfactionRating: time) store exactly what the `/satisfaction_ratings` list stores, with
+fewer requests, whichever half arrives first and in whichever run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from deskpulse import kpi
+from deskpulse.app.demo.run import demo_source
+from deskpulse.app.sync.runner import Runner
+from deskpulse.simulator import ZendeskAPI, generate
+from deskpulse.simulator.model import Desk
+from deskpulse.store import Store
+from deskpulse.store.models import RatingHalf, RatingMoment
+from deskpulse.store.rating_join import pending_ratings
+from tests.simdesk import CrashAfter, rows
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+SINCE = NOW - timedelta(days=30)
+TOKEN = "ratings-token-7d2e"
+CSAT = ("ticket_id", "csat_offered", "csat_score", "csat_positive", "rated_at", "rated_day")
+
+
+def desk_with_rerates(seed: int = 5, tickets: int = 300) -> Desk:
+    """A simulated account where a few customers rated twice (good, then bad days later)."""
+    desk = generate(seed=seed, tickets=tickets, start=SINCE, end=NOW - timedelta(days=1))
+    good = [t for t in desk.tickets.values() if t.rating and t.rating.score == "good"
+            and t.rating.created_at < NOW - timedelta(days=3)]
+    assert len(good) >= 6
+    for ticket in good[:6]:
+        assert ticket.rating is not None
+        ticket.rating.later.append((ticket.rating.created_at + timedelta(days=2), "bad",
+                                    "Changed my mind"))
+    return desk
+
+
+def runner(store: Store, transport: httpx.BaseTransport, ratings: str) -> Runner:
+    source = demo_source()
+    source = source.model_copy(update={"options": {**source.options, "ratings": ratings}})
+    return Runner(store, source, transport=transport, environ={"DESKPULSE_DEMO_TOKEN": TOKEN})
+
+
+def open_store(path) -> Store:
+    store = Store.open(path)
+    kpi.install_views(store)
+    return store
+
+
+def backfill(store: Store, api: ZendeskAPI, ratings: str,
+             transport: httpx.BaseTransport | None = None):
+    result = runner(store, transport or httpx.MockTransport(api.handler), ratings).backfill(
+        SINCE - timedelta(days=1))
+    assert result.status == "ok", result.error
+    return result
+
+
+def csat_facts(store: Store) -> list[tuple]:
+    return sorted(store.conn.execute(f"SELECT {', '.join(CSAT)} FROM ticket_facts").fetchall(),
+                  key=repr)
+
+
+def ratings_requests(api: ZendeskAPI) -> list[str]:
+    return [query for _method, path, query in api.requests
+            if path == "/api/v2/satisfaction_ratings"]
+
+
+def test_exports_store_the_same_ratings_and_csat_facts_as_the_list(tmp_path):
+    desk = desk_with_rerates()
+    listed_api = ZendeskAPI(desk, email="demo@deskpulse.example", token=TOKEN)
+    listed = open_store(tmp_path / "list.db")
+    backfill(listed, listed_api, "list")
+    exported_api = ZendeskAPI(desk, email="demo@deskpulse.example", token=TOKEN)
+    exported = open_store(tmp_path / "exports.db")
+    backfill(exported, exported_api, "exports")
+
+    # ids, ticket ids, times, scores, comments: row for row, re-rated ones included
+    assert rows(exported, "ratings") == rows(listed, "ratings")
+    scores = {row[4] for row in rows(listed, "ratings")}
+    assert scores == {"good", "bad", "offered"}
+    rerated = exported.conn.execute(
+        "SELECT COUNT(*) FROM ratings WHERE comment = 'Changed my mind' AND score = 'bad'")
+    assert rerated.fetchone()[0] == 6
+    assert csat_facts(exported) == csat_facts(listed)
+    assert rows(exported, "kpi_daily") == rows(listed, "kpi_daily")
+    assert pending_ratings(exported.conn) == []
+    # the list is asked only for offered surveys, so it costs fewer pages
+    assert all("score=offered" in query for query in ratings_requests(exported_api))
+    assert len(ratings_requests(exported_api)) < len(ratings_requests(listed_api))
+    listed.close()
+    exported.close()
+
+
+def test_ratings_changed_later_are_updated_with_their_new_time(tmp_path):
+    desk = generate(seed=9, tickets=200, start=SINCE, end=NOW - timedelta(days=1))
+    desk.now = NOW - timedelta(days=2)
+    rated = next(t for t in desk.tickets.values() if t.rating and t.rating.score == "good"
+                 and t.rating.created_at < desk.now)
+    assert rated.rating is not None
+    changed_at = (NOW - timedelta(hours=30)).replace(microsecond=0)
+    rated.rating.later.append((changed_at, "bad", "Broke again"))
+    api = ZendeskAPI(desk, email="demo@deskpulse.example", token=TOKEN)
+    stores = {mode: open_store(tmp_path / f"{mode}.db") for mode in ("exports", "list")}
+    for mode, store in stores.items():
+        assert runner(store, httpx.MockTransport(api.handler), mode).sync().status == "ok"
+    for store in stores.values():
+        row = store.conn.execute("SELECT score, at FROM ratings WHERE id = ?",
+                                 (str(rated.rating.id),)).fetchone()
+        assert row[0] == "good"
+    desk.advance(NOW, seed=1)
+    for mode, store in stores.items():
+        assert runner(store, httpx.MockTransport(api.handler), mode).sync().status == "ok"
+    found = {mode: store.conn.execute(
+        "SELECT score, comment, at FROM ratings WHERE id = ?", (str(rated.rating.id),)
+    ).fetchone() for mode, store in stores.items()}
+    assert found["exports"] == found["list"] == ("bad", "Broke again", "2026-05-31T06:00:00Z")
+    facts = {mode: store.conn.execute(
+        "SELECT csat_score, csat_positive FROM ticket_facts WHERE ticket_id = ?",
+        (str(rated.id),)).fetchone() for mode, store in stores.items()}
+    assert facts["exports"] == facts["list"] == ("bad", 0)
+    for store in stores.values():
+        store.close()
+
+
+def test_a_backfill_resumed_after_the_tickets_joins_their_ratings_in_the_next_run(tmp_path):
+    desk = desk_with_rerates(seed=6, tickets=200)
+    api = ZendeskAPI(desk, email="demo@deskpulse.example", token=TOKEN)
+    reference = open_store(tmp_path / "ref.db")
+    backfill(reference, api, "list")
+    first_events = next(n for n, (_m, path, _q) in enumerate(api.requests)
+                        if path == "/api/v2/incremental/ticket_events.json")
+    api.requests.clear()
+    store = open_store(tmp_path / "resumed.db")
+    with pytest.raises(KeyboardInterrupt):  # every ticket stored, no ticket event yet
+        runner(store, CrashAfter(api.handler, first_events), "exports").backfill(
+            SINCE - timedelta(days=1))
+    waiting = pending_ratings(store.conn)
+    answered = [r for r in rows(reference, "ratings") if r[4] != "offered"]
+    assert waiting and waiting[0]["ratings"] == len(answered)
+    # no rating is written without its time: none at all yet
+    assert store.conn.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+    backfill(store, api, "exports")
+    assert rows(store, "ratings") == rows(reference, "ratings")
+    assert csat_facts(store) == csat_facts(reference)
+    assert pending_ratings(store.conn) == []
+    store.close()
+    reference.close()
+
+
+T0 = datetime(2026, 5, 3, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("first", ["half", "moment"])
+def test_either_half_first_writes_the_rating_once_both_are_stored_and_marks_it_dirty(
+        tmp_path, first):
+    store = Store.open(tmp_path / "halves.db")
+    half = RatingHalf(id="r1", ticket_id="t1", score="good", scale="good_bad", positive=True,
+                      comment="Thanks")
+    moment = RatingMoment(id="e1", ticket_id="t1", at=T0, score="good", comment="Thanks")
+    pages = [("tickets", [half]), ("ticket_events", [moment])]
+    if first == "moment":
+        pages.reverse()
+    assert store.commit_page("acme", pages[0][0], pages[0][1], None) == set()
+    assert store.conn.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+    store.conn.execute("DELETE FROM kpi_dirty")
+    assert store.commit_page("acme", pages[1][0], pages[1][1], None) == {"t1"}
+    assert store.dirty_tickets("acme") == {("acme", "t1")}
+    assert rows(store, "ratings") == [
+        ("acme", "r1", "t1", "2026-05-03T10:00:00Z", "good", "good_bad", 1, "Thanks", "csat")]
+    assert pending_ratings(store.conn) == []
+    store.close()
+
+
+def test_a_new_score_waits_for_its_own_moment_instead_of_borrowing_the_old_time(tmp_path):
+    store = Store.open(tmp_path / "rerate.db")
+    store.commit_page("acme", "tickets", [RatingHalf(
+        id="r1", ticket_id="t1", score="good", scale="good_bad", positive=True)], None)
+    store.commit_page("acme", "ticket_events", [RatingMoment(
+        id="e1", ticket_id="t1", at=T0, score="good")], None)
+    # the ticket export shows the new score before the events export brings its time
+    store.commit_page("acme", "tickets", [RatingHalf(
+        id="r1", ticket_id="t1", score="bad", scale="good_bad", positive=False)], None)
+    assert store.conn.execute("SELECT score, at FROM ratings").fetchall() == [
+        ("good", "2026-05-03T10:00:00Z")]  # what was true at its time, until the new time
+    assert pending_ratings(store.conn) == [
+        {"source": "acme", "ratings": 1, "example_ticket": "t1"}]
+    later = T0 + timedelta(days=1)
+    assert store.commit_page("acme", "ticket_events", [RatingMoment(
+        id="e2", ticket_id="t1", at=later, score="bad")], None) == {"t1"}
+    assert store.conn.execute("SELECT score, positive, at FROM ratings").fetchall() == [
+        ("bad", 0, "2026-05-04T10:00:00Z")]
+    assert pending_ratings(store.conn) == []
+    store.close()
