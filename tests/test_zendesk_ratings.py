@@ -10,13 +10,19 @@ import httpx
 import pytest
 
 from deskpulse import kpi
-from deskpulse.app.demo.run import demo_source
+from deskpulse.app.demo.run import DEMO_SOURCE, demo_source
+from deskpulse.app.report.unmapped import figure_notes
 from deskpulse.app.sync.runner import Runner
+from deskpulse.app.sync.status import source_status
+from deskpulse.connectors import load, open_source
+from deskpulse.connectors.zendesk.mapping import ticket_records
+from deskpulse.connectors.zendesk.settings import ZendeskSettings
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.simulator.model import Desk
 from deskpulse.store import Store
-from deskpulse.store.models import RatingHalf, RatingMoment
+from deskpulse.store.models import RatingHalf, RatingMoment, Unmapped
 from deskpulse.store.rating_join import pending_ratings
+from tests.fakedesk import FakeDesk, fixture
 from tests.simdesk import CrashAfter, rows
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -140,12 +146,17 @@ def test_a_backfill_resumed_after_the_tickets_joins_their_ratings_in_the_next_ru
     waiting = pending_ratings(store.conn)
     answered = [r for r in rows(reference, "ratings") if r[4] != "offered"]
     assert waiting and waiting[0]["ratings"] == len(answered)
-    # no rating is written without its time: none at all yet
+    # no rating is written without its time: none at all yet, and both status and the KPI
+    # notes say how many wait
     assert store.conn.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 0
+    assert source_status(store, DEMO_SOURCE, NOW)["ratings_without_time"] == len(answered)
+    notes = figure_notes(store, None, None)
+    assert any(f"{len(answered):,} answered ratings are not in CSAT yet" in n for n in notes)
     backfill(store, api, "exports")
     assert rows(store, "ratings") == rows(reference, "ratings")
     assert csat_facts(store) == csat_facts(reference)
     assert pending_ratings(store.conn) == []
+    assert source_status(store, DEMO_SOURCE, NOW)["ratings_without_time"] == 0
     store.close()
     reference.close()
 
@@ -194,3 +205,69 @@ def test_a_new_score_waits_for_its_own_moment_instead_of_borrowing_the_old_time(
         ("bad", 0, "2026-05-04T10:00:00Z")]
     assert pending_ratings(store.conn) == []
     store.close()
+
+
+# -- the recorded-shape fixtures (fixtures/zendesk/*/ratings_page.json, offered_page.json) --
+
+
+def read_fixture_streams(ratings: str) -> tuple[dict[str, list], FakeDesk]:
+    desk = FakeDesk()
+    desk.add("GET", "/api/v2/incremental/tickets/cursor.json",
+             fixture("zendesk/incremental_tickets/ratings_page"))
+    desk.add("GET", "/api/v2/incremental/ticket_events.json",
+             fixture("zendesk/incremental_ticket_events/ratings_page"))
+    desk.add("GET", "/api/v2/satisfaction_ratings",
+             fixture("zendesk/satisfaction_ratings/offered_page"))
+    config = ZendeskSettings(subdomain="acme", email="ops@acme.example", token=TOKEN,
+                             ratings=ratings)
+    opened = open_source(load("zendesk"), "acme", config, transport=desk.transport(),
+                         sleep=lambda seconds: None)
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    pages = {stream: list(opened.read(stream, None, since=since))
+             for stream in ("tickets", "ticket_events", "satisfaction_ratings")}
+    return pages, desk
+
+
+@pytest.mark.parametrize("order", [("tickets", "ticket_events", "satisfaction_ratings"),
+                                   ("satisfaction_ratings", "ticket_events", "tickets")])
+def test_recorded_shapes_give_each_rating_its_id_score_comment_and_time(tmp_path, order):
+    pages, desk = read_fixture_streams("exports")
+    assert desk.params(2)["score"] == "offered"
+    halves = [r for page in pages["tickets"] for r in page.records
+              if isinstance(r, RatingHalf)]
+    # answered ratings only: offered carries no id, unoffered and null (no CSAT) are none
+    assert sorted((h.ticket_id, h.id, h.score) for h in halves) == [
+        ("201", "4001", "good"), ("202", "4002", "bad"), ("206", "4006", "bad")]
+    store = Store.open(tmp_path / "fixtures.db")
+    for stream in order:
+        for page in pages[stream]:
+            store.commit_page("acme", stream, page.records, page.cursor)
+    assert rows(store, "ratings") == [
+        ("acme", "4001", "201", "2026-03-06T11:00:00Z", "good", "good_bad", 1,
+         "Sorted in minutes", "csat"),
+        ("acme", "4002", "202", "2026-03-08T16:30:00Z", "bad", "good_bad", 0, None, "csat"),
+        ("acme", "4003", "203", "2026-03-09T09:00:00Z", "offered", "good_bad", None, None,
+         "csat"),
+        # rated good on the 7th, bad on the 10th: the latest answer and its time
+        ("acme", "4006", "206", "2026-03-10T09:00:00Z", "bad", "good_bad", 0, "Broke again",
+         "csat")]
+    assert pending_ratings(store.conn) == []
+    assert store.conn.execute("SELECT COUNT(*) FROM unmapped").fetchone()[0] == 0
+    store.close()
+
+
+def test_the_list_path_asks_for_every_rating_and_reads_no_half(tmp_path):
+    pages, desk = read_fixture_streams("list")
+    assert "score" not in desk.params(2)
+    assert not [r for page in pages["tickets"] for r in page.records
+                if isinstance(r, RatingHalf)]
+
+
+def test_an_answered_rating_without_an_id_is_counted_as_unmapped_not_dropped():
+    ticket = fixture("zendesk/incremental_tickets/ratings_page").json()["tickets"][0]
+    ticket["satisfaction_rating"] = {"score": "good", "comment": "No id here"}
+    records = ticket_records(ticket, None, ratings=True)
+    unmapped = [r for r in records if isinstance(r, Unmapped)]
+    assert [(u.kind, u.value, u.field) for u in unmapped] == [
+        ("rating", "good", "ticket.satisfaction_rating.id")]
+    assert 'ratings = "list"' in (unmapped[0].fix or "")
