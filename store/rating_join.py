@@ -86,7 +86,8 @@ def _complete(conn: sqlite3.Connection, source: str, tickets: list[str]) -> set[
     latest: dict[str, tuple[str, str, str]] = {}
     for ticket, moment_id, at, score in conn.execute(
             "SELECT ticket_id, id, at, score FROM rating_moments "
-            f"WHERE source = ? AND ticket_id IN ({marks})", (source, *halves)):
+            f"WHERE source = ? AND ticket_id IN ({','.join('?' * len(halves))})",
+            (source, *halves)):
         # the latest moment decides; ties (one second) by id, as the vendor numbers them
         if ticket not in latest or (at, _order(moment_id)) > (latest[ticket][0],
                                                               _order(latest[ticket][1])):

@@ -271,3 +271,16 @@ def test_an_answered_rating_without_an_id_is_counted_as_unmapped_not_dropped():
     assert [(u.kind, u.value, u.field) for u in unmapped] == [
         ("rating", "good", "ticket.satisfaction_rating.id")]
     assert 'ratings = "list"' in (unmapped[0].fix or "")
+
+
+def test_a_page_with_moments_of_tickets_without_a_half_completes_the_others(tmp_path):
+    store = Store.open(tmp_path / "mixed.db")
+    store.commit_page("acme", "tickets", [RatingHalf(
+        id="r2", ticket_id="t2", score="bad", scale="good_bad", positive=False)], None)
+    # t1's rating is not in the file (its ticket export half is a dead letter, say)
+    assert store.commit_page("acme", "ticket_events", [
+        RatingMoment(id="e1", ticket_id="t1", at=T0, score="good"),
+        RatingMoment(id="e2", ticket_id="t2", at=T0, score="bad")], None) == {"t2"}
+    assert store.conn.execute("SELECT id, at FROM ratings").fetchall() == [
+        ("r2", "2026-05-03T10:00:00Z")]
+    store.close()
