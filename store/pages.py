@@ -125,7 +125,9 @@ def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolici
         conn.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
     conn.executemany("INSERT INTO sla_policies VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [rows.sla_policy_row(source, p) for p in found.policies])
-    conn.executemany("INSERT OR REPLACE INTO sla_policy_targets VALUES (?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO sla_policy_targets VALUES (?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (source, policy_id, metric, priority) DO UPDATE SET "
+                     "target_s = excluded.target_s, business = excluded.business",
                      [row for p in found.policies for row in rows.sla_target_rows(source, p)])
 
 
@@ -134,7 +136,9 @@ def replace_deadlines(conn: sqlite3.Connection, source: str,
     """Each ticket's vendor due moments become exactly those read now."""
     conn.executemany("DELETE FROM vendor_sla WHERE source = ? AND ticket_id = ?",
                      [(source, d.ticket_id) for d in found])
-    conn.executemany("INSERT OR REPLACE INTO vendor_sla VALUES (?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO vendor_sla VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (source, ticket_id, metric) DO UPDATE SET "
+                     "due_at = excluded.due_at, escalated = excluded.escalated",
                      [(source, d.ticket_id, item.metric, iso(item.due_at),
                        None if item.escalated is None else int(item.escalated))
                       for d in found for item in d.deadlines])
@@ -190,7 +194,7 @@ def select_in(conn: sqlite3.Connection, sql: str, source: str,
 
 def mark_dirty(conn: sqlite3.Connection, source: str, ticket_ids: Iterable[str]) -> None:
     conn.executemany(
-        "INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) VALUES (?, ?)",
+        "INSERT INTO kpi_dirty (source, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(source, tid) for tid in ticket_ids],
     )
 

@@ -12,6 +12,7 @@ identical rows (integer sums).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -101,8 +102,9 @@ def rebuild(store: Store, *, source: str | None = None,
         for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
                       "sla_instances", "kpi_values"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
-        store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
-                           f"SELECT source, id FROM tickets {where}", args)
+        # WHERE is never empty: SQLite would read ON CONFLICT as the join's ON otherwise
+        store.conn.execute("INSERT INTO kpi_dirty (source, ticket_id) SELECT source, id FROM "
+                           f"tickets {where or 'WHERE true'} ON CONFLICT DO NOTHING", args)
         return refresh(store, source=source, schedule=schedule, targets=targets, fault=fault)
 
 
@@ -157,6 +159,11 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        # the views of this version first, readers before what they read (kpi_days reads
+        # kpi_days_by: PostgreSQL refuses to drop a view another one reads), then any
+        # kpi_* view an older version left
+        for name in reversed(re.findall(r"^CREATE VIEW (\w+)", sql, flags=re.MULTILINE)):
+            store.conn.execute(f"DROP VIEW IF EXISTS {name}")
         for (name,) in store.conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
         ).fetchall():
