@@ -128,10 +128,11 @@ def test_each_migration_translated_onto_the_one_before_gives_the_new_schema():
                 for name, statements in (
                         (stepped, pg_schema.schema_ddl(version) + step(version)),
                         (whole, pg_schema.schema_ddl(version + 1))):
-                    conn.execute(f"CREATE SCHEMA {name}")
-                    conn.execute(f"SET search_path = {name}")
-                    for statement in statements:
-                        conn.execute(statement.replace("%", "%%"))
+                    with conn.transaction():
+                        conn.execute(f"CREATE SCHEMA {name}")
+                        conn.execute(f"SET LOCAL search_path = {name}")
+                        for statement in statements:
+                            conn.execute(statement.replace("%", "%%"))
                 assert described(conn, stepped) == described(conn, whole), version
         finally:
             for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname "
