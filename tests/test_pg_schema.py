@@ -174,3 +174,17 @@ def test_concurrent_openers_migrate_a_new_database_once(pg_target):
     assert stores[0].conn.execute("SELECT COUNT(*) FROM deskpulse_schema").fetchone() == (1,)
     for opened in stores:
         opened.close()
+
+
+def test_the_json_schema_names_each_backends_column_types():
+    from deskpulse.store import describe
+
+    lite = describe.json_schemas()["tables"]["tickets"]["properties"]
+    server = describe.json_schemas("postgresql")["tables"]["tickets"]["properties"]
+    assert lite["created_at"]["x-sql-type"] == "TEXT" and "format" not in lite["created_at"]
+    assert server["created_at"] == {**lite["created_at"], "x-sql-type": "timestamptz",
+                                    "format": "date-time"}
+    assert server["tags"]["x-sql-type"] == "jsonb" and "type" not in server["tags"]
+    assert server["deleted"]["type"] == "integer" and server["deleted"]["x-sql-type"] == "bigint"
+    days = describe.json_schemas("postgresql")["tables"]["kpi_daily"]["properties"]["day"]
+    assert days["format"] == "date"
