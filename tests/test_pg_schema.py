@@ -188,3 +188,16 @@ def test_the_json_schema_names_each_backends_column_types():
     assert server["deleted"]["type"] == "integer" and server["deleted"]["x-sql-type"] == "bigint"
     days = describe.json_schemas("postgresql")["tables"]["kpi_daily"]["properties"]["day"]
     assert days["format"] == "date"
+
+
+def test_identities_continue_above_ids_copied_in(pg_target):
+    from deskpulse.store.backends.pg_migrate import resync_identities
+
+    store = Store.open(pg_target)
+    try:
+        store.conn.execute("INSERT INTO sync_runs (id, source, mode, started_at, status) "
+                           "VALUES (41, 'acme', 'sync', '2026-03-02T09:00:00Z', 'ok')")
+        resync_identities(store.conn)
+        assert store.start_run("acme", "sync") == 42
+    finally:
+        store.close()
