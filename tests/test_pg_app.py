@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from deskpulse import kpi
 from deskpulse.app.config.file import DATABASE_ENV, load_config
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.store import Store, Ticket
@@ -158,3 +159,35 @@ def test_the_servers_failures_are_one_error_with_a_fix(pg_target):
     failure = explain(gone.value)
     assert failure is not None and failure.code == RUN_FAILED
     assert failure.fix.startswith("check that the PostgreSQL server is up")
+
+
+def test_the_python_api_opens_a_url_read_only(pg_target):
+    import deskpulse
+
+    with pytest.raises(deskpulse.DatabaseError, match="holds no deskpulse data"):
+        deskpulse.open(pg_target)
+    Store.open(pg_target).close()
+    desk = deskpulse.open(pg_target)
+    try:
+        store = desk._store  # the API keeps no other handle on it
+        assert store.backend == "postgresql" and store.schema_version() > 0
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            store.conn.execute("DELETE FROM kpi_meta")
+    finally:
+        desk.close()
+
+
+@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True, reason=SHIMS)
+def test_the_python_api_reads_the_same_kpis_from_postgres(tmp_path, pg_target):
+    import deskpulse
+
+    found = []
+    for where in (tmp_path / "desk.db", pg_target):
+        store = Store.open(where)
+        store.commit_page("acme", "tickets", [Ticket(id=1, status="open", channel="email",
+                                                     created_at=T0, updated_at=T0)], None)
+        kpi.refresh(store)
+        store.close()
+        with deskpulse.open(where) as desk:
+            found.append((list(desk.kpis(by="week")), list(desk.kpis(by="channel"))))
+    assert found[0][0] and found[1] == found[0]
