@@ -191,3 +191,16 @@ def test_the_python_api_reads_the_same_kpis_from_postgres(tmp_path, pg_target):
         with deskpulse.open(where) as desk:
             found.append((list(desk.kpis(by="week")), list(desk.kpis(by="channel"))))
     assert found[0][0] and found[1] == found[0]
+
+
+def test_a_dry_run_plans_from_a_new_postgres_database(tmp_path, pg_target):
+    base_url, server = start_simulator(tickets=10, seed=3)
+    try:
+        folder = tmp_path / "cfg"
+        write_config(folder, base_url)
+        result = deskpulse("backfill", "sim", "--dry-run", cwd=folder,
+                           env={DATABASE_ENV: pg_target})
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr
+    assert "tickets" in result.stdout and not list(folder.glob("*.db"))
