@@ -29,6 +29,10 @@ class StoreUnusable(Exception):
         self.fix = fix
 
 
+class StoreEmpty(StoreUnusable):
+    """The database exists but holds no deskpulse data yet (read-only opening)."""
+
+
 def check_folder(path: Path) -> None:
     """A new file (and its lock and WAL files) needs an existing folder we may write in."""
     folder = path.parent
@@ -78,16 +82,17 @@ def _probe(uri: str) -> sqlite3.Connection:
     return conn
 
 
-def check_version(conn: sqlite3.Connection, path: Path | str, *, writable: bool) -> int:
-    """The file's schema version; refuses a newer one, and (read-only) an older one."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+def check_version(conn: sqlite3.Connection | int, path: object, *, writable: bool) -> int:
+    """The database's schema version (a SQLite connection's `user_version`, or the version a
+    PostgreSQL database recorded); refuses a newer one, and (read-only) an older one."""
+    version = conn if isinstance(conn, int) else conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         msg = (f"{path} has schema version {version}, newer than this deskpulse "
                f"understands ({len(MIGRATIONS)})")
         raise StoreUnusable(msg, "upgrade deskpulse (pip install -U deskpulse)")
     if not writable and version == 0:
         msg = f"{path} holds no deskpulse data (no tables)"
-        raise StoreUnusable(msg, "run `deskpulse sync` first, or point --database at a "
+        raise StoreEmpty(msg, "run `deskpulse sync` first, or point --database at a "
                             "deskpulse file")
     if not writable and version < len(MIGRATIONS):
         msg = (f"{path} was written by an older deskpulse (schema {version}, this one reads "

@@ -160,13 +160,10 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
         # the views of this version first, readers before what they read (kpi_days reads
-        # kpi_days_by: PostgreSQL refuses to drop a view another one reads), then any
-        # kpi_* view an older version left
+        # kpi_days_by): no CASCADE, so a reader's own view on ours makes this fail loudly
+        # instead of vanishing; then any kpi_* view an older version left (store.drop_views)
         for name in reversed(re.findall(r"^CREATE VIEW (\w+)", sql, flags=re.MULTILINE)):
             store.conn.execute(f"DROP VIEW IF EXISTS {name}")
-        for (name,) in store.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
-        ).fetchall():
-            store.conn.execute(f"DROP VIEW {name}")
+        store.drop_views("kpi_")
         for statement in statements(sql):
             store.conn.execute(statement)

@@ -1,0 +1,10 @@
+"""Fixtures that run a test on each store backend (tests.backends has the how)."""
+
+from tests.backends import (  # noqa: F401
+    backend,
+    db_target,
+    kpi_backend,
+    kpi_store,
+    pg_target,
+    store,
+)
