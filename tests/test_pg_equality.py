@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from deskpulse.store import Store
 from tests.backends import fresh_schema
 from tests.simdesk import backfilled_store
