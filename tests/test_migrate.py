@@ -22,15 +22,13 @@ from deskpulse import kpi
 from deskpulse.app.cli.main import app
 from deskpulse.app.cli.migrate import ProgressLine
 from deskpulse.app.demo.run import demo_source
-from deskpulse.app.migrate import MigrateError, migrate
-from deskpulse.app.migrate import copying
+from deskpulse.app.migrate import MigrateError, copying, migrate
 from deskpulse.app.migrate.checks import normal
 from deskpulse.app.migrate.targets import redact, scrub
 from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import ZendeskAPI, generate, make_server
 from deskpulse.store import Rejected, Store
 from deskpulse.store import copy as catalogue
-from tests.pgtarget import postgres_url
 
 NOW = datetime(2026, 3, 11, 0, 1, tzinfo=UTC)
 TOKEN = "migrate-token-9d2e"
@@ -69,17 +67,14 @@ def source(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request, tmp_path) -> Iterator[str]:
-    """Where to migrate: a new SQLite file, or a fresh PostgreSQL schema (dropped after)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "target.db")
-    else:
-        yield from postgres_url(request)
+@pytest.fixture
+def target(db_target) -> str:
+    """Where to migrate: a new SQLite file, or a fresh PostgreSQL schema (tests.backends)."""
+    return str(db_target)
 
 
 def rows(store: Store, table: str) -> list[tuple]:
-    columns = catalogue.column_names(store, table)
+    columns = store.column_names(table)
     select = ", ".join(catalogue.quoted(column) for column in columns)
     found = store.conn.execute(f"SELECT {select} FROM {catalogue.quoted(table)}").fetchall()
     return sorted((tuple(normal(value) for value in row) for row in found), key=repr)
@@ -103,7 +98,7 @@ def test_a_copy_holds_every_row_of_every_table_and_the_same_figures(source, targ
     assert summary.source > 20  # the headline's figures, each compared
     old, new = open_both(source, target)
     try:
-        for table in catalogue.table_names(old):
+        for table in old.names("table"):
             assert rows(new, table) == rows(old, table), table
         assert new.cursor("demo", "tickets") == old.cursor("demo", "tickets") is not None
     finally:
@@ -143,7 +138,7 @@ def test_a_target_holding_rows_is_refused_and_left_as_it_was(source, target):
 def empty(target: str) -> bool:
     store = Store.open(target)
     try:
-        return not any(catalogue.has_rows(store, table) for table in catalogue.table_names(store)
+        return not any(catalogue.has_rows(store, table) for table in store.names("table")
                        if table != "kpi_meta")
     finally:
         store.close()
@@ -280,7 +275,8 @@ def test_an_unreachable_server_is_one_line_without_the_password(source):
     code, output = cli("migrate", "--from", str(source), "--to",
                        f"postgresql://deskpulse:{secret}@127.0.0.1:9/deskpulse")
     assert code == 2, output
-    assert "error: cannot connect to postgresql://deskpulse:***@127.0.0.1:9/deskpulse" in output
+    assert "error: cannot connect to the database postgresql://deskpulse:***@127.0.0.1:9/" \
+           "deskpulse" in output
     assert secret not in output
     assert len([line for line in output.splitlines() if line.strip()]) == 2
 

@@ -48,9 +48,9 @@ class CopyFailed(Exception):
 def plan(source: Store) -> list[TablePlan]:
     """Every table of the source, with its row count (read in the caller's snapshot)."""
     plans = []
-    for name in catalogue.table_names(source):
+    for name in source.names("table"):
         identity = catalogue.identity_column(source, name)
-        plans.append(TablePlan(name, catalogue.column_names(source, name),
+        plans.append(TablePlan(name, source.column_names(name),
                                catalogue.row_count(source, name), identity,
                                catalogue.last_id(source, name, identity) if identity else 0))
     return plans
@@ -67,7 +67,7 @@ def missing_in_target(target: Store, plans: list[TablePlan]) -> list[str]:
     """`table.column`s of the source the target lacks (another deskpulse version made it)."""
     missing = []
     for item in plans:
-        there = set(catalogue.column_names(target, item.name))
+        there = set(target.column_names(item.name))
         if not there:
             missing.append(item.name)
             continue

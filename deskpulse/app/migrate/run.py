@@ -23,9 +23,9 @@ from pathlib import Path
 from deskpulse import kpi
 from deskpulse.app.errors import DeskpulseError
 from deskpulse.app.migrate import checks, copying
-from deskpulse.app.migrate.targets import is_url, redact, same_file, scrub
+from deskpulse.app.migrate.targets import is_url, same_file, scrub, shown
 from deskpulse.app.sync.lock import WriterLock
-from deskpulse.store import Store
+from deskpulse.store import Store, StoreUnusable
 from deskpulse.store.schema import statements
 
 RUN_FAILED, USAGE = 1, 2
@@ -71,7 +71,7 @@ def migrate(source: str | Path, target: str, *, now: datetime,
     check it; `now` is the moment the KPI summary is read at on both sides. Raises
     MigrateError (and StoreUnusable for a source that is not a current deskpulse file)."""
     if is_url(str(source)):
-        msg = f"--from {redact(str(source))} is not a SQLite file"
+        msg = f"--from {shown(str(source))} is not a SQLite file"
         raise MigrateError(msg, "give --from the SQLite file to copy (--to takes the URL)",
                            USAGE)
     if same_file(source, target):
@@ -98,17 +98,12 @@ def _target_lock(target: str) -> Iterator[None]:
 
 
 def open_target(target: str) -> Store:
-    """The target, its schema created or brought up to date, with current kpi_* views."""
+    """The target, its schema created or brought up to date, with current kpi_* views. An
+    error quoting the URL (the server cannot be reached, say) never shows its password."""
     try:
         store = Store.open(target)
-    except Exception as exc:
-        if not is_url(target) or not _is_connection_error(exc):
-            raise
-        text = str(exc).strip()
-        reason = scrub(text.splitlines()[-1] if text else type(exc).__name__, target)
-        msg = f"cannot connect to {redact(target)}: {reason}"
-        raise MigrateError(msg, "check that the server runs and that the URL's host, port, "
-                           "user and database are right", USAGE) from None
+    except StoreUnusable as exc:
+        raise StoreUnusable(scrub(str(exc), target), exc.fix) from None
     try:
         kpi.install_views(store)
     except BaseException:
@@ -117,17 +112,10 @@ def open_target(target: str) -> Store:
     return store
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    """psycopg's OperationalError (refused, unknown host, no such database, bad password),
-    told by name so this module does not need psycopg for SQLite targets."""
-    return any(kind.__name__ == "OperationalError" and kind.__module__.startswith("psycopg")
-               for kind in type(exc).__mro__)
-
-
 def _copy_and_check(source: Store, target: Store, target_name: str, *, now: datetime,
                     progress: copying.Progress | None, clock: Callable[[], float],
                     batch: int) -> MigrateResult:
-    result = MigrateResult(str(source.path), redact(target_name))
+    result = MigrateResult(str(source.path), shown(target_name))
     source.conn.execute("BEGIN")  # one snapshot for the copy and the checks
     try:
         views = current_views(source)
@@ -190,9 +178,14 @@ def current_views(source: Store) -> dict[str, str]:
     both sides are compared through the same definitions. Returns each view's SQL by name."""
     sql = resources.files("deskpulse.kpi").joinpath("views.sql").read_text(encoding="utf-8")
     views = {}
-    for statement in statements(sql):
-        source.conn.execute(statement.replace("CREATE VIEW", "CREATE TEMP VIEW", 1))
-        name = re.search(r"CREATE VIEW (\w+)", statement)
-        if name:
-            views[name.group(1)] = statement
+    # query_only refuses TEMP objects too; the file itself stays opened read-only (mode=ro).
+    source.conn.execute("PRAGMA query_only = OFF")
+    try:
+        for statement in statements(sql):
+            source.conn.execute(statement.replace("CREATE VIEW", "CREATE TEMP VIEW", 1))
+            name = re.search(r"CREATE VIEW (\w+)", statement)
+            if name:
+                views[name.group(1)] = statement
+    finally:
+        source.conn.execute("PRAGMA query_only = ON")
     return views

@@ -1,17 +1,16 @@
 """What `--from` and `--to` name, and how they are shown: a PostgreSQL URL is printed without
-its password (in the user part or as `?password=`), and so is any error text quoting it."""
+its password (store.backends.redact), and so is any error text that quotes the password."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-SCHEMES = ("postgresql://", "postgres://")
+from deskpulse.store.backends import is_url, redact
+
+__all__ = ["is_url", "passwords", "redact", "same_file", "scrub", "shown"]
+
 HIDDEN = "***"
-
-
-def is_url(target: str) -> bool:
-    return target.lower().startswith(SCHEMES)
 
 
 def passwords(target: str) -> list[str]:
@@ -24,20 +23,9 @@ def passwords(target: str) -> list[str]:
     return [text for secret in found if secret for text in {secret, unquote(secret)}]
 
 
-def redact(target: str) -> str:
-    """`target` as it may be printed or logged: the password replaced by ***."""
-    if not is_url(target):
-        return target
-    parts = urlsplit(target)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}:{HIDDEN}@{host}"
-    query = parts.query
-    if any(key.lower() == "password" for key, _ in parse_qsl(query)):
-        query = urlencode([(key, HIDDEN if key.lower() == "password" else value)
-                           for key, value in parse_qsl(query)], safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+def shown(target: str) -> str:
+    """`target` as it may be printed: a URL without its password, a path as given."""
+    return redact(target) if is_url(target) else target
 
 
 def scrub(text: str, target: str) -> str:
