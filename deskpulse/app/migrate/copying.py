@@ -90,15 +90,13 @@ def copy_table(source: Store, target: Store, item: TablePlan, *,
                progress: Progress | None = None, batch: int = BATCH) -> int:
     """Copy one table in batches of `batch` rows; return how many were copied."""
     columns = ", ".join(catalogue.quoted(column) for column in item.columns)
-    insert = (f"INSERT INTO {catalogue.quoted(item.name)} ({columns}) "
-              f"VALUES ({', '.join('?' for _ in item.columns)})")
     rows = source.conn.execute(f"SELECT {columns} FROM {catalogue.quoted(item.name)}")
     copied = 0
     if progress:
         progress(item.name, copied, item.rows)
     while chunk := rows.fetchmany(batch):
         try:
-            target.conn.executemany(insert, [tuple(row) for row in chunk])
+            catalogue.insert_rows(target, item.name, item.columns, [tuple(row) for row in chunk])
         except Exception as exc:
             raise CopyFailed(item.name, copied, exc) from exc
         copied += len(chunk)
