@@ -203,6 +203,29 @@ def test_a_figure_that_differs_is_named_and_the_copy_rolled_back(source, target,
     assert empty(target)
 
 
+def test_awkward_values_survive_the_copy(source, target, tmp_path):
+    """Tabs, newlines, backslashes, NUL (PostgreSQL: U+FFFD, as every write there), bytes."""
+    awkward = tmp_path / "awkward.db"
+    awkward.write_bytes(source.read_bytes())
+    subject = "tab\there\nnew line \\N back\\slash\r\x00nul \\x00"
+    store = Store.open(awkward)
+    store.conn.execute("UPDATE tickets SET subject = ? WHERE id = (SELECT MIN(id) FROM tickets)",
+                       (subject,))
+    store.close()
+    assert migrate(awkward, target, now=NOW).ok
+    old, new = open_both(awkward, target)
+    try:
+        got = new.conn.execute("SELECT subject FROM tickets WHERE id = "
+                               "(SELECT MIN(id) FROM tickets)").fetchone()[0]
+        assert got == (subject if new.backend == "sqlite" else subject.replace("\x00", "\ufffd"))
+        blobs = "SELECT data FROM kpi_values WHERE data IS NOT NULL"
+        theirs = sorted(bytes(row[0]) for row in new.conn.execute(blobs))
+        assert theirs and theirs == sorted(bytes(row[0]) for row in old.conn.execute(blobs))
+    finally:
+        old.close()
+        new.close()
+
+
 # -- the command line -----------------------------------------------------------------------
 
 
