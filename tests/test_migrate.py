@@ -136,10 +136,14 @@ def test_a_target_holding_rows_is_refused_and_left_as_it_was(source, target):
 
 
 def empty(target: str) -> bool:
+    """No row in any deskpulse table but the settings (PostgreSQL's own `deskpulse_schema`
+    holds the schema version: not a deskpulse table of the file)."""
     store = Store.open(target)
     try:
-        return not any(catalogue.has_rows(store, table) for table in store.names("table")
-                       if table != "kpi_meta")
+        tables = [table for table in store.names("table") if table != "deskpulse_schema"]
+        assert "tickets" in tables
+        return not any(catalogue.has_rows(store, table) for table in tables
+                       if table not in copying.SETTINGS_TABLES)
     finally:
         store.close()
 
