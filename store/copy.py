@@ -6,7 +6,6 @@ identity sequences). Asked through `store.conn`, branching on `store.backend`.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -73,34 +72,16 @@ def has_rows(store: Store, table: str) -> bool:
 
 def insert_rows(store: Store, table: str, columns: list[str], rows: list[tuple]) -> None:
     """Add `rows` (values in `columns` order) to `table` in the caller's transaction: one
-    `executemany` on SQLite; on PostgreSQL one COPY of the batch as text, which is what the
-    connection's dumpers would send value by value (store.backends.pg_types: text as is,
-    NUL as U+FFFD), built in one string: ~3x faster than COPY row by row (docs/migrate.md)."""
+    `executemany` on SQLite, one COPY on PostgreSQL, its values sent by the connection's own
+    dumpers (store.backends.pg_types: NUL as U+FFFD, as every write there). COPY is 2.5x an
+    executemany there; building COPY's text ourselves was slower still (bench/migrate.py)."""
     names = ", ".join(quoted(column) for column in columns)
     if store.backend == "postgresql":
         raw = store.conn.raw  # type: ignore[attr-defined]
         with raw.cursor() as cursor, cursor.copy(
                 f"COPY {quoted(table)} ({names}) FROM STDIN") as copy:
-            copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows))
+            for row in rows:
+                copy.write_row(row)
         return
     marks = ", ".join("?" for _ in columns)
     store.conn.executemany(f"INSERT INTO {quoted(table)} ({names}) VALUES ({marks})", rows)
-
-
-# COPY's text format: these four are escaped; NUL cannot be sent at all (PostgreSQL text
-# holds none), so it becomes the stand-in every other PostgreSQL write uses.
-NUL_STANDIN = "\ufffd"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r",
-                          "\x00": NUL_STANDIN})
-_SPECIAL = re.compile("[\\\\\t\n\r\x00]")
-
-
-def _copy_text(value: object) -> str:
-    """One SQLite value as a field of COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):  # most need no escape: search (fast) before translate (slow)
-        return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
-    if isinstance(value, bytes):
-        return "\\\\x" + value.hex()  # bytea's hex form, its backslash escaped
-    return str(value)  # int, float
