@@ -226,7 +226,7 @@ CREATE VIEW kpi_sla_at_risk AS
 WITH due AS (
     SELECT s.source, s.ticket_id, s.metric, s.priority, s.group_id, t.assignee_id,
            s.breach_at,
-           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400, 0) AS INTEGER)
+           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400, 0) AS BIGINT)
                AS seconds_left
     FROM sla_instances s
     JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id
