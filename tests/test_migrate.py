@@ -326,9 +326,10 @@ def test_progress_shows_rows_per_second_at_most_every_two_seconds():
         def print(self, text: str, **_: object) -> None:
             lines.append(text)
 
-    ticks = iter([0.0, 1.0, 2.5, 3.0, 5.0])
+    ticks = iter([7.0, 8.0, 9.5, 10.0, 12.0])  # 7 s to open the target: not copying
     progress = ProgressLine(Out(), clock=lambda: next(ticks))  # type: ignore[arg-type]
-    progress("tickets", 5_000, 10_000)   # 1.0 s: too soon
+    progress("tickets", 0, 10_000)       # the copy starts: 7.0 s
+    progress("tickets", 5_000, 10_000)   # 1.0 s in: too soon
     progress("tickets", 10_000, 10_000)  # 2.5 s: shown
     progress("events", 5_000, 20_000)    # 3.0 s: too soon after the last line
     progress("events", 10_000, 20_000)   # 5.0 s: 20,000 rows in 5 s

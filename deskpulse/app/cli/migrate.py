@@ -50,17 +50,19 @@ class ProgressLine:
     def __init__(self, out: Console, clock: Callable[[], float] = time.monotonic,
                  every: float = PROGRESS_EVERY_S):
         self.out, self.clock, self.every = out, clock, every
-        self.started = self.last = clock()
+        self.started: float | None = None  # the first table's start: opening is not copying
+        self.last = 0.0
         self.finished_tables = 0  # rows of the tables already copied
-        self.shown = False
 
     def __call__(self, table: str, copied: int, total: int) -> None:
         now = self.clock()
+        if self.started is None:
+            self.started = self.last = now
         if copied == total:
             self.finished_tables += total
         if now - self.last < self.every:
             return
-        self.last, self.shown = now, True
+        self.last = now
         rows = self.finished_tables + (copied if copied < total else 0)
         rate = rows / max(now - self.started, 1e-9)
         self.out.print(f"copying {table}: {copied:,} of {total:,} rows; {rows:,} rows in all, "
