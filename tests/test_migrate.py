@@ -268,6 +268,7 @@ def test_a_difference_exits_1_with_the_cause(source, tmp_path, monkeypatch):
      "not a SQLite database"),
     (lambda folder: _sqlite(folder / "other.db", 0), "holds no deskpulse data"),
     (lambda folder: _sqlite(folder / "newer.db", 999), "newer than this deskpulse"),
+    (lambda folder: _sqlite(folder / "older.db", 5), "older deskpulse"),
 ])
 def test_a_source_that_is_not_a_current_deskpulse_file_exits_2(tmp_path, make, expected):
     code, output = cli("migrate", "--from", str(make(tmp_path)), "--to",
@@ -290,6 +291,12 @@ def _sqlite(path: Path, version: int) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def test_a_target_of_a_newer_deskpulse_exits_2(source, tmp_path):
+    code, output = cli("migrate", "--from", str(source), "--to",
+                       str(_sqlite(tmp_path / "newer.db", 999)))
+    assert code == 2 and "newer than this deskpulse" in output
 
 
 def test_copying_a_file_onto_itself_is_refused(source):

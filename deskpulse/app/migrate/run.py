@@ -98,18 +98,12 @@ def _target_lock(target: str) -> Iterator[None]:
 
 
 def open_target(target: str) -> Store:
-    """The target, its schema created or brought up to date, with current kpi_* views. An
-    error quoting the URL (the server cannot be reached, say) never shows its password."""
+    """The target, its schema created or brought up to date. An error quoting the URL (the
+    server cannot be reached, say) never shows its password."""
     try:
-        store = Store.open(target)
+        return Store.open(target)
     except StoreUnusable as exc:
         raise StoreUnusable(scrub(str(exc), target), exc.fix) from None
-    try:
-        kpi.install_views(store)
-    except BaseException:
-        store.close()
-        raise
-    return store
 
 
 def _copy_and_check(source: Store, target: Store, target_name: str, *, now: datetime,
@@ -124,6 +118,7 @@ def _copy_and_check(source: Store, target: Store, target_name: str, *, now: date
         started = clock()
         with target.transaction():
             _refuse_rows(target, plans, result.target)
+            kpi.install_views(target)  # after the refusal: a database in use is not touched
             try:
                 copying.copy_tables(source, target, plans, progress=progress, batch=batch)
             except copying.CopyFailed as exc:
