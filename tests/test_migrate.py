@@ -25,6 +25,7 @@ from deskpulse.app.demo.run import demo_source
 from deskpulse.app.migrate import MigrateError, copying, migrate
 from deskpulse.app.migrate.checks import normal
 from deskpulse.app.migrate.targets import redact, scrub
+from deskpulse.app.sync import failed_runs
 from deskpulse.app.sync.runner import Runner
 from deskpulse.simulator import ZendeskAPI, generate, make_server
 from deskpulse.store import Rejected, Store
@@ -119,6 +120,28 @@ def test_ids_continue_after_the_highest_the_source_ever_handed_out(source, targe
     finally:
         old.close()
         new.close()
+
+
+def test_runs_kept_beside_the_locked_file_become_runs_of_the_target(source, target,
+                                                                    tmp_path):
+    locked = tmp_path / "locked.db"
+    locked.write_bytes(source.read_bytes())
+    run = {"source": "demo", "mode": "sync", "status": "failed", "error": "locked (test)",
+           "started_at": "2026-03-10T23:00:00Z", "finished_at": "2026-03-10T23:00:30Z",
+           "pid": 4242, "host": "old-box", "since": None, "until": None, "fix": "wait"}
+    kept = failed_runs.append(locked, [run])
+    result = migrate(locked, target, now=NOW)
+    assert result.ok, [(c.what, c.differences) for c in result.failed]
+    runs = next(check for check in result.checks if check.what == "sync_runs")
+    new = Store.open(target)
+    try:
+        found = new.conn.execute("SELECT id, status, error, host FROM sync_runs ORDER BY id"
+                                 ).fetchall()
+        assert runs.source == runs.target == len(found) >= 2
+        assert tuple(found[-1])[1:] == ("failed", "locked (test)", "old-box")
+    finally:
+        new.close()
+    assert kept.exists(), "the file and its sidecar are left as they are"
 
 
 def test_a_target_holding_rows_is_refused_and_left_as_it_was(source, target):

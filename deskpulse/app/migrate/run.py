@@ -6,7 +6,9 @@ refused value or a difference rolls it back, leaving the target as it was found 
 no rows): running the command again starts over, and nothing is ever half copied. The source
 is read in one snapshot (a read transaction), so a sync writing it meanwhile changes nothing
 the copy sees: the cursors copied match the rows copied, and the first sync into the target
-fetches whatever came after.
+fetches whatever came after. Runs the file kept beside itself while it was locked
+(`<file>.failed-runs.jsonl`, app.sync.failed_runs) become `sync_runs` rows of the target, as
+the file's next writer would have made them; the file and its sidecar stay as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from deskpulse import kpi
 from deskpulse.app.errors import DeskpulseError
 from deskpulse.app.migrate import checks, copying
 from deskpulse.app.migrate.targets import is_url, same_file, scrub, shown
+from deskpulse.app.sync import failed_runs
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.store import Store, StoreUnusable
 from deskpulse.store.schema import statements
@@ -125,9 +128,12 @@ def _copy_and_check(source: Store, target: Store, target_name: str, *, now: date
                 msg = scrub(f"{exc}; nothing was kept in {result.target}", target_name)
                 raise MigrateError(msg, "fix the cause and run the same command again: it "
                                    "starts over", RUN_FAILED) from exc
-            result.rows = sum(item.rows for item in plans)
+            kept = failed_runs.read(source.path)  # runs the locked file could not log
+            if kept:
+                target.add_finished_runs(kept)
+            result.rows = sum(item.rows for item in plans) + len(kept)
             copied = clock()
-            result.checks = _checks(source, target, plans, views, now)
+            result.checks = _checks(source, target, plans, views, now, len(kept))
             result.copy_seconds, result.check_seconds = copied - started, clock() - copied
             if not result.ok:
                 raise _Differs
@@ -158,8 +164,10 @@ def _refuse_rows(target: Store, plans: list[copying.TablePlan], name: str) -> No
 
 
 def _checks(source: Store, target: Store, plans: list[copying.TablePlan],
-            views: dict[str, str], now: datetime) -> list[checks.Check]:
-    found = checks.table_checks(target, [(item.name, item.rows) for item in plans])
+            views: dict[str, str], now: datetime, kept_runs: int) -> list[checks.Check]:
+    found = checks.table_checks(target, [
+        (item.name, item.rows + (kept_runs if item.name == "sync_runs" else 0))
+        for item in plans])
     found += [checks.view_check(source, target, view, reads_clock="'now'" in sql.lower())
               for view, sql in sorted(views.items())]
     found.append(checks.summary_check(source, target, now=now,
