@@ -338,6 +338,18 @@ def test_an_unreachable_server_is_one_line_without_the_password(source):
     assert len([line for line in output.splitlines() if line.strip()]) == 2
 
 
+def test_a_password_in_the_url_is_never_printed(source, pg_target):
+    """The server trusts local users, so a made-up password connects, and must not show."""
+    with_password = pg_target.replace("postgres@", "postgres:hunter2-pw@", 1)
+    assert with_password != pg_target
+    moved = subprocess.run([sys.executable, "-m", "deskpulse", "migrate", "--from",
+                            str(source), "--to", with_password],
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert moved.returncode == 0, moved.stderr
+    assert "postgres:***@" in moved.stdout + moved.stderr
+    assert "hunter2" not in moved.stdout + moved.stderr
+
+
 def test_passwords_are_never_shown():
     assert redact("postgresql://ann:pa%40ss@db.example:5432/desk") == \
         "postgresql://ann:***@db.example:5432/desk"
