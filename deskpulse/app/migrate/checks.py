@@ -24,7 +24,8 @@ from deskpulse.store import Store
 from deskpulse.store import copy as catalogue
 
 MASK = (1 << 64) - 1
-EXAMPLES = 3
+EXAMPLES = 3  # rows shown per side of a view that differs
+SHOWN_FIGURES = 8  # differing summary figures shown
 # View columns that move with the clock between the two readings: never compared.
 CLOCK_COLUMNS = {"kpi_sla_at_risk": {"seconds_left"}}
 
@@ -138,6 +139,9 @@ def summary_check(source: Store, target: Store, *, now: datetime,
                    f"{normal(theirs.get(key))!r} in the target"
                    for key in sorted(set(ours) | set(theirs), key=str)
                    if normal(ours.get(key)) != normal(theirs.get(key))]
+    if len(differences) > SHOWN_FIGURES:
+        more = len(differences) - SHOWN_FIGURES
+        differences = [*differences[:SHOWN_FIGURES], f"… and {more} more figures"]
     return Check("summary", "kpi summary", len(ours), len(theirs), differences)
 
 
