@@ -39,6 +39,7 @@ TARGETS = (kpi.Target("first_reply", 8 * 3600, priorities=("low", "normal")),
            kpi.Target("pausable_update", 36 * 3600))
 VIEWS_SQL = resources.files("deskpulse.kpi").joinpath("views.sql").read_text(encoding="utf-8")
 VIEWS = re.findall(r"^CREATE VIEW (\w+)", VIEWS_SQL, flags=re.MULTILINE)
+BOOL_OID = 16
 # seconds_left counts from each engine's own "now", read a moment apart
 CLOCK_COLUMNS = {("kpi_sla_at_risk", "seconds_left")}
 
@@ -75,6 +76,8 @@ def compare_views(lite: sqlite3.Connection, pg: psycopg.Connection) -> dict[str,
         expected = cursor.fetchall()
         pg_cursor = pg.execute(f"SELECT * FROM {view}")
         assert [d.name for d in pg_cursor.description] == names, view
+        booleans = [d.name for d in pg_cursor.description if d.type_code == BOOL_OID]
+        assert not booleans, f"{view}: yes/no columns are 0/1 on both engines, not {booleans}"
         got = [tuple(as_sqlite(v) for v in row) for row in pg_cursor.fetchall()]
         assert rows_of(got, names, view) == rows_of(expected, names, view), view
         for column in (n for v, n in CLOCK_COLUMNS if v == view):
