@@ -24,7 +24,7 @@ BACKENDS = ("sqlite", "postgresql")
 # The KPI SQL (kpi/, kpi/views.sql) runs on PostgreSQL once the pgsql branch of #19 (its
 # functions and rewrites) is merged. Until then the PostgreSQL cases of KPI tests are
 # expected to fail, strictly: when they pass, set this to True and the marks go.
-KPI_SQL_ON_POSTGRES = False
+KPI_SQL_ON_POSTGRES = True
 KPI_BACKENDS = BACKENDS if KPI_SQL_ON_POSTGRES else (
     "sqlite", pytest.param("postgresql", marks=pytest.mark.xfail(
         strict=True, reason="the KPI SQL needs the pgsql branch's PostgreSQL functions")))
