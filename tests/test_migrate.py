@@ -268,6 +268,22 @@ def test_the_command_prints_the_checks_and_exits_0(source, tmp_path):
     assert "rows/s" in output
 
 
+def test_ctrl_c_mid_copy_exits_1_and_leaves_the_target_empty(source, tmp_path, monkeypatch):
+    real = copying.copy_table
+
+    def interrupted(source_store, target_store, item, **options):
+        if item.name == "events":
+            raise KeyboardInterrupt
+        return real(source_store, target_store, item, **options)
+
+    monkeypatch.setattr(copying, "copy_table", interrupted)
+    target = str(tmp_path / "new.db")
+    code, output = cli("migrate", "--from", str(source), "--to", target)
+    assert code == 1
+    assert "error: interrupted; the copy was rolled back" in output
+    assert empty(target)
+
+
 def test_a_difference_exits_1_with_the_cause(source, tmp_path, monkeypatch):
     real = copying.copy_table
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from deskpulse.app.cli.common import console, err
 from deskpulse.app.cli.failures import RUN_FAILED, Failure
 from deskpulse.app.migrate import MigrateError, MigrateResult, migrate
+from deskpulse.app.migrate.targets import shown
 
 PROGRESS_EVERY_S = 2.0
 
@@ -34,6 +35,9 @@ def migrate_command(
         result = migrate(source, target, now=datetime.now(UTC), progress=progress)
     except MigrateError as exc:
         raise Failure(exc.message, exc.fix, exc.code) from None
+    except KeyboardInterrupt:  # the transaction rolled back on its way out
+        msg = f"interrupted; the copy was rolled back: {shown(target)} holds none of it"
+        raise Failure(msg, "run the same command again: it starts over", RUN_FAILED) from None
     progress.done(result)
     show(result, console)
     if not result.ok:
