@@ -144,6 +144,34 @@ def test_runs_kept_beside_the_locked_file_become_runs_of_the_target(source, targ
     assert kept.exists(), "the file and its sidecar are left as they are"
 
 
+def test_a_sync_writing_the_file_meanwhile_does_not_tear_the_copy(source, target, tmp_path):
+    """The file is read in one snapshot: what a writer commits mid-copy is not copied, and
+    the cursors copied still match the rows copied."""
+    busy = tmp_path / "busy.db"
+    busy.write_bytes(source.read_bytes())
+    before = Store.open_readonly(busy)
+    cursors, tickets = rows(before, "sync_state"), rows(before, "tickets")
+    before.close()
+    writes = []
+
+    def meanwhile(table: str, copied: int, total: int) -> None:
+        if table == "events" and copied and not writes:  # tickets are copied by now
+            writer = sqlite3.connect(busy)
+            writer.execute("UPDATE sync_state SET cursor = '{\"later\": 1}'")
+            writer.execute("DELETE FROM tickets WHERE id = (SELECT MIN(id) FROM tickets)")
+            writer.commit()
+            writer.close()
+            writes.append(table)
+
+    result = migrate(busy, target, now=NOW, progress=meanwhile, batch=500)
+    assert writes and result.ok, [(c.what, c.differences) for c in result.failed]
+    new = Store.open(target)
+    try:
+        assert rows(new, "sync_state") == cursors and rows(new, "tickets") == tickets
+    finally:
+        new.close()
+
+
 def test_a_target_holding_rows_is_refused_and_left_as_it_was(source, target):
     assert migrate(source, target, now=NOW).ok
     with pytest.raises(MigrateError) as refused:
