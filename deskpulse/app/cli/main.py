@@ -35,6 +35,7 @@ from deskpulse.app.cli.common import (
     writer_lock,
 )
 from deskpulse.app.cli.imports import import_command
+from deskpulse.app.cli.migrate import migrate_command
 from deskpulse.app.cli.schema import schema_command
 from deskpulse.app.config.file import ConfigError
 from deskpulse.app.report.business import render_business
@@ -217,6 +218,7 @@ def report(
 
 app.command("import")(import_command)  # deskpulse/app/cli/imports.py
 app.command("schema")(schema_command)  # deskpulse/app/cli/schema.py
+app.command("migrate")(migrate_command)  # deskpulse/app/cli/migrate.py
 
 # check, retry, status, verify, record and simulate: registered on the app after the commands above
 from deskpulse.app.cli import setup as cli_setup  # noqa: E402, F401
