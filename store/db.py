@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from deskpulse.store import pages
+from deskpulse.store.leases import Lease, LeaseVerbs, fence
 from deskpulse.store.models import NormalizedRecord, Rejected
 from deskpulse.store.opening import StoreUnusable, check_version, create_private, open_readonly
 from deskpulse.store.pages import now_iso as _now_iso
@@ -46,7 +47,7 @@ def busy_timeout_ms() -> int:
     return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
 
 
-class Store:
+class Store(LeaseVerbs):
     """An open deskpulse SQLite file (one writer; any number of readers through WAL)."""
 
     def __init__(self, conn: sqlite3.Connection, path: str, *, keep_bodies: bool = True):
@@ -151,14 +152,19 @@ class Store:
         run_id: int | None = None,
         requests: int = 0,
         keep_bodies: bool | None = None,
+        lease: Lease | None = None,
     ) -> set[str]:
         """Write a page and its cursor atomically; return the ids of tickets it changed.
 
         `keep_bodies=False` (a source's `store_bodies = false`) drops message text.
+        `lease`: the page lands only while the lease is still this writer's (and renews
+        it); else `LeaseLost` and nothing of the page is written (store.leases).
         """
         grouped = pages.group(records)
         keep = self.keep_bodies if keep_bodies is None else keep_bodies
         with self.transaction():
+            if lease is not None:
+                fence(self.conn, lease)
             changed = pages.write_records(self.conn, source, stream, grouped, keep)
             self._mark_dirty(source, changed)
             self.conn.execute(
