@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from deskpulse.app.config.daemon import DaemonConfig
 from deskpulse.app.config.durations import parse_interval
 from deskpulse.app.config.kpi import KpiConfig, SlaConfig
 from deskpulse.app.errors import DeskpulseError
@@ -123,6 +124,7 @@ class Config(BaseModel):
     path: Path | None = None
     database: Path = Path("deskpulse.db")
     kpi: KpiConfig = KpiConfig()
+    daemon: DaemonConfig = DaemonConfig()
     sources: dict[str, SourceConfig] = {}
     schedule: list[dict[str, Any]] = []
     sla: list[SlaConfig] = []
@@ -178,6 +180,7 @@ def config_from_dict(
         database = base_dir / database
     try:
         config = Config(path=path, database=database, kpi=data.get("kpi", {}),
+                        daemon=data.get("daemon", {}),
                         sources=sources, schedule=data.get("schedule", []),
                         sla=data.get("sla", []))
     except ValidationError as exc:
