@@ -104,9 +104,11 @@ class LeaseVerbs:
             (job, moment, moment)).fetchall()]
 
     def claim_lease(self: _Store, source: str, job: str, holder: str, *, ttl: timedelta,
-                    clock: Clock, due_only: bool = True) -> Lease | None:
+                    clock: Clock, due_only: bool = True,
+                    dead: str | None = None) -> Lease | None:
         """Take (source, job) if it is free or expired (and, with `due_only`, due): the
-        compare-and-set UPDATE lets exactly one of several racing claimers win."""
+        compare-and-set UPDATE lets exactly one of several racing claimers win. `dead`: a
+        holder known to be dead (its pid is gone on this host), taken over before expiry."""
         now = clock()
         moment = iso(now)
         with self.transaction():
@@ -121,8 +123,9 @@ class LeaseVerbs:
             cur = self.conn.execute(
                 "UPDATE source_leases SET holder = ?, generation = generation + 1, "
                 "acquired_at = ?, expires_at = ? WHERE source = ? AND job = ? "
-                "AND generation = ? AND (holder IS NULL OR expires_at <= ?)" + due_clause,
-                (holder, moment, iso(now + ttl), source, job, before[1], moment,
+                "AND generation = ? AND (holder IS NULL OR expires_at <= ? OR holder = ?)"
+                + due_clause,
+                (holder, moment, iso(now + ttl), source, job, before[1], moment, dead,
                  *((moment,) if due_only else ())))
             if cur.rowcount != 1:
                 return None

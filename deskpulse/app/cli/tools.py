@@ -206,9 +206,18 @@ def simulate(
                    ] = None,
     forbid: Annotated[list[str] | None, typer.Option(help="answer this API path with 403, "
                                                      "as for a feature the plan lacks")] = None,
+    latency: Annotated[float, typer.Option(min=0.0, help="seconds every answer is late, "
+                                           "like a slow vendor")] = 0.0,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from deskpulse.simulator import Faults, forbidding, generate, make_server, with_faults
+    from deskpulse.simulator import (
+        Faults,
+        delayed,
+        forbidding,
+        generate,
+        make_server,
+        with_faults,
+    )
 
     simulated = simulated_vendor(vendor)
     if replay is not None:
@@ -227,6 +236,8 @@ def simulate(
         what = f"Simulated {vendor.title()} with {tickets:,} tickets"
     if forbid:
         handler = forbidding(handler, forbid)
+    if latency:
+        handler = delayed(handler, latency)
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     options = simulated.options(f"http://{host}:{bound}", "<the --token value>")

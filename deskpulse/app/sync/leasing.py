@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deskpulse.app.sync.lock import LockedError
-from deskpulse.app.sync.runs import this_host
+from deskpulse.app.sync.runs import Alive, pid_alive, this_host
 from deskpulse.store import Lease, Store
 
 Clock = Callable[[], datetime]
@@ -30,6 +30,15 @@ def _utcnow() -> datetime:
 def holder_name(token: str | None = None) -> str:
     """`host pid N #token`: readable in `status`, unique even when a pid is reused."""
     return f"{this_host()} pid {os.getpid()} #{token or secrets.token_hex(3)}"
+
+
+def holder_gone(holder: str | None, alive: Alive = pid_alive) -> bool:
+    """Whether `holder` (`host pid N #token`) is a process on this host that no longer
+    exists; one on another host cannot be probed: its lease must expire."""
+    parts = (holder or "").split()
+    if len(parts) != 4 or parts[1] != "pid" or not parts[2].isdigit():
+        return False
+    return parts[0] == this_host() and not alive(int(parts[2]))
 
 
 class SourceBusy(LockedError):
@@ -45,13 +54,22 @@ def busy_message(source: str, job: str, rows: list[dict[str, Any]]) -> str:
 
 @contextmanager
 def leased(store: Store, source: str, job: str, ttl: timedelta, *,
-           clock: Clock = _utcnow) -> Iterator[Lease]:
+           clock: Clock = _utcnow, alive: Alive = pid_alive) -> Iterator[Lease]:
     """Hold (source, job) for a one-off run, whether due or not; SourceBusy if another
-    process holds it. Released with its due moment unchanged: the daemons' grid goes on."""
-    lease = store.claim_lease(source, job, holder_name(), ttl=ttl, clock=clock,
-                              due_only=False)
+    live process holds it (one whose pid is gone on this host is taken over at once, as
+    the lock files were). Released with its due moment unchanged: the daemons' grid goes
+    on."""
+    name = holder_name()
+    lease = store.claim_lease(source, job, name, ttl=ttl, clock=clock, due_only=False)
     if lease is None:
-        raise SourceBusy(busy_message(source, job, store.leases(source)))
+        rows = store.leases(source)
+        gone = next((row["holder"] for row in rows if row["job"] == job
+                     and holder_gone(row["holder"], alive)), None)
+        if gone is not None:  # a killed command or daemon on this machine: resume at once
+            lease = store.claim_lease(source, job, name, ttl=ttl, clock=clock,
+                                      due_only=False, dead=gone)
+        if lease is None:
+            raise SourceBusy(busy_message(source, job, rows))
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(store.path, lease, stop),
                             name=f"deskpulse-lease-{source}", daemon=True)

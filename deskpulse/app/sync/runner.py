@@ -153,6 +153,12 @@ class Runner:
             error = _scrub(f"{type(exc).__name__}: {exc}", secrets)
             self._finish(run_id, result, status, error)
             raise
+        if self.lease is not None and not self.store.renew_lease(self.lease):
+            # every page landed, but another process took the source over meanwhile (this
+            # one stalled past the lease): its run, not this one, serves the slot
+            return self._finish(run_id, result, "interrupted", "lease lost: the sync lease "
+                                f"of source {name} expired before the run ended and was "
+                                "taken over; that run serves this slot")
         status = "stopped" if self.stop.is_set() else "ok"
         if status == "ok" and mode == "backfill":  # a later backfill of the range reads anew
             for stream in connector.streams:
