@@ -112,3 +112,28 @@ def test_a_sync_that_stalls_past_its_lease_stops_at_its_next_page_with_lease_los
         "interrupted"
     other.close()
     store.close()
+
+
+def test_status_shows_who_holds_each_source_until_when_and_when_it_is_due(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from deskpulse.app.cli.main import app
+
+    path = tmp_path / "s.db"
+    store = Store.open(path)
+    store.ensure_source("acme", "zendesk", "acme")
+    past = datetime(2001, 1, 1, tzinfo=UTC)  # status reads the real clock: long before it
+    store.add_leases(["acme"], "sync", past)
+    store.claim_lease("acme", "sync", "box1 pid 7 #ab", ttl=TTL, clock=lambda: past)
+    store.close()
+    runner = CliRunner()
+    shown = runner.invoke(app, ["status", "--database", str(path), "--json"])
+    (item,) = json.loads(shown.output)
+    assert [(lease["job"], lease["holder"], lease["expires_at"], lease["expired"])
+            for lease in item["leases"]] == [
+        ("sync", "box1 pid 7 #ab", "2001-01-01T00:01:00Z", True)]
+    text = runner.invoke(app, ["status", "--database", str(path)]).output
+    assert "sync held by box1 pid 7 #ab until 2001-01-01T00:01:00Z (expired" in text
+    assert "next due 2001-01-01T00:00:00Z" in text

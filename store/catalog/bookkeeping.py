@@ -119,7 +119,7 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
           "daemon` processes (on any machines) share one database's sources through these "
           "rows, each source synced by one at a time. A claim, a renewal and a release are "
           "compare-and-set UPDATEs; every page is committed only while its writer still "
-          "holds the lease (docs/reliability.md \"Several daemons\").",
+          "holds the lease (README \"Several daemons\").",
           key=("source", "job"), columns=(
         source(),
         C("job", "`sync` (daemons and `deskpulse sync`) or `backfill` (`deskpulse backfill`, "

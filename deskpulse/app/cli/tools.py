@@ -89,8 +89,21 @@ def _print_status(item: dict) -> None:
                       + (f"\n  {escape(run['resume'])}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
+    _print_leases(item.get("leases", []))
     print_unmapped(item, console)
     _print_set_aside(item["kpi_set_aside"])
+
+
+def _print_leases(leases: list[dict]) -> None:
+    """Which daemon or command holds the source, until when; when the daemons sync it next."""
+    for lease in leases:
+        if lease["holder"]:
+            gone = " (expired: the next daemon to look takes it over)" if lease["expired"] \
+                else ""
+            console.print(f"  {lease['job']} held by {lease['holder']} until "
+                          f"{lease['expires_at']}{gone}", markup=False, highlight=False)
+        if lease["job"] == "sync":
+            console.print(f"  next due {lease['next_due_at']}", markup=False, highlight=False)
 
 
 def _print_set_aside(tickets: list[dict]) -> None:
