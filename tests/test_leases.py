@@ -1,6 +1,7 @@
-"""Source leases (store/leases.py): claim, renew, release, and the fence inside commit_page.
+"""Source leases (store/leases.py): claim, renew, release, and the fence inside commit_page,
+on SQLite and PostgreSQL (the `store` and `db_target` fixtures: tests/backends.py).
 
-Every test runs on a clock it moves by hand; races use two connections to one database.
+Every test runs on a clock it moves by hand; races use several connections to one database.
 """
 
 from __future__ import annotations
@@ -29,13 +30,6 @@ class Clock:
 
 def event(n: int) -> Event:
     return Event(id=f"e{n}", ticket_id="t1", at=T0, kind="message", public=True)
-
-
-@pytest.fixture
-def store(tmp_path):
-    db = Store.open(tmp_path / "l.db")
-    yield db
-    db.close()
 
 
 def test_a_due_free_source_is_claimed_once_and_not_again_while_held(store):
@@ -132,10 +126,9 @@ def test_sync_and_backfill_leases_of_one_source_are_separate(store):
     assert [row["job"] for row in store.leases("acme")] == ["backfill", "sync"]
 
 
-def test_two_connections_racing_for_one_source_exactly_one_wins(tmp_path):
-    path = tmp_path / "race.db"
-    Store.open(path).close()
-    stores = [Store.open(path) for _ in range(8)]
+def test_eight_connections_racing_for_one_source_exactly_one_wins(db_target):
+    Store.open(db_target).close()
+    stores = [Store.open(db_target) for _ in range(8)]
     try:
         for round_ in range(10):
             source = f"s{round_}"
