@@ -84,8 +84,8 @@ def connect(url: DatabaseUrl, *, readonly: bool = False) -> PgConnection:
     try:
         raw = psycopg.connect(url.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        reason = str(exc).replace(url.url, str(url)).strip().splitlines()
-        msg = f"cannot connect to the database {url}: {reason[-1] if reason else 'refused'}"
+        reason = " ".join(str(exc).replace(url.url, str(url)).split())[:300] or "refused"
+        msg = f"cannot connect to the database {url}: {reason}"
         raise StoreUnusable(msg, "check that the PostgreSQL server runs and that the URL "
                             "(host, port, user, database) is right") from None
     raw.execute("SET TimeZone = 'UTC'")
