@@ -87,8 +87,8 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 def table(store: Store, name: str, source: str) -> list[tuple]:
     """A source's rows without the source column (and the vendor's raw spelling)."""
-    columns = [c[1] for c in store.conn.execute(f"PRAGMA table_info({name})")
-               if c[1] not in ("source", "raw")]
+    columns = [column for column in store.column_names(name)
+               if column not in ("source", "raw")]
     return sorted(store.conn.execute(
         f"SELECT {', '.join(columns)} FROM {name} WHERE source = ?", (source,)).fetchall(),
         key=repr)
@@ -126,10 +126,18 @@ def slow_simulator():
     stop(server)
 
 
-def test_three_daemons_share_30_sources_and_take_over_a_killed_ones(tmp_path,
-                                                                    slow_simulator):
-    config = write_config(tmp_path / "shared", slow_simulator, SOURCES, "desk.db")
-    database = str(tmp_path / "shared" / "desk.db")
+# Passed on PostgreSQL with pgsql's branch merged as well and PostgreSQL's compat functions
+# installed only when they change (each open re-creating them deadlocked concurrent daemons).
+PG_PENDING = ("needs pgsql's KPI SQL (json_each on jsonb) and a compat install that does not "
+              "replace the functions at every open")
+
+
+def test_three_daemons_share_30_sources_and_take_over_a_killed_ones(request, backend, tmp_path,
+                                                                    db_target, slow_simulator):
+    if backend == "postgresql":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=PG_PENDING))
+    database = str(db_target)  # a SQLite file, or a PostgreSQL schema (tests/backends.py)
+    config = write_config(tmp_path / "shared", slow_simulator, SOURCES, database)
     Store.open(database).close()  # created and migrated once, before the race
     started, clock = datetime.now(UTC), time.monotonic()
     daemons = [cli("daemon", "--config", str(config)) for _ in range(3)]
@@ -137,6 +145,9 @@ def test_three_daemons_share_30_sources_and_take_over_a_killed_ones(tmp_path,
         pids = {daemon.pid for daemon in daemons}
 
         def mid_page() -> list[dict]:  # runs of a daemon with a page committed, still going
+            for daemon in daemons:  # a daemon that could not start says why
+                if daemon.poll() is not None:
+                    raise AssertionError(daemon.stderr.read()[-3000:])
             return [run for run in runs(database) if run["status"] == "running"
                     and run["pages"] >= 1 and run["pid"] in pids]
 
