@@ -223,3 +223,26 @@ def test_json_log_lines_carry_message_and_extra_fields():
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "source acme stream tickets: reading"
     assert (line["level"], line["source"], line["stream"]) == ("info", "acme", "tickets")
+
+
+def test_healthz_counts_the_successes_of_other_daemons(tmp_path):
+    from deskpulse.app.sync.health import Health
+    from deskpulse.app.sync.metrics import DaemonMetrics
+
+    clock, run = Clock(), Recorder()
+    cfg = config(tmp_path)
+    health = Health({name: s.interval for name, s in cfg.sources.items()}, NOW, after=3)
+    metrics = DaemonMetrics(health, clock)
+    other = Store.open(cfg.database)
+    other.add_leases(["fast", "slow"], "sync", NOW + timedelta(days=1))  # nothing due here
+    run_id = other.start_run("fast", "sync", pid=1, host="elsewhere")
+    other.finish_run(run_id, "ok")
+    finished = other.conn.execute("SELECT finished_at FROM sync_runs").fetchone()[0]
+    other.close()
+    one = Daemon(cfg, run_source=run, clock=clock, holder="A", metrics=metrics,
+                 store=Store.open(cfg.database))
+    one.start()
+    assert one.tick() == [] and run.calls == []
+    one.close()
+    assert health.last_success("fast") == datetime.fromisoformat(finished)
+    assert health.last_success("slow") is None

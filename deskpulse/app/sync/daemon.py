@@ -12,7 +12,8 @@ their last committed page; the fence in `commit_page` keeps a stalled one from c
 after that. SIGTERM/SIGINT set one stop event: every running sync finishes and commits the
 page in hand and releases its lease with the source still due (another daemon takes it up
 at once), then the process exits 0. With `metrics` (from `--metrics`), every real sync moves
-the Prometheus counters page by page (deskpulse.app.sync.metrics).
+the Prometheus counters page by page (deskpulse.app.sync.metrics), and every poll reads the
+sources' last successes from the file, so /healthz counts other daemons' runs too.
 
 The clock, the wait between polls and the daemon's name are parameters: tests run it on a
 fake clock, calling `tick()` themselves.
@@ -32,7 +33,7 @@ from typing import Any
 from deskpulse.app.config.file import Config, SourceConfig
 from deskpulse.app.sync.jobs import configured_runner, open_for_writing
 from deskpulse.app.sync.leasing import holder_name
-from deskpulse.app.sync.metrics import DaemonMetrics, dead_letter_count
+from deskpulse.app.sync.metrics import DaemonMetrics, dead_letter_count, last_successes
 from deskpulse.app.sync.result import RunResult
 from deskpulse.store import Lease, Store, next_slot
 
@@ -114,6 +115,9 @@ class Daemon:
                     log.warning("source %s: lease lost (it expired and another process took "
                                 "the source over); its sync stops at its next page",
                                 lease.source)
+            if self.metrics:  # successes of the other daemons count for /healthz too
+                for name, at in last_successes(self.store).items():
+                    self.metrics.health.succeeded(name, at)
             free = self.settings.workers - len(self.active)
             if self.stop_event.is_set() or free <= 0:
                 return []
