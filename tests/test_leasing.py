@@ -137,3 +137,23 @@ def test_status_shows_who_holds_each_source_until_when_and_when_it_is_due(tmp_pa
     text = runner.invoke(app, ["status", "--database", str(path)]).output
     assert "sync held by box1 pid 7 #ab until 2001-01-01T00:01:00Z (expired" in text
     assert "next due 2001-01-01T00:00:00Z" in text
+
+
+def test_deskpulse_sync_skips_a_source_a_daemon_holds_and_logs_no_run(tmp_path):
+    from deskpulse.app.config.file import config_from_dict
+    from deskpulse.app.sync.jobs import sync_sources
+
+    cfg = config_from_dict({"database": "j.db", "sources": {"acme": {
+        "kind": "zendesk", "subdomain": "acme", "email": "a@example.com",
+        "token": "${T}", "base_url": "http://127.0.0.1:9"}}}, base_dir=tmp_path)
+    db = Store.open(cfg.database)
+    far = datetime.now(UTC) + timedelta(days=1)  # sync_sources reads the real clock
+    db.claim_lease("acme", "sync", "box2 pid 9 #dd", ttl=TTL, clock=lambda: far)
+    db.close()
+    [result] = sync_sources(cfg, ["acme"])
+    assert result.status == "skipped"
+    assert "its sync is held by box2 pid 9 #dd" in result.error
+    db = Store.open(cfg.database)
+    assert db.conn.execute("SELECT COUNT(*) FROM sync_runs").fetchone()[0] == 0
+    assert db.leases("acme")[0]["holder"] == "box2 pid 9 #dd"
+    db.close()
