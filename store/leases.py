@@ -132,11 +132,15 @@ class LeaseVerbs:
         return Lease(source, job, holder, int(before[1]) + 1, _parse(before[2]), ttl, clock,
                      previous=before[0])
 
+    def hold_lease(self: _Store, lease: Lease) -> None:
+        """Push the expiry `ttl` past now, or raise LeaseLost (it was taken over)."""
+        with self.transaction():
+            fence(self.conn, lease)
+
     def renew_lease(self: _Store, lease: Lease) -> bool:
-        """Push the expiry `ttl` past now; False when the lease was lost meanwhile."""
+        """`hold_lease`, False when the lease was lost meanwhile."""
         try:
-            with self.transaction():
-                fence(self.conn, lease)
+            self.hold_lease(lease)  # type: ignore[attr-defined]
         except LeaseLost:
             return False
         return True

@@ -19,6 +19,7 @@ from typing import Any
 from deskpulse.app.sync.lock import LockedError
 from deskpulse.app.sync.runs import Alive, pid_alive, this_host
 from deskpulse.store import Lease, Store
+from deskpulse.store.backends import Target
 
 Clock = Callable[[], datetime]
 
@@ -71,7 +72,7 @@ def leased(store: Store, source: str, job: str, ttl: timedelta, *,
         if lease is None:
             raise SourceBusy(busy_message(source, job, rows))
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(store.path, lease, stop),
+    beat = threading.Thread(target=_heartbeat, args=(store.target, lease, stop),
                             name=f"deskpulse-lease-{source}", daemon=True)
     beat.start()
     try:
@@ -82,7 +83,7 @@ def leased(store: Store, source: str, job: str, ttl: timedelta, *,
         store.release_lease(lease)
 
 
-def _heartbeat(database: str, lease: Lease, stop: threading.Event) -> None:
+def _heartbeat(database: Target, lease: Lease, stop: threading.Event) -> None:
     """Renew `lease` every third of its ttl on a connection of its own, until `stop`."""
     period = lease.ttl.total_seconds() / 3
     if stop.wait(period):

@@ -140,6 +140,8 @@ class Runner:
             if self.phase:
                 self.phase(f"refreshing KPIs of {self.store.dirty_count(name):,} tickets")
             result.kpi_refreshed += self._timed_refresh(result)
+            if self.lease is not None:  # a stall past the lease: the taker's run serves it
+                self.store.hold_lease(self.lease)
         except LeaseLost as exc:  # another process took the source over: its run goes on
             return self._finish(run_id, result, "interrupted", str(exc))
         except (SourceError, StopRequested) as exc:
@@ -153,12 +155,6 @@ class Runner:
             error = _scrub(f"{type(exc).__name__}: {exc}", secrets)
             self._finish(run_id, result, status, error)
             raise
-        if self.lease is not None and not self.store.renew_lease(self.lease):
-            # every page landed, but another process took the source over meanwhile (this
-            # one stalled past the lease): its run, not this one, serves the slot
-            return self._finish(run_id, result, "interrupted", "lease lost: the sync lease "
-                                f"of source {name} expired before the run ended and was "
-                                "taken over; that run serves this slot")
         status = "stopped" if self.stop.is_set() else "ok"
         if status == "ok" and mode == "backfill":  # a later backfill of the range reads anew
             for stream in connector.streams:
@@ -173,16 +169,11 @@ class Runner:
             if owner_gone(run, host=host):
                 self.store.finish_run(run["id"], "interrupted",
                                       "its process ended before the run finished")
-            elif self._lease_took_over(run, mode):
+            elif self.lease is not None and run["mode"] == mode:  # fenced out by our lease
                 self.store.finish_run(run["id"], "interrupted", "its lease expired (the "
                                       "process died or stalled) and another took it over")
         return self.store.start_run(self.source.name, mode, pid=os.getpid(), host=host,
                                     since=span[0], until=span[1])
-
-    def _lease_took_over(self, run: dict[str, Any], mode: str) -> bool:
-        """Holding the lease of this run's job fences every other writer of it out, so
-        another run of the same mode still marked running is dead or can no longer write."""
-        return self.lease is not None and run["mode"] == mode
 
     def _read_stream(
         self, source: Source, stream: str, slot: str, since: datetime,
