@@ -19,6 +19,8 @@ from deskpulse.store.models import (
     NormalizedRecord,
     Person,
     Rating,
+    RatingHalf,
+    RatingMoment,
     Rejected,
     SlaDeadlines,
     SlaPolicies,
@@ -28,6 +30,7 @@ from deskpulse.store.models import (
     VendorMetrics,
     iso,
 )
+from deskpulse.store.rating_join import write_halves
 from deskpulse.store.schedules import record_versions
 from deskpulse.store.unmapped import write_unmapped
 
@@ -74,6 +77,9 @@ def write_records(conn: Connection, source: str, stream: str,
     if ratings := grouped.get(Rating):
         upsert(conn, source, Rating, ratings)
         changed.update(r.ticket_id for r in ratings if r.ticket_id is not None)
+    if RatingHalf in grouped or RatingMoment in grouped:  # Zendesk: two halves, joined here
+        changed.update(write_halves(conn, source, grouped.get(RatingHalf, []),
+                                    grouped.get(RatingMoment, [])))
     if metrics := grouped.get(VendorMetrics):
         conn.executemany(rows.upsert_sql("vendor_metrics", rows.METRICS_COLUMNS,
                                          ("source", "ticket_id")),

@@ -20,6 +20,7 @@ from typing import Any
 from deskpulse.app.sync.runs import Alive, owner_gone, pid_alive, resume_hint
 from deskpulse.kpi.upkeep import set_aside
 from deskpulse.store import Store
+from deskpulse.store.rating_join import pending_ratings
 
 CUT_SHORT = ("interrupted", "stopped")
 
@@ -89,6 +90,7 @@ def source_status(store: Store, name: str, now: datetime, kind: str | None = Non
         "events": _count(store, "events", name),
         "dead_letters": _count(store, "dead_letters", name),
         "kpi_pending": _count(store, "kpi_dirty", name),
+        "ratings_without_time": ratings_without_time(store, name),
         "leases": lease_status(store, name, now),
     } | kpi_set_aside_status(store, name)
 
@@ -102,6 +104,12 @@ def lease_status(store: Store, name: str, now: datetime) -> list[dict[str, Any]]
         lease["expired"] = lease["holder"] is not None and expires is not None \
             and expires <= now
     return leases
+
+
+def ratings_without_time(store: Store, name: str) -> int:
+    """Answered Zendesk ratings read from the ticket export whose time no synced
+    SatisfactionRating event has given yet (store.rating_join): not in `ratings` until then."""
+    return sum(row["ratings"] for row in pending_ratings(store.conn, name))
 
 
 def kpi_set_aside_status(store: Store, name: str) -> dict[str, Any]:
