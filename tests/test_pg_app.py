@@ -18,6 +18,7 @@ from deskpulse.app.config.file import DATABASE_ENV, load_config
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.store import Store, Ticket
 from deskpulse.store.backends import DatabaseUrl, redact, target
+from tests.backends import KPI_SQL_ON_POSTGRES
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -92,6 +93,15 @@ def test_a_reader_refuses_a_database_without_deskpulse_data(pg_target):
         Store.open_readonly(pg_target)
 
 
+def test_a_search_path_without_a_schema_is_one_error(pg_target):
+    from deskpulse.store import StoreUnusable
+
+    missing = pg_target.replace("search_path%3Dpgcore_", "search_path%3Dnowhere_")
+    with pytest.raises(StoreUnusable, match="has no schema to use") as raised:
+        Store.open(missing)
+    assert "CREATE SCHEMA" in raised.value.fix
+
+
 def test_status_reads_a_postgres_database(pg_target):
     store = Store.open(pg_target)
     store.ensure_source("acme", "zendesk", "acme")
@@ -108,7 +118,7 @@ def test_status_reads_a_postgres_database(pg_target):
     assert report[0]["health"] == "ok"
 
 
-@pytest.mark.xfail(strict=True, reason=SHIMS)
+@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True, reason=SHIMS)
 def test_sync_against_the_simulator_into_postgres(tmp_path, pg_target):
     base_url, server = start_simulator(tickets=30, seed=5)
     try:
@@ -128,3 +138,23 @@ def test_sync_against_the_simulator_into_postgres(tmp_path, pg_target):
         assert store.conn.execute("SELECT COUNT(*) FROM kpi_dirty").fetchone()[0] == 0
     finally:
         store.close()
+
+
+def test_the_servers_failures_are_one_error_with_a_fix(pg_target):
+    from deskpulse.app.cli.failures import RUN_FAILED, USAGE, explain
+
+    Store.open(pg_target).close()
+    reader = Store.open_readonly(pg_target)
+    try:
+        with pytest.raises(psycopg.Error) as refused:
+            reader.conn.execute("DELETE FROM tickets")
+        failure = explain(refused.value)
+        assert failure is not None and failure.code == USAGE
+        assert failure.lines()[0].startswith("error: the database refused: cannot execute")
+    finally:
+        reader.close()
+    with pytest.raises(psycopg.OperationalError) as gone:
+        reader.conn.execute("SELECT 1")  # the connection is closed
+    failure = explain(gone.value)
+    assert failure is not None and failure.code == RUN_FAILED
+    assert failure.fix.startswith("check that the PostgreSQL server is up")

@@ -92,5 +92,12 @@ def connect(url: DatabaseUrl, *, readonly: bool = False) -> PgConnection:
     raw.execute("SET DateStyle = 'ISO, YMD'")
     if readonly:
         raw.execute("SET default_transaction_read_only = on")
+    row = raw.execute("SELECT current_schema(), current_setting('search_path')").fetchone()
+    if row is None or row[0] is None:
+        raw.close()
+        msg = (f"the database {url} has no schema to use: its search_path "
+               f"({row[1] if row else '?'}) names none that exists")
+        raise StoreUnusable(msg, "create the schema (CREATE SCHEMA …) or fix the URL's "
+                            "options=-csearch_path%3D…")
     pg_types.register(raw)
     return PgConnection(raw)
