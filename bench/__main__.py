@@ -1,4 +1,5 @@
-"""`python -m bench [--tickets N] [--memory SMALL,LARGE] [--smoke]`: print deskpulse's figures.
+"""`python -m bench [--tickets N] [--memory SMALL,LARGE] [--smoke]`: print deskpulse's figures
+(`python -m bench.daemons` alone: several daemon processes sharing one database).
 
 Every figure is measured in this run on this machine; nothing is a timed unit test.
 """
@@ -12,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench.budget import connections, freshdesk_plan, zendesk_streams
+from bench.daemons import daemons_benchmark
 from bench.efficiency import rate_limit_use, request_efficiency
 from bench.local import throughput_and_kpis
 from bench.memory import memory
@@ -55,6 +57,8 @@ def main() -> None:
                                         duration=40))
         print(throughput_and_kpis(tickets, folder))
     print(memory((small, large)))
+    print(daemons_benchmark(6, (1, 2), tickets=20, latency=0.0, timeout=120) if args.smoke
+          else daemons_benchmark())
 
 
 if __name__ == "__main__":
