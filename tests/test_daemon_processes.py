@@ -25,7 +25,6 @@ from deskpulse.app.config.file import load_config
 from deskpulse.app.sync.jobs import configured_runner
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.store import Store
-from tests.backends import KPI_SQL_ON_POSTGRES
 from tests.simdesk import SIM_NOW, TOKEN, cli, free_port, stop
 
 SOURCES = [f"s{n:02}" for n in range(30)]
@@ -127,17 +126,8 @@ def slow_simulator():
     stop(server)
 
 
-# Passed on PostgreSQL with pgsql's branch merged as well and PostgreSQL's compat functions
-# installed only when they change: re-created at every Store.open, they deadlocked with
-# the other daemons' queries (pg_proc locks).
-PG_PENDING = ("needs pgsql's KPI SQL (json_each on jsonb), and a compat install that does "
-              "not replace the functions at every open")
-
-
 def test_three_daemons_share_30_sources_and_take_over_a_killed_ones(request, backend, tmp_path,
                                                                     db_target, slow_simulator):
-    if backend == "postgresql" and not KPI_SQL_ON_POSTGRES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=PG_PENDING))
     database = str(db_target)  # a SQLite file, or a PostgreSQL schema (tests/backends.py)
     config = write_config(tmp_path / "shared", slow_simulator, SOURCES, database)
     Store.open(database).close()  # created and migrated once, before the race
