@@ -19,12 +19,9 @@ from deskpulse.app.config.file import DATABASE_ENV, load_config
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.store import Store, Ticket
 from deskpulse.store.backends import DatabaseUrl, redact, target
-from tests.backends import KPI_SQL_ON_POSTGRES
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-SHIMS = ("the KPI SQL (kpi/, kpi/views.sql) runs on PostgreSQL once the pgsql branch's "
-         "functions and rewrites are merged (#19)")
 
 
 def deskpulse(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
@@ -119,7 +116,6 @@ def test_status_reads_a_postgres_database(pg_target):
     assert report[0]["health"] == "ok"
 
 
-@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True, reason=SHIMS)
 def test_sync_against_the_simulator_into_postgres(tmp_path, pg_target):
     base_url, server = start_simulator(tickets=30, seed=5)
     try:
@@ -177,7 +173,6 @@ def test_the_python_api_opens_a_url_read_only(pg_target):
         desk.close()
 
 
-@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True, reason=SHIMS)
 def test_the_python_api_reads_the_same_kpis_from_postgres(tmp_path, pg_target):
     import deskpulse
 

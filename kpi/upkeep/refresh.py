@@ -101,8 +101,9 @@ def rebuild(store: Store, *, source: str | None = None,
         for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
                       "sla_instances", "kpi_values"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
-        store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
-                           f"SELECT source, id FROM tickets {where}", args)
+        # WHERE is never empty: SQLite would read ON CONFLICT as the join's ON otherwise
+        store.conn.execute("INSERT INTO kpi_dirty (source, ticket_id) SELECT source, id FROM "
+                           f"tickets {where or 'WHERE true'} ON CONFLICT DO NOTHING", args)
         return refresh(store, source=source, schedule=schedule, targets=targets, fault=fault)
 
 
@@ -157,6 +158,8 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        # every kpi_* view, this version's and any an older one left; on PostgreSQL with
+        # CASCADE, as it refuses to drop a view another reads (kpi_days reads kpi_days_by)
         store.drop_views("kpi_")
         for statement in statements(sql):
             store.conn.execute(statement)
