@@ -7,9 +7,9 @@ metrics, time entries) is copied with a suffix on its ids, so each copy is the s
 year again, ten times as busy per day. Facts are then rebuilt from scratch (the full rebuild
 figure: the copies have none yet), 1,000 tickets are marked changed and refreshed (the
 incremental figure), and the report for 90 days is timed.
-`python -m bench.scale [--base 100000] [--copies 10] [--keep DIR]`;
-`python -m bench.scale --reuse PATH` times the refresh and the report on a store built before
-(migrated first; its facts rebuilt only when their definitions changed, and that timed).
+`python -m bench.scale [--base 100000] [--copies 10] [--keep DIR | --database URL [--drop]]`;
+`python -m bench.scale --reuse PATH|URL` times the refresh and the report on a store built
+before (migrated first; its facts rebuilt only when their definitions changed, and that timed).
 """
 
 from __future__ import annotations
@@ -17,14 +17,25 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from bench.common import api, backfill, desk, open_store, refresh_vs_rebuild, table, table_bytes
+from bench.common import (
+    api,
+    backfill,
+    desk,
+    last_day,
+    mark_changed,
+    open_store,
+    refresh_vs_rebuild,
+    size_rows,
+    table,
+)
+from bench.targets import Target, drop, is_url, shown
 from deskpulse import kpi
-from deskpulse.store import Store
+from deskpulse.store import Store, sizes
 
 # ticket-keyed tables and the columns that hold ids to make unique per copy
 KEYED = {"tickets": ("id",), "events": ("id", "ticket_id"), "ratings": ("id", "ticket_id"),
@@ -32,18 +43,19 @@ KEYED = {"tickets": ("id",), "events": ("id", "ticket_id"), "ratings": ("id", "t
 
 
 def _copy_rows(store: Store, copy: int) -> None:
-    """One more copy of every ticket-keyed row, ids suffixed `~copy`."""
+    """One more copy of every ticket-keyed row, ids suffixed `~copy` (plain SQL that
+    SQLite and PostgreSQL both run: `||` and LIKE)."""
     for name, ids in KEYED.items():
-        columns = [row[1] for row in store.conn.execute(f"PRAGMA table_info('{name}')")]
+        columns = sizes.columns(store, name)
         picked = ", ".join(f"{c} || '~{copy}'" if c in ids else c for c in columns)
-        originals = f"instr({ids[0]}, '~') = 0"  # the base account's rows only
+        originals = f"{ids[0]} NOT LIKE '%~%'"  # the base account's rows only
         store.conn.execute(f"INSERT INTO {name} ({', '.join(columns)}) "
                            f"SELECT {picked} FROM {name} WHERE {originals}")
 
 
-def build(base: int, copies: int, folder: Path) -> tuple[Store, dict[str, str]]:
+def build(base: int, copies: int, target: Target) -> tuple[Store, dict[str, str]]:
     """A store of base × copies tickets with facts rebuilt from scratch; the timings."""
-    store = open_store(folder / "scale.db")
+    store = open_store(target)
     started = time.perf_counter()
     backfill(store, httpx.MockTransport(api(desk(base)).handler))
     timings = {"backfill of the base account": f"{time.perf_counter() - started:.1f} s"}
@@ -66,26 +78,19 @@ def _random_ids(store: Store) -> list[str]:
         "SELECT id FROM tickets ORDER BY random() LIMIT 1000")]
 
 
-def figures(store: Store, path: Path) -> list[tuple[str, str]]:
+def figures(store: Store) -> list[tuple[str, str]]:
     counts, rows = _counts(store)
     incremental, full = refresh_vs_rebuild(store, _random_ids(store))
     rows += [("kpi.rebuild of every ticket", f"{full:.1f} s"),
              ("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"),
              ("refresh / rebuild (target <= 0.01)", f"{incremental / full:.4f}")]
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    pages = dict(store.conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
-    rows += [("file size", f"{path.stat().st_size / 1e6:,.0f} MB"),
-             ("bytes per ticket (table + indexes + raw JSON)",
-              f"{table_bytes(pages, 'tickets') / counts['tickets']:,.0f}"),
-             ("bytes per event (table + indexes)",
-              f"{table_bytes(pages, 'events') / counts['events']:,.0f}")]
-    return rows + report_latency(store)
+    return rows + size_rows(store, counts) + report_latency(store)
 
 
 def report_latency(store: Store) -> list[tuple[str, str]]:
     """Seconds of `kpi.summary` for the last 90 days: whole range, by channel, by week."""
     rows = []
-    last = date.fromisoformat(store.conn.execute("SELECT MAX(day) FROM kpi_daily").fetchone()[0])
+    last = last_day(store)
     for label, by in (("kpi report, 90 days, p50/p90", None),
                       ("… by channel", "channel"), ("… by week", "week")):
         started = time.perf_counter()
@@ -94,10 +99,10 @@ def report_latency(store: Store) -> list[tuple[str, str]]:
     return rows
 
 
-def reuse(path: Path) -> list[tuple[str, str]]:
+def reuse(target: Target) -> list[tuple[str, str]]:
     """The refresh and report figures on a kept store, without building it again."""
     started = time.perf_counter()
-    store = Store.open(path)  # runs the migrations it lacks
+    store = Store.open(target)  # runs the migrations it lacks
     try:
         kpi.install_views(store)
         rows = [("opening (migrations)", f"{time.perf_counter() - started:.1f} s")]
@@ -106,9 +111,7 @@ def reuse(path: Path) -> list[tuple[str, str]]:
             rows.append(("kpi.rebuild (facts of older definitions)",
                          f"{time.perf_counter() - started:.1f} s"))
         rows += _counts(store)[1]
-        with store.transaction():
-            store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
-                                   [(tid,) for tid in _random_ids(store)])
+        mark_changed(store, _random_ids(store))
         started = time.perf_counter()
         kpi.refresh(store)
         rows.append(("kpi.refresh of 1,000 changed tickets",
@@ -123,22 +126,33 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=100_000, help="tickets backfilled")
     parser.add_argument("--copies", type=int, default=10, help="copies in the large store")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
-    parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
-    parser.add_argument("--reuse", type=Path, help="a store kept before: only migrate, refresh "
-                        "and time the report")
+    parser.add_argument("--database", help="build in this PostgreSQL database instead of a "
+                        "SQLite file (a postgresql:// URL whose database name contains "
+                        "'bench'; dropped and created again, kept afterwards for --reuse)")
+    parser.add_argument("--drop", action="store_true", help="drop the --database at the end")
+    parser.add_argument("--keep", type=Path, help="build the SQLite store in this folder and "
+                        "keep it")
+    parser.add_argument("--reuse", help="a store kept before (a path or a URL): only migrate, "
+                        "refresh and time the report")
     args = parser.parse_args()
     if args.reuse:
-        print(table(f"kept store {args.reuse}", reuse(args.reuse)))
+        print(table(f"kept store {shown(args.reuse)}", reuse(args.reuse)))
         return
+    if args.database and not is_url(args.database):
+        parser.error("--database takes a postgresql:// URL (a SQLite store: --keep FOLDER)")
     base, copies = (200, 3) if args.smoke else (args.base, args.copies)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = args.keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        store, timings = build(base, copies, folder)
+        target: Target = args.database or (args.keep or Path(scratch)) / "scale.db"
+        if not args.database:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        store, timings = build(base, copies, target)
         try:
-            rows = list(timings.items()) + figures(store, folder / "scale.db")
+            rows = [("store", f"{sizes.backend(store)} ({shown(target)})"),
+                    *timings.items(), *figures(store)]
         finally:
             store.close()
+            if args.database and args.drop:
+                drop(target)
     print(table(f"{base * copies:,} tickets ({copies} copies of a simulated {base:,}-ticket "
                 "account)", rows))
 
