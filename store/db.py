@@ -1,4 +1,4 @@
-"""`Store`: the few verbs the rest of deskpulse needs on the SQLite file.
+"""`Store`: the few verbs the rest of deskpulse needs on its database (SQLite or PostgreSQL).
 
 The page is the unit of work: `commit_page` writes a page's records, its dead letters, the
 stream's new cursor, the run's counters and the set of tickets whose KPI facts are now stale
@@ -10,101 +10,107 @@ exactly from the last committed page and re-reading a page upserts the same rows
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from deskpulse.store import pages
+from deskpulse.store.backends import Connection, DatabaseUrl, Target, is_url
+from deskpulse.store.backends import sqlite as sqlite_backend
 from deskpulse.store.models import NormalizedRecord, Rejected
 from deskpulse.store.opening import StoreUnusable, check_version, create_private, open_readonly
 from deskpulse.store.pages import now_iso as _now_iso
 from deskpulse.store.rows import to_json as _json
 from deskpulse.store.schema import migrate
 
-BUSY_TIMEOUT_MS = 30_000
-# How long a writer waits for another program's write transaction before giving up
-# ("database is locked"); DESKPULSE_BUSY_TIMEOUT_MS overrides it (tests, impatient cron jobs).
-BUSY_TIMEOUT_ENV = "DESKPULSE_BUSY_TIMEOUT_MS"
-# SQLite's page cache per connection (its default is 2 MiB). A backfill inserts events into
-# two indexes in ticket order and the KPI refresh reads them back by ticket: with 2 MiB most
-# of those pages came back from the OS on every page commit. Memory, not durability.
-CACHE_SIZE_KIB = 32_768
-# WAL pages written before SQLite copies them into the file (its default is 1,000: 4 MB).
-# A backfill's commits rewrite the same index pages again and again; checkpointing every
-# 40 MB instead copies each of them once per 40 MB, and syncs the file a tenth as often:
-# ~1.5 s of `commit_page` in a 20,000-ticket local backfill of ~23 s (docs/benchmarks.md §3).
-WAL_AUTOCHECKPOINT_PAGES = 10_000
-
-
-def busy_timeout_ms() -> int:
-    value = os.environ.get(BUSY_TIMEOUT_ENV, "")
-    return int(value) if value.isdigit() else BUSY_TIMEOUT_MS
-
 
 class Store:
-    """An open deskpulse SQLite file (one writer; any number of readers through WAL)."""
+    """An open deskpulse database: a SQLite file (one writer; any number of readers through
+    WAL) or a PostgreSQL database (`backend`), behind one `conn` (store.backends)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: str, *, keep_bodies: bool = True):
+    def __init__(self, conn: Connection, path: str | Target, *, keep_bodies: bool = True,
+                 backend: str = "sqlite"):
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        self.path = path
+        self.target: Target = path if isinstance(path, DatabaseUrl) else Path(path)
+        self.path = str(path)  # a URL shows without its password
         self.keep_bodies = keep_bodies
+        self.backend = backend
+        self._savepoints = 0
 
     @classmethod
-    def open(cls, path: str | Path, *, keep_bodies: bool = True) -> Store:
-        """Open (creating owner-only if new) and migrate the file at `path`."""
-        path = str(path)
+    def open(cls, target: str | Path | DatabaseUrl, *, keep_bodies: bool = True) -> Store:
+        """Open (creating if new: a file owner-only) and migrate `target`, a SQLite path or
+        a postgresql:// URL."""
+        if is_url(target):
+            return cls._open_postgres(DatabaseUrl(target), keep_bodies)  # type: ignore[arg-type]
+        path = str(target)
         create_private(path)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            # Off on purpose: the foreign keys are declared for readers, never enforced while
-            # syncing (a page of events may arrive before its tickets; store/relations_schema.py).
-            conn.execute("PRAGMA foreign_keys = OFF")
-            conn.execute(f"PRAGMA cache_size = -{CACHE_SIZE_KIB}")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+            conn = sqlite_backend.connect_writable(path)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            raise _not_sqlite(path, exc) from None
+        try:
             check_version(conn, path, writable=True)
             migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             if isinstance(exc, sqlite3.OperationalError):
                 raise
-            msg = f"{path} is not a SQLite database ({exc})"
-            raise StoreUnusable(msg, "point `database` / --database at a deskpulse file, "
-                                "or at a new file name") from None
+            raise _not_sqlite(path, exc) from None
+        except BaseException:
+            conn.close()
+            raise
         return cls(conn, path, keep_bodies=keep_bodies)
 
     @classmethod
-    def open_readonly(cls, path: str | Path) -> Store:
-        """Open `path` for reading only: its bytes never change, whoever owns it
-        (store.opening says how a WAL file is read without write access)."""
-        conn = open_readonly(Path(path))
-        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
-        return cls(conn, str(path))
+    def _open_postgres(cls, url: DatabaseUrl, keep_bodies: bool,
+                       readonly: bool = False) -> Store:
+        from deskpulse.store.backends import pg_migrate, postgres
+
+        conn = postgres.connect(url, readonly=readonly)
+        try:
+            check_version(pg_migrate.version(conn), url, writable=not readonly)
+            if not readonly:
+                pg_migrate.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, url, keep_bodies=keep_bodies, backend="postgresql")
+
+    @classmethod
+    def open_readonly(cls, target: str | Path | DatabaseUrl) -> Store:
+        """Open `target` for reading only: a file's bytes never change, whoever owns it
+        (store.opening says how a WAL file is read without write access); a PostgreSQL
+        session refuses to write (`default_transaction_read_only`)."""
+        if is_url(target):
+            return cls._open_postgres(DatabaseUrl(target), True,  # type: ignore[arg-type]
+                                      readonly=True)
+        conn = open_readonly(Path(target))
+        conn.execute(f"PRAGMA busy_timeout = {sqlite_backend.busy_timeout_ms()}")
+        conn.execute("PRAGMA query_only = ON")
+        return cls(conn, str(target))
 
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """A write transaction, taken with BEGIN IMMEDIATE (nested: a savepoint).
+        """A write transaction (nested: a savepoint, rolled back alone when it raises).
 
-        IMMEDIATE takes the write lock up front, so two writers in one process (the daemon
-        syncing several sources) queue on busy_timeout instead of failing with
+        SQLite: BEGIN IMMEDIATE takes the write lock up front, so two writers in one process
+        (the daemon syncing several sources) queue on busy_timeout instead of failing with
         SQLITE_BUSY_SNAPSHOT when a deferred read transaction tries to upgrade.
+        PostgreSQL: BEGIN; rows are locked as they are written.
         """
         if self.conn.in_transaction:
-            with self.db.atomic():
+            with self._savepoint():
                 yield self
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN")
         try:
             yield self
         except BaseException:
@@ -112,6 +118,62 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"deskpulse_{self._savepoints}"
+        try:
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            self.conn.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._savepoints -= 1
+
+    # -- what only the database's own catalog knows -------------------------------------
+
+    def schema_version(self) -> int:
+        """The migrations applied (SQLite `user_version`; PostgreSQL `deskpulse_schema`)."""
+        if self.backend == "sqlite":
+            return sqlite_backend.user_version(self.conn)  # type: ignore[arg-type]
+        from deskpulse.store.backends import pg_migrate
+
+        return pg_migrate.version(self.conn)  # type: ignore[arg-type]
+
+    def names(self, kind: str = "table", prefix: str = "") -> list[str]:
+        """Tables or views (`kind`) whose name starts with `prefix`."""
+        if self.backend == "sqlite":
+            return sqlite_backend.names(self.conn, kind, prefix)  # type: ignore[arg-type]
+        table = "tables" if kind == "table" else "views"
+        where = " AND table_type = 'BASE TABLE'" if kind == "table" else ""
+        return [row[0] for row in self.conn.execute(
+            f"SELECT table_name FROM information_schema.{table} WHERE table_schema = "
+            f"current_schema() AND table_name LIKE ?{where} ORDER BY table_name",
+            (f"{prefix}%",))]
+
+    def column_names(self, table: str) -> list[str]:
+        """A table's or view's columns, in their order."""
+        if self.backend == "sqlite":
+            return sqlite_backend.column_names(self.conn, table)  # type: ignore[arg-type]
+        return [row[0] for row in self.conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    def drop_views(self, prefix: str) -> None:
+        """Drop the views named `prefix…`, in the transaction the caller holds (views that
+        use them go too on PostgreSQL, which refuses otherwise; they are recreated after)."""
+        if self.backend == "postgresql":  # one view installer at a time per schema
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('deskpulse-views:' || "
+                              "current_schema()))")
+        for name in self.names("view", prefix):
+            suffix = " CASCADE" if self.backend == "postgresql" else ""
+            self.conn.execute(f"DROP VIEW IF EXISTS {name}{suffix}")
 
     # -- sources, cursors -------------------------------------------------------------
 
@@ -197,10 +259,10 @@ class Store:
         with self.transaction():
             cur = self.conn.execute(
                 "INSERT INTO sync_runs (source, mode, started_at, status, pid, host, since, "
-                "until) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+                "until) VALUES (?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id",
                 (source, mode, _now_iso(), pid, host, since, until),
             )
-        return int(cur.lastrowid or 0)
+            return int(cur.fetchone()[0])
 
     def add_finished_runs(self, runs: Sequence[dict[str, Any]]) -> None:
         """Log runs that ended without being able to write here (their record was kept
@@ -255,3 +317,9 @@ class Store:
         if source is not None:
             sql, args = sql + " WHERE source = ?", (source,)
         return {(row[0], row[1]) for row in self.conn.execute(sql, args)}
+
+
+def _not_sqlite(path: str, exc: sqlite3.DatabaseError) -> StoreUnusable:
+    return StoreUnusable(f"{path} is not a SQLite database ({exc})",
+                         "point `database` / --database at a deskpulse file, or at a new "
+                         "file name, or at a postgresql:// URL")

@@ -78,9 +78,10 @@ def _probe(uri: str) -> sqlite3.Connection:
     return conn
 
 
-def check_version(conn: sqlite3.Connection, path: Path | str, *, writable: bool) -> int:
-    """The file's schema version; refuses a newer one, and (read-only) an older one."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+def check_version(conn: sqlite3.Connection | int, path: object, *, writable: bool) -> int:
+    """The database's schema version (a SQLite connection's `user_version`, or the version a
+    PostgreSQL database recorded); refuses a newer one, and (read-only) an older one."""
+    version = conn if isinstance(conn, int) else conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
         msg = (f"{path} has schema version {version}, newer than this deskpulse "
                f"understands ({len(MIGRATIONS)})")

@@ -11,14 +11,14 @@ day keep the later one.
 from __future__ import annotations
 
 import json
-import sqlite3
 
+from deskpulse.store.backends import Connection
 from deskpulse.store.models import BusinessSchedule
 
 ALWAYS = ""  # effective_from of a schedule's first version
 
 
-def record_versions(conn: sqlite3.Connection, source: str,
+def record_versions(conn: Connection, source: str,
                     schedules: list[BusinessSchedule]) -> None:
     """Append a version for each schedule whose definition changed since the last one."""
     for schedule in schedules:

@@ -255,15 +255,17 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply every migration the file lacks; return the resulting schema version."""
+def migrate(conn: sqlite3.Connection, up_to: int | None = None) -> int:
+    """Apply every migration the file lacks (up to version `up_to`, default the latest);
+    return the resulting schema version."""
+    last = len(MIGRATIONS) if up_to is None else up_to
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):  # Store.open says so first, with the fix (store.opening)
         msg = f"database schema version {version} is newer than this deskpulse"
         raise RuntimeError(msg)
-    for number in range(version, len(MIGRATIONS)):
+    for number in range(version, last):
         _apply(conn, MIGRATIONS[number], number + 1)
-    return len(MIGRATIONS)
+    return max(version, last)
 
 
 def _apply(conn: sqlite3.Connection, script: str, version: int) -> None:

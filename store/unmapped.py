@@ -10,10 +10,10 @@ once the record is read again. Runs inside the page's transaction (store.pages).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from deskpulse.store.backends import Connection
 from deskpulse.store.models import BusinessSchedule, Event, Group, Person, Ticket, Unmapped
 
 UNMAPPED_VALUES = """
@@ -42,7 +42,7 @@ KEPT: dict[type, str] = {Ticket: "ticket", Event: "event", Person: "person", Gro
                          BusinessSchedule: "schedule"}
 
 
-def write_unmapped(conn: sqlite3.Connection, source: str, stream: str,
+def write_unmapped(conn: Connection, source: str, stream: str,
                    grouped: dict[type, list[Any]], items: list[Unmapped], at: str) -> None:
     """Forget what was noted on the page's kept records, then note what this page found."""
     if conn.execute("SELECT 1 FROM unmapped WHERE source = ? LIMIT 1", (source,)).fetchone():
@@ -59,7 +59,7 @@ def write_unmapped(conn: sqlite3.Connection, source: str, stream: str,
           u.fix, at) for u in items])
 
 
-def unmapped_values(conn: sqlite3.Connection, sources: Iterable[str] | None = None
+def unmapped_values(conn: Connection, sources: Iterable[str] | None = None
                     ) -> list[dict[str, Any]]:
     """Each distinct unmapped value per source: how many records carry it, one of them,
     where it was seen, what deskpulse did instead and what to do; most records first."""

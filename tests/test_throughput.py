@@ -1,5 +1,5 @@
 """The throughput work (issue #18) must never change what is stored: a backfill with the
-store's bulk settings (`store.db.WAL_AUTOCHECKPOINT_PAGES`) leaves exactly the rows a
+store's bulk settings (`store.backends.sqlite.WAL_AUTOCHECKPOINT_PAGES`) leaves exactly the rows a
 backfill with SQLite's defaults leaves, and a page with no dead letters to resolve skips
 that DELETE without keeping a letter whose record came back."""
 
@@ -9,7 +9,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deskpulse.store import Store, db
+from deskpulse.store import Store
+from deskpulse.store.backends import sqlite as db
 from deskpulse.store.models import Rejected, Ticket
 from tests.simdesk import backfilled_store
 

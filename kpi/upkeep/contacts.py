@@ -12,11 +12,11 @@ tickets solved in the horizon before it: `neighbours` finds the ones whose gap c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
 from deskpulse.kpi.upkeep.inputs import marks
 from deskpulse.kpi.upkeep.values import ValueLog, Values, gaps_of
+from deskpulse.store.backends import Connection
 
 HORIZON_DAYS = 90
 _GAP = (
@@ -28,14 +28,14 @@ _GAP = (
     f"strftime('%Y-%m-%dT%H:%M:%SZ', ticket_facts.last_solved_at, '+{HORIZON_DAYS} days'))")
 
 
-def update_gaps(conn: sqlite3.Connection, source: str, ids: list[str]) -> None:
+def update_gaps(conn: Connection, source: str, ids: list[str]) -> None:
     """Recompute `next_contact_s` of the given tickets from the stored tickets."""
     if ids:
         conn.execute(f"UPDATE ticket_facts SET next_contact_s = {_GAP} WHERE source = ? AND "
                      f"ticket_id IN ({marks(len(ids))})", (source, *ids))
 
 
-def contacts_of(conn: sqlite3.Connection, source: str, ids: list[str]
+def contacts_of(conn: Connection, source: str, ids: list[str]
                 ) -> set[tuple[str, str]]:
     """(requester, created_at) of the given tickets' current facts: where they are contacts."""
     if not ids:
@@ -47,7 +47,7 @@ def contacts_of(conn: sqlite3.Connection, source: str, ids: list[str]
         f"ticket_id IN ({marks(len(ids))})", (source, *ids)) if requester is not None}
 
 
-def neighbours(conn: sqlite3.Connection, source: str, contacts: Iterable[tuple[str, str]],
+def neighbours(conn: Connection, source: str, contacts: Iterable[tuple[str, str]],
                exclude: set[str]) -> list[str]:
     """Tickets whose gap a contact (a ticket of `requester` created at `created`) added or
     removed can change: the requester's tickets last solved in the horizon before it, with no
@@ -64,7 +64,7 @@ def neighbours(conn: sqlite3.Connection, source: str, contacts: Iterable[tuple[s
     return sorted(found - exclude)
 
 
-def move_neighbours(conn: sqlite3.Connection, source: str, chunk: list[str],
+def move_neighbours(conn: Connection, source: str, chunk: list[str],
                     contacts: set[tuple[str, str]], values: Values | ValueLog,
                     size: int = 500) -> None:
     """Within `kpi.upkeep.refresh`, after a chunk's facts were replaced: the gaps of other tickets

@@ -157,9 +157,6 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-        for (name,) in store.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'kpi_%'"
-        ).fetchall():
-            store.conn.execute(f"DROP VIEW {name}")
+        store.drop_views("kpi_")
         for statement in statements(sql):
             store.conn.execute(statement)

@@ -15,10 +15,10 @@ so its cost follows the changed tickets, never the days they touch.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from deskpulse.kpi.upkeep.inputs import marks
+from deskpulse.store.backends import Connection
 from deskpulse.store.kpi_schema import ANCHOR_DAYS
 
 COUNTERS = ("created", "replied", "frt_sum", "solved", "first_res_sum", "full_res_n",
@@ -69,7 +69,7 @@ def _contributions(fact: dict[str, Any], day: str) -> list[tuple[int, int]]:
     return add
 
 
-def contributions_of(conn: sqlite3.Connection, source: str,
+def contributions_of(conn: Connection, source: str,
                      ids: list[str]) -> dict[Key, Counters]:
     """Everything the given tickets' current facts and spans add to kpi_daily."""
     totals: dict[Key, Counters] = {}
@@ -104,7 +104,7 @@ class Deltas:
 
     MAX_BUCKETS = 20_000
 
-    def __init__(self, conn: sqlite3.Connection, source: str):
+    def __init__(self, conn: Connection, source: str):
         self.conn, self.source = conn, source
         self.pending: dict[Key, Counters] = {}
 

@@ -12,12 +12,12 @@ no ticket's fault: they still fail the whole refresh, which then commits nothing
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from deskpulse.kpi.upkeep.inputs import marks
 from deskpulse.store import Store
+from deskpulse.store.backends import Connection, database_fault
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ MAX_ERROR = 500
 
 def _not_the_ticket(exc: BaseException) -> bool:
     """The database or the process failing: setting tickets aside would hide it."""
-    return isinstance(exc, sqlite3.OperationalError | MemoryError)
+    return database_fault(exc) or isinstance(exc, MemoryError)
 
 
 def _attempt(store: Store, run: Run, ids: list[str], without: frozenset[str] = frozenset()
@@ -69,18 +69,18 @@ def refresh_isolated(store: Store, source: str, chunk: list[str], run: Run) -> i
     return done
 
 
-def retry(conn: sqlite3.Connection, source: str) -> None:
+def retry(conn: Connection, source: str) -> None:
     """Put the source's set-aside tickets back among the dirty ones: each refresh retries."""
     conn.execute("INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
                  "SELECT source, ticket_id FROM kpi_set_aside WHERE source = ?", (source,))
 
 
-def sources(conn: sqlite3.Connection) -> list[str]:
+def sources(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT source FROM kpi_dirty UNION SELECT source FROM kpi_set_aside ORDER BY 1")]
 
 
-def listed(conn: sqlite3.Connection, source: str) -> list[dict[str, Any]]:
+def listed(conn: Connection, source: str) -> list[dict[str, Any]]:
     """The source's set-aside tickets with their errors, for `deskpulse status`."""
     return [{"ticket_id": tid, "error": error, "attempts": attempts}
             for tid, error, attempts in conn.execute(
@@ -88,7 +88,7 @@ def listed(conn: sqlite3.Connection, source: str) -> list[dict[str, Any]]:
                 "ORDER BY ticket_id", (source,))]
 
 
-def _record(conn: sqlite3.Connection, source: str, tid: str, error: BaseException) -> None:
+def _record(conn: Connection, source: str, tid: str, error: BaseException) -> None:
     text = f"{type(error).__name__}: {error}"[:MAX_ERROR]
     log.warning("source %s ticket %s: KPI facts set aside (%s)", source, tid, text)
     conn.execute("INSERT INTO kpi_set_aside (source, ticket_id, error, attempts) "
@@ -96,6 +96,6 @@ def _record(conn: sqlite3.Connection, source: str, tid: str, error: BaseExceptio
                  "error = excluded.error, attempts = attempts + 1", (source, tid, text))
 
 
-def _clear(conn: sqlite3.Connection, source: str, ids: list[str]) -> None:
+def _clear(conn: Connection, source: str, ids: list[str]) -> None:
     conn.execute(f"DELETE FROM kpi_set_aside WHERE source = ? AND ticket_id IN ({marks(len(ids))})",
                  (source, *ids))

@@ -14,7 +14,6 @@ Both give the same rows (the incremental == rebuild test covers both).
 
 from __future__ import annotations
 
-import sqlite3
 from array import array
 from bisect import bisect_left, insort
 from collections import Counter, defaultdict
@@ -22,6 +21,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from deskpulse.kpi.upkeep.inputs import marks
+from deskpulse.store.backends import Connection
 
 # figure -> (anchor day column, value column) in ticket_facts; "reply" is every answered reply
 # cycle by the day of the answer; "next_contact" is the seconds from a solved ticket's last
@@ -45,7 +45,7 @@ _COLUMNS = _FACT_SELECT.split(", ")
 Key = tuple[str, str, str]  # (metric, day, channel)
 
 
-def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
+def values_of(conn: Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
     """Every value the given tickets' current facts and reply cycles put in `kpi_values`."""
     found: dict[Key, list[int]] = defaultdict(list)
     if not ids:
@@ -66,7 +66,7 @@ def values_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key
     return found
 
 
-def gaps_of(conn: sqlite3.Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
+def gaps_of(conn: Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
     """Only the `next_contact` values of the given tickets (all a neighbour's gap moves)."""
     found: dict[Key, list[int]] = defaultdict(list)
     anchor, column = FACT_METRICS["next_contact"]
@@ -95,7 +95,7 @@ class Values:
 
     MAX_EDITS = 100_000  # ~4 MB of queued values at most (bench/memory.py)
 
-    def __init__(self, conn: sqlite3.Connection, source: str):
+    def __init__(self, conn: Connection, source: str):
         self.conn, self.source = conn, source
         self.pending: dict[Key, tuple[list[int], list[int]]] = {}  # key -> (adds, drops)
         self.edits = 0
@@ -227,7 +227,7 @@ def _anchor_day(key: Key) -> tuple[str, str]:
     return (REPLY if metric == REPLY else FACT_METRICS[metric][0]), day
 
 
-def read(conn: sqlite3.Connection, metric: str, *, source: str | None, since: date | None,
+def read(conn: Connection, metric: str, *, source: str | None, since: date | None,
          until: date | None, channel: str | None = None
          ) -> Iterator[tuple[str, str, int, bytes]]:
     """(day, channel, wide, data) of one figure over a day range."""

@@ -1,0 +1,106 @@
+"""Forward-only migrations of a PostgreSQL store, numbered as SQLite's `user_version`.
+
+The version lives in `deskpulse_schema(version)`. A new database gets the whole current
+schema in one transaction (translated from the SQLite migrations, store.backends.pg_schema);
+a database at an older version gets each later migration translated statement by
+statement, one transaction per step. Every step takes a transaction-scoped advisory lock
+and reads the version again under it, so deskpulse processes opening the same new database
+at once migrate it once: the others wait, then find it done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+from deskpulse.store import schema
+from deskpulse.store.backends.pg_schema import (
+    identity_resyncs,
+    schema_ddl,
+    snapshot,
+    step_statements,
+)
+from deskpulse.store.backends.postgres import PgConnection
+
+VERSION_TABLE = "deskpulse_schema"
+# The SQLite schema version when the PostgreSQL store was introduced: no PostgreSQL database
+# is older. Later SQLite migrations reach PostgreSQL through `step_statements`.
+BASELINE = 19
+# Functions that let SQLite-flavoured SQL (the kpi_* views, KPI queries) run on PostgreSQL,
+# installed with every writing open when the package ships them (CREATE OR REPLACE).
+COMPAT_SQL = "postgres_compat.sql"
+
+
+def version(conn: PgConnection) -> int:
+    """The schema version of the database in the connection's current schema (0: none)."""
+    found = conn.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name = ?", (VERSION_TABLE,)).fetchone()
+    if found is None:
+        return 0
+    row = conn.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _lock(conn: PgConnection) -> None:
+    """Serialize schema changes per database schema until the transaction ends."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('deskpulse-migrate:' || "
+                 "current_schema()))")
+
+
+def migrate(conn: PgConnection) -> int:
+    """Bring the database to the latest version; return it."""
+    latest = len(schema.MIGRATIONS)
+    if version(conn) == 0:
+        _in_transaction(conn, _create, latest)
+    while (current := version(conn)) < latest:
+        _in_transaction(conn, _step, current)
+    if current > latest:  # Store.open says so first, with the fix (store.opening)
+        msg = f"database schema version {current} is newer than this deskpulse"
+        raise RuntimeError(msg)
+    _in_transaction(conn, install_compat, None)
+    return latest
+
+
+def _in_transaction(conn: PgConnection, work: Callable[[PgConnection, Any], None],
+                    argument: Any) -> None:
+    conn.execute("BEGIN")
+    try:
+        _lock(conn)
+        work(conn, argument)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _create(conn: PgConnection, latest: int) -> None:
+    if version(conn) != 0:
+        return  # another process created it while this one waited for the lock
+    for statement in schema_ddl(latest):
+        conn.execute(statement)
+    conn.execute(f"CREATE TABLE {VERSION_TABLE} (version bigint NOT NULL)")
+    conn.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)", (latest,))
+
+
+def _step(conn: PgConnection, before: int) -> None:
+    if version(conn) != before:
+        return  # another process took this step while this one waited for the lock
+    scratch = snapshot(before)
+    try:
+        for statement in step_statements(scratch, schema.MIGRATIONS[before]):
+            conn.execute(statement)
+        for statement in identity_resyncs(scratch):
+            conn.execute(statement)
+    finally:
+        scratch.close()
+    conn.execute(f"UPDATE {VERSION_TABLE} SET version = ?", (before + 1,))
+
+
+def install_compat(conn: PgConnection, _: object = None) -> None:
+    """Hook for the PostgreSQL versions of SQLite functions our SQL uses: runs
+    store/postgres_compat.sql when the package has it (one script, several statements)."""
+    script = resources.files("deskpulse.store").joinpath(COMPAT_SQL)
+    if script.is_file():
+        conn.raw.execute(script.read_text(encoding="utf-8"))  # type: ignore[arg-type]

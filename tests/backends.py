@@ -1,0 +1,97 @@
+"""Each test that takes `backend`, `db_target` or `store` runs on SQLite (a file in tmp_path)
+and on PostgreSQL (a fresh schema `pgcore_<id>` in database `test`, dropped afterwards).
+
+PostgreSQL is $DESKPULSE_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
+When it cannot be reached the PostgreSQL cases FAIL with the reason, so CI never passes by
+skipping them; DESKPULSE_TEST_POSTGRES=skip makes them skip instead (a laptop without it).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from deskpulse.store import Store
+
+BACKENDS = ("sqlite", "postgresql")
+BASE_URL = os.environ.get("DESKPULSE_TEST_POSTGRES_URL",
+                          "postgresql://postgres@127.0.0.1:5432/test")
+SCHEMA_PREFIX = "pgcore_"
+
+
+@cache
+def unreachable() -> str | None:
+    """Why PostgreSQL cannot be used (None: it can), asked once per test session."""
+    try:
+        psycopg.connect(BASE_URL, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())[:200]
+    return None
+
+
+def require_postgres() -> None:
+    reason = unreachable()
+    if reason is None:
+        return
+    message = (f"PostgreSQL at {BASE_URL} is unreachable ({reason}); start it, or set "
+               "DESKPULSE_TEST_POSTGRES=skip to skip the PostgreSQL cases")
+    if os.environ.get("DESKPULSE_TEST_POSTGRES") == "skip":
+        pytest.skip(message)
+    pytest.fail(message, pytrace=False)
+
+
+def schema_url(schema: str) -> str:
+    """BASE_URL whose sessions find (and create) everything in `schema`."""
+    joiner = "&" if "?" in BASE_URL else "?"
+    return f"{BASE_URL}{joiner}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A URL on a new empty schema, dropped (with all in it) when the block ends."""
+    require_postgres()
+    schema = f"{SCHEMA_PREFIX}{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(BASE_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema_url(schema)
+    finally:
+        with psycopg.connect(BASE_URL, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def pg_target() -> Iterator[str]:
+    """A postgresql:// URL on a fresh schema (PostgreSQL-only tests)."""
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def db_target(backend: str, tmp_path: Path) -> Iterator[str | Path]:
+    """Where a new store goes: a file path, or a URL on a fresh schema."""
+    if backend == "sqlite":
+        yield tmp_path / "t.db"
+        return
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def store(db_target: str | Path) -> Iterator[Store]:
+    """A new, migrated store on each backend."""
+    opened = Store.open(db_target)
+    yield opened
+    opened.close()
