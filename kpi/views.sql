@@ -1,5 +1,10 @@
 -- The kpi_* views: the same figures as `deskpulse kpi`, for anyone with a SQLite client.
 -- Durations are seconds (calendar time). Rates are 0..1. NULL means "no data", never 0.
+-- The same text runs on PostgreSQL (SQLite's date functions, round and json_each installed
+-- there by store/postgres_compat.sql): divisions are in double precision (CAST ... AS DOUBLE
+-- PRECISION, not `* 1.0`, which PostgreSQL computes in exact decimals and rounds otherwise),
+-- conditions become 0/1 through CASE, and whole parts are integer divisions, never a CAST
+-- of a fraction (SQLite truncates it, PostgreSQL rounds).
 
 -- One row per source, day, dimension and value (dimension 'all' has value ''): counts,
 -- averages, and the backlog at the end of the day.
@@ -7,17 +12,17 @@ CREATE VIEW kpi_days_by AS
 SELECT source, day, dimension, value, created, solved, reopened_tickets AS reopened,
        SUM(backlog_delta) OVER (PARTITION BY source, dimension, value ORDER BY day) AS backlog,
        replied AS frt_n,
-       ROUND(frt_sum * 1.0 / NULLIF(replied, 0), 1) AS frt_mean_s,
-       ROUND(first_res_sum * 1.0 / NULLIF(solved, 0), 1) AS first_resolution_mean_s,
+       ROUND(CAST(frt_sum AS DOUBLE PRECISION) / NULLIF(replied, 0), 1) AS frt_mean_s,
+       ROUND(CAST(first_res_sum AS DOUBLE PRECISION) / NULLIF(solved, 0), 1) AS first_resolution_mean_s,
        full_res_n AS full_resolution_n,
-       ROUND(full_res_sum * 1.0 / NULLIF(full_res_n, 0), 1) AS full_resolution_mean_s,
-       ROUND(requester_wait_sum * 1.0 / NULLIF(solved, 0), 1) AS requester_wait_mean_s,
-       ROUND(replies_sum * 1.0 / NULLIF(solved, 0), 3) AS replies_per_solved,
-       ROUND(one_touch * 1.0 / NULLIF(solved, 0), 4) AS one_touch_rate,
-       ROUND(fcr * 1.0 / NULLIF(solved - zero_touch, 0), 4) AS fcr_rate,
-       ROUND(reopened_tickets * 1.0 / NULLIF(solved, 0), 4) AS reopen_rate,
+       ROUND(CAST(full_res_sum AS DOUBLE PRECISION) / NULLIF(full_res_n, 0), 1) AS full_resolution_mean_s,
+       ROUND(CAST(requester_wait_sum AS DOUBLE PRECISION) / NULLIF(solved, 0), 1) AS requester_wait_mean_s,
+       ROUND(CAST(replies_sum AS DOUBLE PRECISION) / NULLIF(solved, 0), 3) AS replies_per_solved,
+       ROUND(CAST(one_touch AS DOUBLE PRECISION) / NULLIF(solved, 0), 4) AS one_touch_rate,
+       ROUND(CAST(fcr AS DOUBLE PRECISION) / NULLIF(solved - zero_touch, 0), 4) AS fcr_rate,
+       ROUND(CAST(reopened_tickets AS DOUBLE PRECISION) / NULLIF(solved, 0), 4) AS reopen_rate,
        csat_rated AS csat_n,
-       ROUND(csat_positive * 1.0 / NULLIF(csat_rated, 0), 4) AS csat_rate
+       ROUND(CAST(csat_positive AS DOUBLE PRECISION) / NULLIF(csat_rated, 0), 4) AS csat_rate
 FROM kpi_daily;
 
 -- The account as a whole: one row per source and day.
@@ -81,23 +86,25 @@ WITH v AS (
 ),
 ranked AS (
     SELECT source, day, metric, x,
-           ROW_NUMBER() OVER (PARTITION BY source, day, metric ORDER BY x) AS rn,
+           ROW_NUMBER() OVER (PARTITION BY source, day, metric ORDER BY x NULLS FIRST) AS rn,
            COUNT(*) OVER (PARTITION BY source, day, metric) AS n
     FROM v
 ),
 picked AS (
-    SELECT source, day, metric, MAX(n) AS n, AVG(x) AS mean,
-           (MAX(n) - 1) * 0.5 AS h50, (MAX(n) - 1) * 0.9 AS h90,
-           MAX(CASE WHEN rn = CAST((n - 1) * 0.5 AS INTEGER) + 1 THEN x END) AS lo50,
-           MAX(CASE WHEN rn = CAST((n - 1) * 0.5 AS INTEGER) + 2 THEN x END) AS hi50,
-           MAX(CASE WHEN rn = CAST((n - 1) * 0.9 AS INTEGER) + 1 THEN x END) AS lo90,
-           MAX(CASE WHEN rn = CAST((n - 1) * 0.9 AS INTEGER) + 2 THEN x END) AS hi90
+    SELECT source, day, metric, MAX(n) AS n, AVG(CAST(x AS DOUBLE PRECISION)) AS mean,
+           -- rank (n - 1) * p, split into its whole part and its fraction
+           (MAX(n) - 1) / 2 AS w50, CAST(MAX(n) - 1 AS DOUBLE PRECISION) * 0.5 AS h50,
+           (MAX(n) - 1) * 9 / 10 AS w90, CAST(MAX(n) - 1 AS DOUBLE PRECISION) * 0.9 AS h90,
+           MAX(CASE WHEN rn = (n - 1) / 2 + 1 THEN x END) AS lo50,
+           MAX(CASE WHEN rn = (n - 1) / 2 + 2 THEN x END) AS hi50,
+           MAX(CASE WHEN rn = (n - 1) * 9 / 10 + 1 THEN x END) AS lo90,
+           MAX(CASE WHEN rn = (n - 1) * 9 / 10 + 2 THEN x END) AS hi90
     FROM ranked
     GROUP BY source, day, metric
 )
 SELECT source, day, metric, n, ROUND(mean, 1) AS mean_s,
-       lo50 + (h50 - CAST(h50 AS INTEGER)) * (COALESCE(hi50, lo50) - lo50) AS p50_s,
-       lo90 + (h90 - CAST(h90 AS INTEGER)) * (COALESCE(hi90, lo90) - lo90) AS p90_s
+       lo50 + (h50 - w50) * (COALESCE(hi50, lo50) - lo50) AS p50_s,
+       lo90 + (h90 - w90) * (COALESCE(hi90, lo90) - lo90) AS p90_s
 FROM picked;
 
 -- Per ticket, the conditions behind the rate figures of `deskpulse kpi`, with the options the
@@ -113,20 +120,22 @@ WITH opts AS (
            COALESCE((SELECT value FROM kpi_meta WHERE key = 'escalation_tags'), '[]') AS tags
 )
 SELECT f.source, f.ticket_id, f.created_day, f.first_solved_day,
-       (f.group_stations >= 2
-        OR EXISTS (SELECT 1 FROM json_each(t.tags) j, json_each(opts.tags) o
-                   WHERE j.value = o.value)
-        OR f.priority_raised = 1) AS escalated,
-       (f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS (
+       CASE WHEN f.group_stations >= 2
+                 OR EXISTS (SELECT 1 FROM json_each(t.tags) j, json_each(opts.tags) o
+                            WHERE j.value = o.value)
+                 OR f.priority_raised = 1 THEN 1 ELSE 0 END AS escalated,
+       CASE WHEN f.last_solved_at IS NOT NULL AND t.requester_id IS NOT NULL AND EXISTS (
             SELECT 1 FROM tickets n WHERE n.source = t.source
             AND n.requester_id = t.requester_id AND n.id != t.id AND n.deleted = 0
             AND n.created_at > f.last_solved_at
             AND n.created_at <= strftime('%Y-%m-%dT%H:%M:%SZ', f.last_solved_at,
-                                         '+' || opts.days || ' days'))) AS repeat_contact,
-       (f.flags & 16) != 0 AS bot_only,
-       f.bot_msgs > 0 AS with_bots,
+                                         '+' || opts.days || ' days')) THEN 1 ELSE 0 END
+           AS repeat_contact,
+       CASE WHEN (f.flags & 16) != 0 THEN 1 ELSE 0 END AS bot_only,
+       CASE WHEN f.bot_msgs > 0 THEN 1 ELSE 0 END AS with_bots,
        CASE WHEN s.kind = 'zendesk' THEN f.csat_offered END AS survey_offered,
-       CASE WHEN s.kind = 'zendesk' THEN f.csat_positive IS NOT NULL END AS survey_answered
+       CASE WHEN s.kind = 'zendesk' THEN CASE WHEN f.csat_positive IS NOT NULL THEN 1 ELSE 0 END
+       END AS survey_answered
 FROM ticket_facts f
 JOIN tickets t ON t.source = f.source AND t.id = f.ticket_id
 LEFT JOIN sources s ON s.name = f.source
@@ -150,13 +159,13 @@ solved AS (
 ),
 days AS (SELECT source, day FROM created UNION SELECT source, day FROM solved)
 SELECT d.source, d.day, COALESCE(c.created, 0) AS created, COALESCE(c.escalated, 0) AS escalated,
-       ROUND(c.escalated * 1.0 / NULLIF(c.created, 0), 4) AS escalation_rate,
+       ROUND(CAST(c.escalated AS DOUBLE PRECISION) / NULLIF(c.created, 0), 4) AS escalation_rate,
        COALESCE(s.solved, 0) AS solved, COALESCE(s.repeat_contacts, 0) AS repeat_contacts,
-       ROUND(s.repeat_contacts * 1.0 / NULLIF(s.solved, 0), 4) AS repeat_contact_rate,
+       ROUND(CAST(s.repeat_contacts AS DOUBLE PRECISION) / NULLIF(s.solved, 0), 4) AS repeat_contact_rate,
        COALESCE(s.bot_only, 0) AS bot_only,
-       CASE WHEN s.with_bots > 0 THEN ROUND(s.bot_only * 1.0 / s.solved, 4) END
+       CASE WHEN s.with_bots > 0 THEN ROUND(CAST(s.bot_only AS DOUBLE PRECISION) / s.solved, 4) END
            AS bot_only_rate,
-       ROUND(s.surveys_answered * 1.0 / NULLIF(s.surveys_offered, 0), 4)
+       ROUND(CAST(s.surveys_answered AS DOUBLE PRECISION) / NULLIF(s.surveys_offered, 0), 4)
            AS survey_response_rate
 FROM days d
 LEFT JOIN created c ON c.source = d.source AND c.day = d.day
@@ -171,16 +180,17 @@ LEFT JOIN solved s ON s.source = d.source AND s.day = d.day;
 CREATE VIEW kpi_sla_days AS
 WITH outcomes AS (
     SELECT source, outcome_day AS day, metric,
-           SUM(outcome = 'achieved') AS achieved,
-           SUM(outcome IN ('breached', 'pending')) AS breached
+           SUM(CASE WHEN outcome = 'achieved' THEN 1 ELSE 0 END) AS achieved,
+           SUM(CASE WHEN outcome IN ('breached', 'pending') THEN 1 ELSE 0 END) AS breached
     FROM sla_instances
     WHERE outcome IN ('achieved', 'breached')
        OR (outcome = 'pending' AND breach_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     GROUP BY source, outcome_day, metric
 )
 SELECT source, day, metric, achieved, breached,
-       ROUND(achieved * 1.0 / NULLIF(achieved + breached, 0), 4) AS achievement_rate,
-       ROUND(SUM(achieved) OVER last_week * 1.0
+       ROUND(CAST(achieved AS DOUBLE PRECISION) / NULLIF(achieved + breached, 0), 4)
+           AS achievement_rate,
+       ROUND(CAST(SUM(achieved) OVER last_week AS DOUBLE PRECISION)
              / NULLIF(SUM(achieved + breached) OVER last_week, 0), 4) AS achievement_rate_7d
 FROM outcomes
 WINDOW last_week AS (PARTITION BY source, metric ORDER BY julianday(day)
@@ -199,7 +209,7 @@ GROUP BY source, breach_day, metric, priority, group_id;
 -- whether it met all its SLAs (the "% tickets meeting all SLAs" population).
 CREATE VIEW kpi_sla_tickets AS
 WITH judged AS (
-    SELECT source, ticket_id, outcome = 'achieved' AS met
+    SELECT source, ticket_id, CASE WHEN outcome = 'achieved' THEN 1 ELSE 0 END AS met
     FROM sla_instances
     WHERE outcome IN ('achieved', 'breached')
        OR (outcome = 'pending' AND breach_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
@@ -216,13 +226,13 @@ CREATE VIEW kpi_sla_at_risk AS
 WITH due AS (
     SELECT s.source, s.ticket_id, s.metric, s.priority, s.group_id, t.assignee_id,
            s.breach_at,
-           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400) AS INTEGER)
+           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400, 0) AS INTEGER)
                AS seconds_left
     FROM sla_instances s
     JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id
     WHERE s.outcome = 'pending'
       AND s.breach_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+' || COALESCE(
-          (SELECT value FROM kpi_meta WHERE key = 'sla_at_risk_seconds'), 3600) || ' seconds')
+          (SELECT value FROM kpi_meta WHERE key = 'sla_at_risk_seconds'), '3600') || ' seconds')
 )
 SELECT ROW_NUMBER() OVER (ORDER BY breach_at, source, ticket_id, metric) AS rank,
        source, ticket_id, metric, priority, group_id, assignee_id, breach_at, seconds_left,
@@ -252,22 +262,35 @@ SELECT kind, feed, category, currency, day, amount FROM spread;
 -- * 100 / nps_n over any range; CES mean = ces_sum / ces_n.
 CREATE VIEW kpi_ext_surveys_daily AS
 WITH answers AS (
-    SELECT source, substr(at, 1, 10) AS day, kind, CAST(score AS INTEGER) AS score,
-           1 + (CAST(score AS REAL) - CAST(substr(scale, 1, instr(scale, '-') - 1) AS REAL))
-           * 6 / (CAST(substr(scale, instr(scale, '-') + 1) AS REAL)
-                  - CAST(substr(scale, 1, instr(scale, '-') - 1) AS REAL)) AS ces7
+    SELECT source, date(at) AS day, kind, CAST(score AS INTEGER) AS score,
+           1 + (CAST(score AS DOUBLE PRECISION)
+                - CAST(substr(scale, 1, instr(scale, '-') - 1) AS DOUBLE PRECISION))
+           * 6 / NULLIF(CAST(substr(scale, instr(scale, '-') + 1) AS DOUBLE PRECISION)
+                        - CAST(substr(scale, 1, instr(scale, '-') - 1) AS DOUBLE PRECISION), 0)
+           AS ces7
     FROM ratings WHERE kind IN ('nps', 'ces')
+),
+counted AS (
+    SELECT source, day, ces7,
+           CASE WHEN kind = 'nps' THEN 1 ELSE 0 END AS nps,
+           CASE WHEN kind = 'nps' AND score >= 9 THEN 1 ELSE 0 END AS promoter,
+           CASE WHEN kind = 'nps' AND score <= 6 THEN 1 ELSE 0 END AS detractor,
+           CASE WHEN kind = 'ces' THEN 1 ELSE 0 END AS ces,
+           -- NULL (not counted) for a CES answer on a scale without a range, as in SQLite
+           CASE WHEN kind = 'ces' AND ces7 >= 5 THEN 1 WHEN kind <> 'ces' OR ces7 < 5 THEN 0
+           END AS easy
+    FROM answers
 )
 SELECT source, day,
-       SUM(kind = 'nps') AS nps_n,
-       SUM(kind = 'nps' AND score >= 9) AS promoters,
-       SUM(kind = 'nps' AND score <= 6) AS detractors,
-       ROUND((SUM(kind = 'nps' AND score >= 9) - SUM(kind = 'nps' AND score <= 6)) * 100.0
-             / NULLIF(SUM(kind = 'nps'), 0), 1) AS nps,
-       SUM(kind = 'ces') AS ces_n,
-       SUM(CASE WHEN kind = 'ces' THEN ces7 END) AS ces_sum,
-       SUM(kind = 'ces' AND ces7 >= 5) AS ces_easy
-FROM answers GROUP BY source, day;
+       SUM(nps) AS nps_n,
+       SUM(promoter) AS promoters,
+       SUM(detractor) AS detractors,
+       ROUND(CAST(SUM(promoter) - SUM(detractor) AS DOUBLE PRECISION) * 100
+             / NULLIF(SUM(nps), 0), 1) AS nps,
+       SUM(ces) AS ces_n,
+       SUM(CASE WHEN ces = 1 THEN ces7 END) AS ces_sum,
+       SUM(easy) AS ces_easy
+FROM counted GROUP BY source, day;
 
 -- Imported agent hours per (lowercase) email and day, with what the matching desk agents
 -- (people.email) did that day: tickets solved and distinct tickets touched.
@@ -278,9 +301,9 @@ WITH h AS (
     FROM ext_agent_hours GROUP BY 1, 2
 ),
 work AS (
-    SELECT lower(p.email) AS email, substr(e.at, 1, 10) AS day, e.source, e.ticket_id,
-           MAX(e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'closed'
-               AND COALESCE(e.old_value, '') <> 'solved'))) AS solved
+    SELECT lower(p.email) AS email, date(e.at) AS day, e.source, e.ticket_id,
+           MAX(CASE WHEN e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'closed'
+               AND COALESCE(e.old_value, '') <> 'solved')) THEN 1 ELSE 0 END) AS solved
     FROM events e
     JOIN people p ON p.source = e.source AND p.id = e.actor_id
     JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id AND t.deleted = 0
@@ -291,7 +314,7 @@ work AS (
 SELECT h.email AS agent_email, h.day, h.scheduled_h, h.logged_in_h, h.productive_h,
        EXISTS (SELECT 1 FROM people p WHERE lower(p.email) = h.email
                AND p.role IN ('agent', 'admin')) AS matched,
-       (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day AND w.solved)
+       (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day AND w.solved = 1)
            AS solved,
        (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day) AS handled
 FROM h;

@@ -32,6 +32,10 @@ class ExtTable:
     periods: bool = False  # rows cover [period_start, period_end]; overlaps are replaced
     currency: bool = False  # every row of the table must share one currency
 
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return ("feed", *self.key, *(("period_start",) if self.periods else ()))
+
 
 TABLES = {
     "costs": ExtTable("ext_costs", ("category",), periods=True, currency=True),
@@ -59,10 +63,14 @@ def import_rows(store: Store, kind: str, feed: str, file_name: str,
             values = {"feed": feed, **row, "import_id": import_id}
             replaced += _replace_overlaps(store, table, values) if table.periods else \
                 _exists(store, table, values)
-            columns = list(values)
+            columns = list(values)  # every column: the update replaces the whole row
+            key = table.primary_key
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
             store.conn.execute(
-                f"INSERT OR REPLACE INTO {table.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})", [values[c] for c in columns])
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))}) "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+                [values[c] for c in columns])
         if table.currency:
             _one_currency(store, table, kind)
         store.conn.execute("UPDATE ext_imports SET replaced = ? WHERE id = ?",
@@ -80,7 +88,7 @@ def import_ratings(store: Store, source: str, file_name: str,
             store.conn, "SELECT id FROM ratings WHERE source = ? AND id IN ({})", source, ids))
         upsert(store.conn, source, Rating, list(ratings))
         store.conn.executemany(
-            "INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) VALUES (?, ?)",
+            "INSERT INTO kpi_dirty (source, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(source, r.ticket_id) for r in ratings if r.ticket_id is not None])
         store.conn.execute("UPDATE ext_imports SET replaced = ? WHERE id = ?",
                            (replaced, import_id))
@@ -94,10 +102,11 @@ def stored_currency(store: Store, kind: str) -> str | None:
 
 
 def _log(store: Store, kind: str, feed: str, file_name: str, rows: int) -> int:
-    cursor = store.conn.execute(
+    # RETURNING, not lastrowid: PostgreSQL's cursors have none (SQLite has it since 3.35)
+    return int(store.conn.execute(
         "INSERT INTO ext_imports (kind, feed, file_name, rows, replaced, imported_at) "
-        "VALUES (?, ?, ?, ?, 0, ?)", (kind, feed, file_name, rows, iso(datetime.now(UTC))))
-    return int(cursor.lastrowid or 0)
+        "VALUES (?, ?, ?, ?, 0, ?) RETURNING id",
+        (kind, feed, file_name, rows, iso(datetime.now(UTC)))).fetchall()[0][0])
 
 
 def _replace_overlaps(store: Store, table: ExtTable, values: dict[str, Any]) -> int:

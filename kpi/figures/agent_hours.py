@@ -22,7 +22,7 @@ _HOURS = """
 WITH h AS (
     SELECT lower(agent_email) AS email, day, SUM(scheduled_h) AS scheduled,
            SUM(logged_in_h) AS logged, SUM(productive_h) AS productive
-    FROM ext_agent_hours WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2
+    FROM ext_agent_hours WHERE day BETWEEN ? AND ? GROUP BY 1, 2
 ),
 who AS (
     SELECT source, id, lower(email) AS email FROM people
@@ -32,10 +32,10 @@ who AS (
 _AGENT_EVENT = """
     FROM events e
     JOIN who ON who.source = e.source AND who.id = e.actor_id
-    JOIN h ON h.email = who.email AND h.day = substr(e.at, 1, 10)
+    JOIN h ON h.email = who.email AND h.day = date(e.at)
     JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id AND t.deleted = 0
     WHERE COALESCE(e.actor_role, 'agent') = 'agent'
-      AND e.at >= ?1 AND e.at < date(?2, '+1 day')
+      AND e.at >= ? AND e.at < date(?, '+1 day')
 """
 SOLVE = ("e.kind = 'status' AND (e.new_value = 'solved' OR (e.new_value = 'closed' AND "
          "COALESCE(e.old_value, '') <> 'solved'))")
@@ -47,7 +47,7 @@ def missing(what: str) -> str:
 
 
 def agent_productivity(store: Store, first: date, last: date) -> dict[str, Any]:
-    span = (first.isoformat(), last.isoformat())
+    span = (first.isoformat(), last.isoformat())  # the range's ? pair, once per use
     conn = store.conn
     rows, scheduled, productive = conn.execute(
         "SELECT COUNT(*), SUM(scheduled_h), SUM(productive_h) FROM ext_agent_hours "
@@ -61,10 +61,10 @@ def agent_productivity(store: Store, first: date, last: date) -> dict[str, Any]:
     ).fetchone()[0] or 0.0
     solved = conn.execute(
         _HOURS + "SELECT COUNT(*) FROM (SELECT DISTINCT who.email, e.source, e.ticket_id"
-        + _AGENT_EVENT + f"AND {SOLVE})", span).fetchone()[0]
+        + _AGENT_EVENT + f"AND {SOLVE}) AS solves", span * 2).fetchone()[0]
     handled = conn.execute(
         _HOURS + "SELECT COUNT(*) FROM (SELECT DISTINCT who.email, h.day, e.source, "
-        "e.ticket_id" + _AGENT_EVENT + ")", span).fetchone()[0]
+        "e.ticket_id" + _AGENT_EVENT + ") AS touches", span * 2).fetchone()[0]
     unmatched = missing("agent_hours matching an agent's email")
     return {
         "agent_hours_logged": round(matched_hours, 2),
@@ -81,12 +81,12 @@ def _occupancy(store: Store, span: tuple[str, str]) -> float | str | None:
     """Handle time logged on covered agent-days / logged-in time of the agents who log."""
     handle, logged = store.conn.execute(
         _HOURS + """, handle AS (
-            SELECT who.email, substr(te.at, 1, 10) AS day, SUM(te.seconds) AS seconds
+            SELECT who.email, date(te.at) AS day, SUM(te.seconds) AS seconds
             FROM time_entries te JOIN who ON who.source = te.source AND who.id = te.agent_id
-            WHERE te.at >= ?1 AND te.at < date(?2, '+1 day') GROUP BY 1, 2)
+            WHERE te.at >= ? AND te.at < date(?, '+1 day') GROUP BY 1, 2)
         SELECT (SELECT SUM(handle.seconds) FROM handle JOIN h USING (email, day)),
                (SELECT SUM(logged) FROM h WHERE email IN (SELECT email FROM handle))""",
-        span).fetchone()
+        span * 2).fetchone()
     if not handle:
         return missing("handle time (time entries)")
     return ratio(handle, (logged or 0) * 3600, 100)

@@ -29,11 +29,12 @@ def report_period(store: Store, since: date | None, until: date | None
     """The days the business KPIs cover: the given range, its open ends filled from the
     tickets (first creation, last creation or first solve). None: no range and no ticket."""
     if since is None or until is None:
-        first, last = store.conn.execute(
-            "SELECT MIN(created_day), MAX(MAX(created_day), COALESCE(MAX(first_solved_day), "
-            "'')) FROM ticket_facts").fetchone()
+        first, created, solved = store.conn.execute(
+            "SELECT MIN(created_day), MAX(created_day), MAX(first_solved_day) "
+            "FROM ticket_facts").fetchone()
         if first is None:
             return None
+        last = max(created, solved or "")
         since = since or date.fromisoformat(first)
         until = until or date.fromisoformat(last)
     return since, until
@@ -109,9 +110,12 @@ def money(store: Store, first: date, last: date) -> dict[str, Figure]:
 
 
 # A CES answer mapped linearly onto 1-7 (higher = easier); the scale is stored as 'low-high'.
-_LOW = "CAST(substr(scale, 1, instr(scale, '-') - 1) AS REAL)"
-_HIGH = "CAST(substr(scale, instr(scale, '-') + 1) AS REAL)"
-CES_ON_SEVEN = f"(1 + (CAST(score AS REAL) - {_LOW}) * 6 / ({_HIGH} - {_LOW}))"
+# DOUBLE PRECISION, not REAL: REAL is a 4-byte float on PostgreSQL; NULL for a scale whose
+# bounds are equal (SQLite's x / 0.0, a division error on PostgreSQL)
+_LOW = "CAST(substr(scale, 1, instr(scale, '-') - 1) AS DOUBLE PRECISION)"
+_HIGH = "CAST(substr(scale, instr(scale, '-') + 1) AS DOUBLE PRECISION)"
+CES_ON_SEVEN = (f"(1 + (CAST(score AS DOUBLE PRECISION) - {_LOW}) * 6 "
+                f"/ NULLIF({_HIGH} - {_LOW}, 0))")
 
 
 def surveys(store: Store, first: date, last: date) -> dict[str, Figure]:
@@ -119,12 +123,14 @@ def surveys(store: Store, first: date, last: date) -> dict[str, Figure]:
     kinds = {kind for kind in ("nps", "ces") if store.conn.execute(
         "SELECT EXISTS (SELECT 1 FROM ratings WHERE kind = ?)", (kind,)).fetchone()[0]}
     span = (first.isoformat(), last.isoformat())  # `at` is ISO text: compare, don't cut
-    in_period = "at >= ?1 AND at < date(?2, '+1 day')"
+    in_period = "at >= ? AND at < date(?, '+1 day')"
     n, promoters, detractors = store.conn.execute(
-        "SELECT COUNT(*), SUM(CAST(score AS INTEGER) >= 9), SUM(CAST(score AS INTEGER) <= 6) "
+        "SELECT COUNT(*), SUM(CASE WHEN CAST(score AS INTEGER) >= 9 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN CAST(score AS INTEGER) <= 6 THEN 1 ELSE 0 END) "
         f"FROM ratings WHERE kind = 'nps' AND {in_period}", span).fetchone()
-    ces_n, ces_sum, easy = store.conn.execute(
-        f"SELECT COUNT(*), SUM({CES_ON_SEVEN}), SUM({CES_ON_SEVEN} >= 5) FROM ratings "
+    ces_n, ces_sum, easy = store.conn.execute(  # easy: NULL where the CES is (SQLite's SUM)
+        f"SELECT COUNT(*), SUM({CES_ON_SEVEN}), SUM(CASE WHEN {CES_ON_SEVEN} >= 5 THEN 1 "
+        f"WHEN {CES_ON_SEVEN} < 5 THEN 0 END) FROM ratings "
         f"WHERE kind = 'ces' AND {in_period}", span).fetchone()
     no_nps, no_ces = missing("surveys (nps)"), missing("surveys (ces)")
     return {
@@ -175,8 +181,8 @@ def _ticket_keys(store: Store, end: str) -> set[str]:
     `end`: what an account's `domain_or_org_id` is matched against."""
     return {row[0].lower() for row in store.conn.execute(
         "SELECT DISTINCT t.organization_id FROM tickets t WHERE t.deleted = 0 "
-        "AND t.organization_id IS NOT NULL AND substr(t.created_at, 1, 10) <= ?1 UNION "
+        "AND t.organization_id IS NOT NULL AND date(t.created_at) <= ? UNION "
         "SELECT DISTINCT substr(p.email, instr(p.email, '@') + 1) FROM tickets t "
         "JOIN people p ON p.source = t.source AND p.id = t.requester_id "
-        "WHERE t.deleted = 0 AND p.email LIKE '%@%' AND substr(t.created_at, 1, 10) <= ?1",
-        (end,))}
+        "WHERE t.deleted = 0 AND p.email LIKE '%@%' AND date(t.created_at) <= ?",
+        (end, end))}

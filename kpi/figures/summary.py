@@ -56,7 +56,7 @@ def _filters(source: str | None, since: date | None, until: date | None,
     if until:
         clauses.append(f"{day_column} <= ?")
         args.append(until.isoformat())
-    return (" AND ".join(clauses) or "1"), args
+    return (" AND ".join(clauses) or "1 = 1"), args
 
 
 def _key_of(by: str | None, day: str | None, value: str | None) -> str:
@@ -243,7 +243,7 @@ def agent_activity(store: Store, *, source: str | None = None, since: date | Non
         args.append((until + timedelta(days=1)).isoformat())
     rows = store.conn.execute(
         "SELECT e.actor_id, COUNT(DISTINCT e.ticket_id), "
-        "SUM(e.public = 1 AND e.kind IN ('message', 'note')) "
+        "SUM(CASE WHEN e.public = 1 AND e.kind IN ('message', 'note') THEN 1 ELSE 0 END) "
         "FROM events e JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id "
         "LEFT JOIN people p ON p.source = e.source AND p.id = e.actor_id "
         "WHERE COALESCE(e.actor_role, CASE p.role WHEN 'admin' THEN 'agent' ELSE p.role END)"

@@ -19,9 +19,12 @@ from deskpulse.kpi.upkeep.values import ValueLog, Values, gaps_of
 from deskpulse.store.backends import Connection
 
 HORIZON_DAYS = 90
+# whole seconds from instant b to instant a, in SQL both SQLite and PostgreSQL (with
+# store/postgres_compat.sql) run: julianday's error is far below the half second ROUND drops
+_SECONDS = "CAST(ROUND((julianday({a}) - julianday({b})) * 86400, 0) AS INTEGER)"
 _GAP = (
-    "(SELECT CAST(strftime('%s', MIN(n.created_at)) AS INTEGER) - "
-    "CAST(strftime('%s', ticket_facts.last_solved_at) AS INTEGER) FROM tickets n "
+    "(SELECT " + _SECONDS.format(a="MIN(n.created_at)", b="ticket_facts.last_solved_at")
+    + " FROM tickets n "
     "WHERE n.source = ticket_facts.source AND n.requester_id = ticket_facts.requester_id "
     "AND n.id != ticket_facts.ticket_id AND n.deleted = 0 "
     "AND n.created_at > ticket_facts.last_solved_at AND n.created_at <= "
@@ -55,12 +58,12 @@ def neighbours(conn: Connection, source: str, contacts: Iterable[tuple[str, str]
     found: set[str] = set()
     for requester, created in contacts:
         found.update(tid for (tid,) in conn.execute(
-            "SELECT ticket_id FROM ticket_facts WHERE source = :source AND "
-            "requester_id = :requester AND last_solved_at < :created AND last_solved_at >= "
-            f"strftime('%Y-%m-%dT%H:%M:%SZ', :created, '-{HORIZON_DAYS} days') AND "
-            "(next_contact_s IS NULL OR next_contact_s >= CAST(strftime('%s', :created) "
-            "AS INTEGER) - CAST(strftime('%s', last_solved_at) AS INTEGER))",
-            {"source": source, "requester": requester, "created": created}))
+            "SELECT ticket_id FROM ticket_facts WHERE source = ? AND requester_id = ? "
+            "AND last_solved_at < ? AND last_solved_at >= "
+            f"strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-{HORIZON_DAYS} days') AND "
+            "(next_contact_s IS NULL OR next_contact_s >= "
+            + _SECONDS.format(a="?", b="last_solved_at") + ")",
+            (source, requester, created, created, created)))
     return sorted(found - exclude)
 
 

@@ -101,8 +101,9 @@ def rebuild(store: Store, *, source: str | None = None,
         for table in ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily",
                       "sla_instances", "kpi_values"):
             store.conn.execute(f"DELETE FROM {table} {where}", args)
-        store.conn.execute(f"INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
-                           f"SELECT source, id FROM tickets {where}", args)
+        # WHERE is never empty: SQLite would read ON CONFLICT as the join's ON otherwise
+        store.conn.execute("INSERT INTO kpi_dirty (source, ticket_id) SELECT source, id FROM "
+                           f"tickets {where or 'WHERE true'} ON CONFLICT DO NOTHING", args)
         return refresh(store, source=source, schedule=schedule, targets=targets, fault=fault)
 
 

@@ -71,8 +71,8 @@ def refresh_isolated(store: Store, source: str, chunk: list[str], run: Run) -> i
 
 def retry(conn: Connection, source: str) -> None:
     """Put the source's set-aside tickets back among the dirty ones: each refresh retries."""
-    conn.execute("INSERT OR IGNORE INTO kpi_dirty (source, ticket_id) "
-                 "SELECT source, ticket_id FROM kpi_set_aside WHERE source = ?", (source,))
+    conn.execute("INSERT INTO kpi_dirty (source, ticket_id) SELECT source, ticket_id "
+                 "FROM kpi_set_aside WHERE source = ? ON CONFLICT DO NOTHING", (source,))
 
 
 def sources(conn: Connection) -> list[str]:

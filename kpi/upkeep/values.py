@@ -43,6 +43,9 @@ _FACT_SELECT = ", ".join(dict.fromkeys(
 _COLUMNS = _FACT_SELECT.split(", ")
 
 Key = tuple[str, str, str]  # (metric, day, channel)
+# "the cycle has an end day", written so SQLite does not pick the end-day index over the
+# ticket ids (what the unary `+c.end_day` did; PostgreSQL has no unary plus on text or dates)
+_NOT_INDEXED = "COALESCE(c.end_day, NULL) IS NOT NULL"
 
 
 def values_of(conn: Connection, source: str, ids: list[str]) -> dict[Key, list[int]]:
@@ -60,7 +63,7 @@ def values_of(conn: Connection, source: str, ids: list[str]) -> dict[Key, list[i
     for day, channel, seconds in conn.execute(
             "SELECT c.end_day, f.channel, c.secs_cal FROM reply_cycles c JOIN ticket_facts f "
             "ON f.source = c.source AND f.ticket_id = c.ticket_id WHERE c.source = ? AND "
-            f"c.ticket_id IN ({ids_in}) AND c.end_kind = 'reply' AND +c.end_day IS NOT NULL "
+            f"c.ticket_id IN ({ids_in}) AND c.end_kind = 'reply' AND {_NOT_INDEXED} "
             "AND c.secs_cal IS NOT NULL", (source, *ids)):
         found[(REPLY, day, channel)].append(seconds)
     return found
@@ -162,7 +165,9 @@ class Values:
                 writes.append((metric, day, self.source, channel, len(values), *pack(values)))
             else:
                 deletes.append((metric, day, self.source, channel))
-        self.conn.executemany("INSERT OR REPLACE INTO kpi_values VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self.conn.executemany("INSERT INTO kpi_values VALUES (?, ?, ?, ?, ?, ?, ?) "
+                              "ON CONFLICT (metric, day, source, channel) DO UPDATE SET "
+                              "n = excluded.n, wide = excluded.wide, data = excluded.data",
                               writes)
         self.conn.executemany("DELETE FROM kpi_values WHERE metric = ? AND day = ? AND "
                               "source = ? AND channel = ?", deletes)
