@@ -35,7 +35,7 @@ def one_backfill(prepared: Prepared, target: Target) -> dict[str, float | str]:
                      for name in STORED)
         size = sizes.total_bytes(store)
         ceiling = ceiling_rate(store, sibling(target, "ceiling"))
-        backend = sizes.backend(store)
+        backend = store.backend
     finally:
         store.close()
         drop(target)

@@ -20,7 +20,7 @@ from bench.common import (
 )
 from bench.targets import Target, drop, fresh, sibling
 from deskpulse import kpi
-from deskpulse.store import Store, sizes
+from deskpulse.store import Store
 
 
 def ceiling_rate(source: Store, target: Target) -> float:
@@ -67,7 +67,7 @@ def throughput_and_kpis(prepared: Prepared, folder: Path, target: Target | None 
             ("ratio (target >= 0.3)", f"{stored / seconds / ceiling:.3f}")]
     rows += _kpi_cost(store, prepared, folder)
     rows += size_rows(store, counts) + [_latency(store)]
-    backend = sizes.backend(store)
+    backend = store.backend
     store.close()
     return table(f"Local pipeline, {backend}, {tickets:,} tickets (simulator precomputed: "
                  f"{prepared.seconds:.1f} s to serve live)", rows)

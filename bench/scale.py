@@ -35,7 +35,7 @@ from bench.common import (
 )
 from bench.targets import Target, drop, is_url, shown
 from deskpulse import kpi
-from deskpulse.store import Store, sizes
+from deskpulse.store import Store
 
 # ticket-keyed tables and the columns that hold ids to make unique per copy
 KEYED = {"tickets": ("id",), "events": ("id", "ticket_id"), "ratings": ("id", "ticket_id"),
@@ -46,7 +46,7 @@ def _copy_rows(store: Store, copy: int) -> None:
     """One more copy of every ticket-keyed row, ids suffixed `~copy` (plain SQL that
     SQLite and PostgreSQL both run: `||` and LIKE)."""
     for name, ids in KEYED.items():
-        columns = sizes.columns(store, name)
+        columns = store.column_names(name)
         picked = ", ".join(f"{c} || '~{copy}'" if c in ids else c for c in columns)
         originals = f"{ids[0]} NOT LIKE '%~%'"  # the base account's rows only
         store.conn.execute(f"INSERT INTO {name} ({', '.join(columns)}) "
@@ -147,7 +147,7 @@ def main() -> None:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
         store, timings = build(base, copies, target)
         try:
-            rows = [("store", f"{sizes.backend(store)} ({shown(target)})"),
+            rows = [("store", f"{store.backend} ({shown(target)})"),
                     *timings.items(), *figures(store)]
         finally:
             store.close()
