@@ -6,6 +6,7 @@ backfill in memory; `Replay` then serves those bytes as fast as a dict lookup.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -115,12 +116,19 @@ def precompute(tickets: int, folder: Path, seed: int = 1) -> Prepared:
                     time.perf_counter() - started)
 
 
+def log(label: str, value: str) -> None:
+    """A figure as soon as it is measured, on stderr with the time of day: a long run that
+    fails later keeps what it measured (the wall clock only labels, never decides)."""
+    print(f"{datetime.now(UTC):%H:%M:%S} {label}: {value}", file=sys.stderr, flush=True)
+
+
 def refresh_vs_rebuild(store: Store, ids: list[str]) -> tuple[float, float]:
     """Seconds of `kpi.upkeep.refresh` with `ids` marked changed (after the rebuild), and of a
     full `kpi.rebuild` of every fact and rollup."""
     started = time.perf_counter()
     kpi.rebuild(store)
     full = time.perf_counter() - started
+    log("kpi.rebuild", f"{full:.1f} s")
     mark_changed(store, ids)
     started = time.perf_counter()
     kpi.refresh(store)
