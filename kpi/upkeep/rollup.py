@@ -128,7 +128,7 @@ class Deltas:
         if not changes:
             return
         columns = ", ".join(COUNTERS)
-        updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in COUNTERS)
+        updates = ", ".join(f"{name} = kpi_daily.{name} + excluded.{name}" for name in COUNTERS)
         self.conn.executemany(
             f"INSERT INTO kpi_daily (source, day, dimension, value, {columns}) "
             f"VALUES ({', '.join('?' * (4 + len(COUNTERS)))}) "
