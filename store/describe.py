@@ -16,17 +16,28 @@ from deskpulse.store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tab
 from deskpulse.store.schema import MIGRATIONS, migrate
 
 JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BLOB": "string"}
+# PostgreSQL column type → (JSON type, JSON Schema format); jsonb/json columns hold any JSON
+PG_JSON_TYPES: dict[str, tuple[str | None, str | None]] = {
+    "text": ("string", None), "bigint": ("integer", None), "double precision": ("number", None),
+    "bytea": ("string", None), "timestamptz": ("string", "date-time"),
+    "date": ("string", "date"), "jsonb": (None, None), "json": (None, None)}
+BACKENDS = ("sqlite", "postgresql")
 DATASETTE_NAMES = ("deskpulse", "demo")  # Datasette names a database after its file
 
 
-def declared_columns() -> dict[str, dict[str, tuple[str, bool]]]:
-    """Per table of a fresh file: column → (SQL type, may be NULL)."""
+def declared_columns(backend: str = "sqlite") -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per table of a fresh database: column → (SQL type, may be NULL); on "postgresql" the
+    types store.backends.pg_schema gives the columns there."""
+    from deskpulse.store.backends.pg_schema import pg_type
+
     conn = sqlite3.connect(":memory:", isolation_level=None)
     migrate(conn)
     found = {}
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                 "AND name NOT LIKE 'sqlite_%'").fetchall():
-        found[name] = {row[1]: (row[2], not (row[3] or row[5]))
+        found[name] = {row[1]: (row[2] if backend == "sqlite" else pg_type(name, row[1],
+                                                                            row[2])[0],
+                                not (row[3] or row[5]))
                        for row in conn.execute(f"PRAGMA table_info('{name}')")}
     conn.close()
     return found
@@ -104,23 +115,30 @@ def datasette() -> dict[str, Any]:
     }
 
 
-def json_schemas() -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) per table and view: a row as an object."""
-    types = declared_columns()
-    return {"title": TITLE, "user_version": len(MIGRATIONS), "tables": {
-        table.name: _json_schema(table, types.get(table.name, {}))
+def json_schemas(backend: str = "sqlite") -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) per table and view: a row as an object, with each
+    column's type in the `backend`'s database (`x-sql-type`)."""
+    types = declared_columns(backend)
+    return {"title": TITLE, "user_version": len(MIGRATIONS), "backend": backend, "tables": {
+        table.name: _json_schema(table, types.get(table.name, {}), backend)
         for area in all_areas() for table in area.tables}}
 
 
-def _json_schema(table: Table, types: dict[str, tuple[str, bool]]) -> dict[str, Any]:
+def _json_schema(table: Table, types: dict[str, tuple[str, bool]],
+                 backend: str = "sqlite") -> dict[str, Any]:
     properties = {}
     for column in table.columns:
         sql_type, nullable = types.get(column.name, ("", True))
         spec: dict[str, Any] = {"description": plain(column.meaning)}
-        kind = JSON_TYPES.get(sql_type)
+        kind, form = (JSON_TYPES.get(sql_type), None) if backend == "sqlite" else \
+            PG_JSON_TYPES.get(sql_type, (None, None))
         if kind:
             spec["type"] = [kind, "null"] if nullable else kind
-        if sql_type == "BLOB":
+        if form:
+            spec["format"] = form
+        if sql_type:
+            spec["x-sql-type"] = sql_type
+        if sql_type in ("BLOB", "bytea"):
             spec["contentEncoding"] = "base64"
         if column.unit:
             spec["x-unit"] = column.unit

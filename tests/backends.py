@@ -21,6 +21,13 @@ import pytest
 from deskpulse.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
+# The KPI SQL (kpi/, kpi/views.sql) runs on PostgreSQL once the pgsql branch of #19 (its
+# functions and rewrites) is merged. Until then the PostgreSQL cases of KPI tests are
+# expected to fail, strictly: when they pass, set this to True and the marks go.
+KPI_SQL_ON_POSTGRES = False
+KPI_BACKENDS = BACKENDS if KPI_SQL_ON_POSTGRES else (
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.xfail(
+        strict=True, reason="the KPI SQL needs the pgsql branch's PostgreSQL functions")))
 BASE_URL = os.environ.get("DESKPULSE_TEST_POSTGRES_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA_PREFIX = "pgcore_"
@@ -48,9 +55,12 @@ def require_postgres() -> None:
 
 
 def schema_url(schema: str) -> str:
-    """BASE_URL whose sessions find (and create) everything in `schema`."""
+    """BASE_URL whose sessions find (and create) everything in `schema`; commits do not
+    wait for the disk (tests make thousands of them, and nothing here must survive a crash
+    of the server)."""
     joiner = "&" if "?" in BASE_URL else "?"
-    return f"{BASE_URL}{joiner}options=-csearch_path%3D{schema}"
+    return (f"{BASE_URL}{joiner}options=-csearch_path%3D{schema}"
+            "%20-csynchronous_commit%3Doff")
 
 
 @contextmanager
@@ -70,6 +80,47 @@ def fresh_schema() -> Iterator[str]:
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+def emptied(store: Store) -> Store:
+    """`store` with no rows left in any table (the schema and its version stay)."""
+    with store.transaction():
+        for name in store.names("table"):
+            if name != "deskpulse_schema":
+                store.conn.execute(f"DELETE FROM {name}")
+    return store
+
+
+@contextmanager
+def opened(backend: str, folder: Path) -> Iterator[Store]:
+    """A new store on `backend` (a file in `folder`, or a fresh schema), closed and dropped
+    when the block ends: for tests that make several stores, or one per Hypothesis example."""
+    if backend == "sqlite":
+        store = Store.open(folder / f"{uuid.uuid4().hex[:8]}.db")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    with fresh_schema() as url:
+        store = Store.open(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@pytest.fixture(params=KPI_BACKENDS)
+def kpi_backend(request: pytest.FixtureRequest) -> str:
+    """A backend for a test of KPI code (see KPI_SQL_ON_POSTGRES)."""
+    return request.param
+
+
+@pytest.fixture
+def kpi_store(kpi_backend: str, tmp_path: Path) -> Iterator[Store]:
+    """A new store on each backend, for a test of KPI code."""
+    with opened(kpi_backend, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

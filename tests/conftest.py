@@ -1,3 +1,10 @@
 """Fixtures that run a test on each store backend (tests.backends has the how)."""
 
-from tests.backends import backend, db_target, pg_target, store  # noqa: F401
+from tests.backends import (  # noqa: F401
+    backend,
+    db_target,
+    kpi_backend,
+    kpi_store,
+    pg_target,
+    store,
+)

@@ -15,6 +15,7 @@ from deskpulse.kpi.sla.policy import Condition, Conditions
 from deskpulse.kpi.upkeep.rollup import Deltas
 from deskpulse.kpi.upkeep.values import Values
 from deskpulse.store import Event, Person, Rating, Store, Ticket
+from tests.backends import emptied
 
 # the module (the package's `kpi.upkeep.refresh` is the function)
 refresh_module = importlib.import_module("deskpulse.kpi.upkeep.refresh")
@@ -126,9 +127,12 @@ def rows(store: Store, table: str) -> list[tuple]:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=histories(), data=st.data())
-def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_factory, records,
-                                                                      data):
-    store = Store.open(tmp_path_factory.mktemp("kpi") / "k.db")
+def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(kpi_store, records, data):
+    emptied(kpi_store)  # one store for all examples: a new PostgreSQL schema each is slow
+    _random_syncs_equal_a_rebuild(kpi_store, records, data)
+
+
+def _random_syncs_equal_a_rebuild(store: Store, records, data) -> None:
     shuffled = data.draw(st.permutations(records))
     cuts = sorted(data.draw(st.lists(st.integers(0, len(shuffled)), max_size=6)))
     pages = [shuffled[a:b] for a, b in zip([0, *cuts], [*cuts, len(shuffled)], strict=True)]
@@ -185,7 +189,6 @@ def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(tmp_path_f
             "ticket_facts f USING (source, ticket_id) WHERE s.metric IN ('requester_wait', "
             "'agent_work') AND s.fulfilled_at IS NOT NULL"):
         assert status in ("solved", "closed") and fulfilled == last_solved
-    store.close()
 
 
 def _sorted_values_match_the_facts(store: Store) -> None:
@@ -207,8 +210,8 @@ def _sorted_values_match_the_facts(store: Store) -> None:
                 k: n for k, n in by_query.items() if n}, (by, days)
 
 
-def test_refresh_touches_only_the_days_of_changed_tickets(tmp_path):
-    store = Store.open(tmp_path / "k.db")
+def test_refresh_touches_only_the_days_of_changed_tickets(kpi_store):
+    store = kpi_store
     base = [Person(id="a1", role="agent")]
     for day in range(10):
         start = T0 + timedelta(days=day)
@@ -228,11 +231,10 @@ def test_refresh_touches_only_the_days_of_changed_tickets(tmp_path):
     changed = {day for day in after if after[day] != before.get(day)}
     assert changed == {"2026-01-08"}
     assert store.dirty_tickets() == set()
-    store.close()
 
 
-def test_a_deleted_ticket_loses_its_facts_and_its_buckets(tmp_path):
-    store = Store.open(tmp_path / "k.db")
+def test_a_deleted_ticket_loses_its_facts_and_its_buckets(kpi_store):
+    store = kpi_store
     ticket = Ticket(id="t1", status="open", created_at=T0, updated_at=T0)
     store.commit_page("acme", "tickets", [ticket, Event(id="c", ticket_id="t1", at=T0,
                                                         kind="created", new_value="new")], None)
@@ -243,11 +245,10 @@ def test_a_deleted_ticket_loses_its_facts_and_its_buckets(tmp_path):
     kpi.refresh(store)
     for table in TABLES:
         assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
-    store.close()
 
 
-def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(tmp_path):
-    store = Store.open(tmp_path / "tz.db")
+def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(kpi_store):
+    store = kpi_store
     late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # already 3 March in Berlin
     store.commit_page("acme", "t", [
         Ticket(id="1", status="solved", created_at=late, updated_at=late),
@@ -269,11 +270,10 @@ def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(tmp_path):
     assert days() == (("2026-03-03", "2026-03-04"),
                       [("2026-03-03", 1, 0), ("2026-03-04", 0, 1)])
     assert not kpi.ensure_definitions(store, None, report_tz="Pacific/Auckland")
-    store.close()
 
 
-def test_backlog_age_counts_at_midnight_of_the_report_zone(tmp_path):
-    store = Store.open(tmp_path / "age.db")
+def test_backlog_age_counts_at_midnight_of_the_report_zone(kpi_store):
+    store = kpi_store
     opened = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 21:00 in Berlin, 15:00 in New York
     store.commit_page("acme", "t", [
         Ticket(id="1", status="open", created_at=opened, updated_at=opened),
@@ -290,4 +290,3 @@ def test_backlog_age_counts_at_midnight_of_the_report_zone(tmp_path):
     kpi.refresh(store)
     [row] = kpi.backlog_by_age(store, since=day, until=day)
     assert sum(v for k, v in row.items() if k != "day") == 0
-    store.close()

@@ -128,10 +128,11 @@ def test_each_migration_translated_onto_the_one_before_gives_the_new_schema():
                 for name, statements in (
                         (stepped, pg_schema.schema_ddl(version) + step(version)),
                         (whole, pg_schema.schema_ddl(version + 1))):
-                    conn.execute(f"CREATE SCHEMA {name}")
-                    conn.execute(f"SET search_path = {name}")
-                    for statement in statements:
-                        conn.execute(statement.replace("%", "%%"))
+                    with conn.transaction():
+                        conn.execute(f"CREATE SCHEMA {name}")
+                        conn.execute(f"SET LOCAL search_path = {name}")
+                        for statement in statements:
+                            conn.execute(statement.replace("%", "%%"))
                 assert described(conn, stepped) == described(conn, whole), version
         finally:
             for (name,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname "
@@ -173,3 +174,30 @@ def test_concurrent_openers_migrate_a_new_database_once(pg_target):
     assert stores[0].conn.execute("SELECT COUNT(*) FROM deskpulse_schema").fetchone() == (1,)
     for opened in stores:
         opened.close()
+
+
+def test_the_json_schema_names_each_backends_column_types():
+    from deskpulse.store import describe
+
+    lite = describe.json_schemas()["tables"]["tickets"]["properties"]
+    server = describe.json_schemas("postgresql")["tables"]["tickets"]["properties"]
+    assert lite["created_at"]["x-sql-type"] == "TEXT" and "format" not in lite["created_at"]
+    assert server["created_at"] == {**lite["created_at"], "x-sql-type": "timestamptz",
+                                    "format": "date-time"}
+    assert server["tags"]["x-sql-type"] == "jsonb" and "type" not in server["tags"]
+    assert server["deleted"]["type"] == "integer" and server["deleted"]["x-sql-type"] == "bigint"
+    days = describe.json_schemas("postgresql")["tables"]["kpi_daily"]["properties"]["day"]
+    assert days["format"] == "date"
+
+
+def test_identities_continue_above_ids_copied_in(pg_target):
+    from deskpulse.store.backends.pg_migrate import resync_identities
+
+    store = Store.open(pg_target)
+    try:
+        store.conn.execute("INSERT INTO sync_runs (id, source, mode, started_at, status) "
+                           "VALUES (41, 'acme', 'sync', '2026-03-02T09:00:00Z', 'ok')")
+        resync_identities(store.conn)
+        assert store.start_run("acme", "sync") == 42
+    finally:
+        store.close()

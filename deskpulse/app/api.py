@@ -26,6 +26,7 @@ from deskpulse.app.sync.jobs import backfill_source, day_start, sync_sources
 from deskpulse.app.sync.result import RunResult
 from deskpulse.connectors import Page
 from deskpulse.store import Store, StoreUnusable
+from deskpulse.store.backends import DatabaseUrl, target
 
 Day = date | str | None
 
@@ -115,7 +116,8 @@ def open(database: str | Path | None = None, *,  # deskpulse.open, as gzip.open
     meanwhile. `database` alone: defaults for the [kpi] choices; `config` (or, with neither,
     $DESKPULSE_CONFIG or ./deskpulse.toml): its database and its [kpi] choices."""
     cfg = None if database is not None and config is None else load_config(config)
-    path = Path(database) if database is not None else cfg.database  # type: ignore[union-attr]
+    path = target(database) if database is not None \
+        else cfg.database  # type: ignore[union-attr]
     return Desk(open_read_only(path), cfg)
 
 
@@ -146,16 +148,16 @@ def run_backfill(source: str, since: date | str, until: Day = None, *,
                                      progress=_progress(progress, "backfill"))])[0]
 
 
-def open_read_only(path: Path) -> Store:
-    """The file as it is (store.opening: SQLite's `mode=ro`, no migration, no view rebuilt,
-    nothing written); a missing file, another kind of file or another schema version is a
-    DatabaseError saying what to do."""
+def open_read_only(path: Path | DatabaseUrl) -> Store:
+    """The file as it is (store.opening: SQLite's `mode=ro` and `query_only`, no migration,
+    no view rebuilt, nothing written; a PostgreSQL database through a read-only session); a
+    missing file, another kind of file or another schema version is a DatabaseError saying
+    what to do."""
     try:
         store = Store.open_readonly(path)
     except StoreUnusable as exc:
         msg = f"{exc}: {exc.fix}"
         raise DatabaseError(msg) from None
-    store.conn.execute("PRAGMA query_only = ON")
     return store
 
 

@@ -104,3 +104,20 @@ def install_compat(conn: PgConnection, _: object = None) -> None:
     script = resources.files("deskpulse.store").joinpath(COMPAT_SQL)
     if script.is_file():
         conn.raw.execute(script.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+
+
+def resync_identities(conn: PgConnection) -> None:
+    """After rows were copied in with their own ids (`deskpulse migrate` from a SQLite
+    file), make each identity column continue above the largest id, in one transaction."""
+    scratch = snapshot(version(conn))
+    try:
+        statements = identity_resyncs(scratch)
+    finally:
+        scratch.close()
+
+
+    def run(target: PgConnection, _: object) -> None:
+        for statement in statements:
+            target.execute(statement)
+
+    _in_transaction(conn, run, None)

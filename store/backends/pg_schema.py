@@ -17,7 +17,9 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from deskpulse.store import schema
 from deskpulse.store.schema import migrate, statements
 
 INSTANT, DAY, JSONB, JSON, TEXT = "timestamptz", "date", "jsonb", "json", "text"
@@ -129,6 +131,12 @@ def snapshot(version: int | None = None) -> sqlite3.Connection:
 def schema_ddl(version: int | None = None) -> list[str]:
     """The PostgreSQL statements that create the schema at `version`: tables, indexes and
     the views created by migrations (the kpi_* views come from kpi.install_views)."""
+    return list(_schema_ddl(tuple(schema.MIGRATIONS), version))
+
+
+@lru_cache(maxsize=8)
+def _schema_ddl(migrations: tuple[str, ...], version: int | None) -> tuple[str, ...]:
+    """Cached per migration list: every new database (each test's) would redo the same."""
     conn = snapshot(version)
     try:
         out = [table_ddl(conn, name) for name in tables(conn)]
@@ -139,7 +147,7 @@ def schema_ddl(version: int | None = None) -> list[str]:
             "SELECT sql FROM sqlite_master WHERE type = 'view' ORDER BY rowid")]
     finally:
         conn.close()
-    return out
+    return tuple(out)
 
 
 _CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.I)

@@ -84,13 +84,20 @@ def connect(url: DatabaseUrl, *, readonly: bool = False) -> PgConnection:
     try:
         raw = psycopg.connect(url.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.OperationalError as exc:
-        reason = str(exc).replace(url.url, str(url)).strip().splitlines()
-        msg = f"cannot connect to the database {url}: {reason[-1] if reason else 'refused'}"
+        reason = " ".join(str(exc).replace(url.url, str(url)).split())[:300] or "refused"
+        msg = f"cannot connect to the database {url}: {reason}"
         raise StoreUnusable(msg, "check that the PostgreSQL server runs and that the URL "
                             "(host, port, user, database) is right") from None
     raw.execute("SET TimeZone = 'UTC'")
     raw.execute("SET DateStyle = 'ISO, YMD'")
     if readonly:
         raw.execute("SET default_transaction_read_only = on")
+    row = raw.execute("SELECT current_schema(), current_setting('search_path')").fetchone()
+    if row is None or row[0] is None:
+        raw.close()
+        msg = (f"the database {url} has no schema to use: its search_path "
+               f"({row[1] if row else '?'}) names none that exists")
+        raise StoreUnusable(msg, "create the schema (CREATE SCHEMA …) or fix the URL's "
+                            "options=-csearch_path%3D…")
     pg_types.register(raw)
     return PgConnection(raw)

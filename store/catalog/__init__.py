@@ -29,6 +29,11 @@ Conventions:
 - The schema version is `PRAGMA user_version`; migrations only move forward. The file is in WAL
   mode: readers never block the writer and never see a half-written page.
 - Each column says what NULL means in it; a column without is never NULL.
+- On PostgreSQL (`database = "postgresql://…"`) the same tables and views hold the same
+  values in PostgreSQL types: timestamps `timestamptz`, days `date`, JSON `jsonb`, integers
+  `bigint`; the version is in `deskpulse_schema`, and foreign keys are not declared.
+  [postgresql.md](postgresql.md) has the rules; `deskpulse schema --backend postgresql`
+  each column's type.
 
 Relations: the links between tables (an event's ticket, a ticket's requester, a fact's
 ticket, …) are declared as SQLite FOREIGN KEYs, listed under each table and shown by

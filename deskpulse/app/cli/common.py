@@ -20,6 +20,7 @@ from deskpulse.app.sync.progress import stored_counts
 from deskpulse.app.sync.result import RunResult
 from deskpulse.kpi import Calendars
 from deskpulse.store import Store
+from deskpulse.store.backends import DatabaseUrl, target
 
 if TYPE_CHECKING:
     from deskpulse.app.demo.simulated import SimulatedVendor
@@ -57,8 +58,8 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="deskpulse.toml (default: "
                               "$DESKPULSE_CONFIG or ./deskpulse.toml)")]
 DatabaseOption = Annotated[
-    Path | None, typer.Option("--database", help="read this SQLite file instead of the "
-                              "config's (for kpi and status)")]
+    str | None, typer.Option("--database", help="read this SQLite file or postgresql:// URL "
+                             "instead of the config's database")]
 
 
 def source_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -92,7 +93,7 @@ def read_config(path: Path | None) -> Config:
         raise Failure(str(exc), exc.fix) from None
 
 
-def kpi_options(config: Path | None, database: Path | None) -> dict:
+def kpi_options(config: Path | None, database: str | None) -> dict:
     """The config's [kpi] choices (escalation tags, repeat-contact window); a bare
     --database without a config uses the defaults."""
     if database is not None and config is None:
@@ -100,16 +101,16 @@ def kpi_options(config: Path | None, database: Path | None) -> dict:
     return read_config(config).kpi.summary_options()
 
 
-def open_store(database: Path, options: dict | None = None) -> Store:
+def open_store(database: Path | DatabaseUrl, options: dict | None = None) -> Store:
     """Open the file for writing (deskpulse.app.sync.jobs.open_writable: current views, `options`
     ([kpi] choices) recorded for them, runs kept beside it while it was locked folded in)."""
     return open_writable(database, options)
 
 
-def read_store(config_path: Path | None, database: Path | None) -> Store:
-    """The file opened for reading only (store.opening): reading commands never change it
-    and need no write access to it."""
-    return Store.open_readonly(database if database is not None
+def read_store(config_path: Path | None, database: str | None) -> Store:
+    """The database opened for reading only (store.opening; on PostgreSQL a read-only
+    session): reading commands never change it and need no write access to it."""
+    return Store.open_readonly(target(database) if database is not None
                                else read_config(config_path).database)
 
 

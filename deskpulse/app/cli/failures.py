@@ -15,6 +15,7 @@ from deskpulse.app.config.file import ConfigError
 from deskpulse.app.sync.lock import LockedError
 from deskpulse.connectors import ConnectorUnavailable, SourceConfigError, SourceError
 from deskpulse.store import StoreUnusable
+from deskpulse.store.backends import database_fault
 
 OK, RUN_FAILED, USAGE = 0, 1, 2
 
@@ -50,6 +51,8 @@ def explain(exc: BaseException) -> Failure | None:
         return Failure(str(exc), code=code)
     if isinstance(exc, sqlite3.OperationalError):
         return _sqlite(exc)
+    if type(exc).__module__.startswith("psycopg"):
+        return _postgres(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
         return _os(exc)
     return None
@@ -67,6 +70,20 @@ def _sqlite(exc: sqlite3.OperationalError) -> Failure | None:
         return Failure(f"cannot open the database: {text}",
                        "check that the file and its folder exist and that you may use them",
                        USAGE)
+    return None
+
+
+def _postgres(exc: BaseException) -> Failure | None:
+    """PostgreSQL's errors that are the server's or the role's, not a bug of ours."""
+    text = " ".join(str(exc).split())[:300]
+    name = type(exc).__name__
+    if name in ("InsufficientPrivilege", "ReadOnlySqlTransaction"):
+        return Failure(f"the database refused: {text}", "give the URL's role the rights "
+                       "deskpulse needs there (CREATE on its schema to write; SELECT to "
+                       "read), see docs/postgresql.md", USAGE)
+    if database_fault(exc):
+        return Failure(f"the database server failed: {text}", "check that the PostgreSQL "
+                       "server is up and reachable, then run this again", RUN_FAILED)
     return None
 
 

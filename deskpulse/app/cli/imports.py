@@ -15,6 +15,7 @@ from deskpulse.app.config.file import Config
 from deskpulse.app.imports.importer import KINDS, Parsed, kind_name, parse, write
 from deskpulse.app.sync.lock import LockedError, WriterLock
 from deskpulse.store import ImportConflict, Store
+from deskpulse.store.backends import target
 
 SHOWN = 200  # problems printed at most; the count says how many there were
 
@@ -29,8 +30,9 @@ def import_command(
                                                "answers belong to (default: the only one)")
                       ] = None,
     config: ConfigOption = None,
-    database: Annotated[Path | None, typer.Option(help="write this SQLite file instead of "
-                                                  "the config's")] = None,
+    database: Annotated[str | None, typer.Option(help="write this SQLite file or "
+                                                 "postgresql:// URL instead of the "
+                                                 "config's database")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="check the file and say what "
                                           "would be imported; open and write no database")
                        ] = False,
@@ -55,7 +57,7 @@ def import_command(
                       f"{escape(file.name)} would be imported (dry run, nothing written)")
         return
     cfg = None if database is not None and config is None else read_config(config)
-    path = database or cfg.database  # type: ignore[union-attr]
+    path = target(database) if database else cfg.database  # type: ignore[union-attr]
     try:
         with WriterLock(path, "import"):
             store = Store.open(path)

@@ -20,12 +20,17 @@ FORMATS = ("json", "markdown")
 def schema_command(
     format: Annotated[str, typer.Option("--format", help="json|markdown")] = "json",  # noqa: A002
     table: Annotated[str | None, typer.Option(help="only this table or view")] = None,
+    backend: Annotated[str, typer.Option(help="sqlite|postgresql: whose column types the "
+                                         "JSON Schema names")] = "sqlite",
 ) -> None:
     """Describe the database: tables, views, columns, units, NULL meanings, relations."""
     if format not in FORMATS:
         message = f"--format must be json or markdown, not {format!r}"
         raise fail(message)
-    everything = describe.json_schemas()
+    if backend not in describe.BACKENDS:
+        message = f"--backend must be sqlite or postgresql, not {backend!r}"
+        raise fail(message)
+    everything = describe.json_schemas(backend)
     schemas = everything["tables"]
     if table is not None and table not in schemas:
         message = f"no table or view named {table!r}; `deskpulse schema` lists them all"

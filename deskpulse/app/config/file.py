@@ -1,7 +1,8 @@
 """deskpulse.toml: where the database lives and which help desks to sync.
 
 The file is found by `--config`, then `DESKPULSE_CONFIG`, then `./deskpulse.toml`; relative
-paths in it are relative to the file. Secrets are never written in it: a secret field holds an
+paths in it are relative to the file. `database` is a SQLite file or a `postgresql://` URL;
+`DESKPULSE_DATABASE` overrides it. Secrets are never written in it: a secret field holds an
 `${ENV_VAR}` reference, resolved when a source is opened, so the token exists only in the
 process environment and in memory (pydantic `SecretStr`), never in logs or the database.
 """
@@ -31,9 +32,13 @@ from deskpulse.connectors import Connector, ConnectorUnavailable, available, loa
 from deskpulse.connectors.zones import resolve
 from deskpulse.kpi import Calendars
 from deskpulse.kpi.sla.policy import Target
+from deskpulse.store.backends import DatabaseUrl, target
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_CONFIG = "deskpulse.toml"
+# overrides the file's `database` (a path relative to the working folder, or a URL): keeps a
+# PostgreSQL URL out of the file; its password is better in PGPASSWORD or ~/.pgpass
+DATABASE_ENV = "DESKPULSE_DATABASE"
 COMMON_KEYS = {"kind", "interval", "start_date", "store_bodies"}
 
 
@@ -119,9 +124,10 @@ _EARLIEST = datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     path: Path | None = None
-    database: Path = Path("deskpulse.db")
+    # a SQLite file, or a PostgreSQL database (`postgresql://…`, shown without its password)
+    database: Path | DatabaseUrl = Path("deskpulse.db")
     kpi: KpiConfig = KpiConfig()
     sources: dict[str, SourceConfig] = {}
     schedule: list[dict[str, Any]] = []
@@ -162,7 +168,18 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     except tomllib.TOMLDecodeError as exc:
         msg = f"{chosen}: not valid TOML: {exc}"
         raise ConfigError(msg) from None
-    return config_from_dict(data, base_dir=chosen.resolve().parent, path=chosen)
+    config = config_from_dict(data, base_dir=chosen.resolve().parent, path=chosen)
+    if env.get(DATABASE_ENV):  # e.g. the PostgreSQL URL, kept out of the file
+        config.database = database_target(env[DATABASE_ENV], Path.cwd())
+    return config
+
+
+def database_target(value: str | Path, base_dir: Path) -> Path | DatabaseUrl:
+    """A `database` setting: a postgresql:// URL, or a SQLite path (relative to `base_dir`)."""
+    found = target(value)
+    if isinstance(found, Path) and not found.is_absolute():
+        return base_dir / found
+    return found
 
 
 def config_from_dict(
@@ -173,9 +190,7 @@ def config_from_dict(
         msg = "[sources] must be a table of named sources, e.g. [sources.acme]"
         raise ConfigError(msg)
     sources = {name: _source(name, body) for name, body in raw_sources.items()}
-    database = Path(data.get("database", "deskpulse.db"))
-    if not database.is_absolute():
-        database = base_dir / database
+    database = database_target(str(data.get("database", "deskpulse.db")), base_dir)
     try:
         config = Config(path=path, database=database, kpi=data.get("kpi", {}),
                         sources=sources, schedule=data.get("schedule", []),

@@ -5,7 +5,9 @@ cannot log itself in `sync_runs` either, so `status` would go on saying `ok`. It
 appended instead to `<database>.failed-runs.jsonl` (owner-only, one JSON object a line,
 no secrets: source, mode, times, owner, the error and its fix), which `status` reads
 without any lock, and which the next writer that opens the file folds into `sync_runs`
-and removes.
+and removes. A PostgreSQL store has no such sidecar: the server queues writers on row
+locks rather than failing them after a timeout, and a run that cannot reach the server
+at all fails with that error (there is no folder beside a server database to keep it in).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from deskpulse.app.cli.failures import LOCKED_FIX, RUN_FAILED, Failure
 from deskpulse.app.private import FILE_MODE
 from deskpulse.app.sync.runs import this_host
 from deskpulse.store import Store
+from deskpulse.store.backends import DatabaseUrl, is_url
 
 SUFFIX = ".failed-runs.jsonl"
 
@@ -55,7 +58,7 @@ def read(database: Path | str) -> list[dict[str, Any]]:
     """The runs kept beside `database`; a line that is not a run is skipped, not fatal
     (a half-written last line after a crash)."""
     path = sidecar(database)
-    if not path.exists():
+    if is_url(database) or not path.exists():
         return []
     runs = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -70,6 +73,8 @@ def read(database: Path | str) -> list[dict[str, Any]]:
 
 def fold(store: Store) -> int:
     """Move the kept runs into `sync_runs` (one transaction), then drop the sidecar."""
+    if store.backend != "sqlite":
+        return 0
     runs = read(store.path)
     if runs:
         store.add_finished_runs(runs)
@@ -78,13 +83,16 @@ def fold(store: Store) -> int:
 
 
 @contextmanager
-def kept_when_locked(database: Path, mode: str, pending: list[str],
+def kept_when_locked(database: Path | DatabaseUrl, mode: str, pending: list[str],
                      span: tuple[str | None, str | None] = (None, None),
                      clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                      ) -> Iterator[None]:
     """Around a writing command: if the database stays locked, each source in `pending`
     (those whose run had not finished yet) gets a failed run in the sidecar, and the
     command fails with exit 1 naming where it was recorded."""
+    if is_url(database):  # no sidecar beside a server database (module docstring)
+        yield
+        return
     started = _iso(clock())
     try:
         yield

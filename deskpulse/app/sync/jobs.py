@@ -16,6 +16,7 @@ from deskpulse.app.sync import failed_runs
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.app.sync.runner import Progress, Runner, RunResult
 from deskpulse.store import Store
+from deskpulse.store.backends import DatabaseUrl
 from deskpulse.store.opening import check_folder
 
 
@@ -40,7 +41,7 @@ def open_for_writing(cfg: Config) -> Store:
     return open_writable(cfg.database, cfg.kpi.summary_options())
 
 
-def open_writable(database: Path, options: dict[str, Any] | None = None) -> Store:
+def open_writable(database: Path | DatabaseUrl, options: dict[str, Any] | None = None) -> Store:
     """`database` migrated, with current kpi_* views (`options`: the [kpi] choices they
     record), and the runs kept beside it while it was locked folded in (failed_runs)."""
     store = Store.open(database)
@@ -60,7 +61,8 @@ def writer_lock(cfg: Config, job: str = "sync", runs: list[str] | None = None,
     """Hold the lock of `job` on the database (a LockedError names the holder's pid).
     `runs`: the sources whose runs are still to finish, kept beside the file as failed
     if SQLite's own lock stays taken (deskpulse.app.sync.failed_runs)."""
-    check_folder(cfg.database)
+    if isinstance(cfg.database, Path):
+        check_folder(cfg.database)
     with WriterLock(cfg.database, job), \
             failed_runs.kept_when_locked(cfg.database, mode, runs if runs is not None else [],
                                          span):

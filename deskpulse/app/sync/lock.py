@@ -8,6 +8,8 @@ never leaves the file stuck.
 is its own job, so a backfill can run beside the daemon — it reads into its own cursor slot,
 upserts are idempotent, and SQLite queues the two writers' short IMMEDIATE transactions.
 Readers (Datasette, pandas, DuckDB) never take a lock; WAL lets them read while we write.
+A PostgreSQL database needs no lock file: the server coordinates its writers (row locks,
+advisory locks around migrations), so there the lock is held without a file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from types import TracebackType
 import portalocker
 
 from deskpulse.app.errors import DeskpulseError
+from deskpulse.store.backends import DatabaseUrl, is_url
 
 
 class LockedError(DeskpulseError):
@@ -26,12 +29,15 @@ class LockedError(DeskpulseError):
 
 
 class WriterLock:
-    def __init__(self, database: str | Path, job: str = "sync"):
+    def __init__(self, database: str | Path | DatabaseUrl, job: str = "sync"):
+        self.server = is_url(database)
         self.path = Path(f"{database}.{job}.lock")
-        self.database, self.job = Path(database), job
+        self.database, self.job = database if self.server else Path(database), job
         self._fd: int | None = None
 
     def __enter__(self) -> WriterLock:
+        if self.server:
+            return self
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             portalocker.lock(fd, portalocker.LOCK_EX | portalocker.LOCK_NB)
