@@ -226,7 +226,7 @@ CREATE VIEW kpi_sla_at_risk AS
 WITH due AS (
     SELECT s.source, s.ticket_id, s.metric, s.priority, s.group_id, t.assignee_id,
            s.breach_at,
-           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400, 0) AS INTEGER)
+           CAST(ROUND((julianday(s.breach_at) - julianday('now')) * 86400, 0) AS BIGINT)
                AS seconds_left
     FROM sla_instances s
     JOIN tickets t ON t.source = s.source AND t.id = s.ticket_id
@@ -312,8 +312,8 @@ work AS (
     GROUP BY 1, 2, 3, 4
 )
 SELECT h.email AS agent_email, h.day, h.scheduled_h, h.logged_in_h, h.productive_h,
-       EXISTS (SELECT 1 FROM people p WHERE lower(p.email) = h.email
-               AND p.role IN ('agent', 'admin')) AS matched,
+       CASE WHEN EXISTS (SELECT 1 FROM people p WHERE lower(p.email) = h.email
+                         AND p.role IN ('agent', 'admin')) THEN 1 ELSE 0 END AS matched,
        (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day AND w.solved = 1)
            AS solved,
        (SELECT COUNT(*) FROM work w WHERE w.email = h.email AND w.day = h.day) AS handled

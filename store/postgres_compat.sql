@@ -183,6 +183,8 @@ RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT sqlite_instant(fmt, sqlite_modify(x AT TIME ZONE 'UTC', mods))
 $fn$;
+CREATE OR REPLACE FUNCTION strftime(fmt text, x date) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT sqlite_instant(fmt, x::timestamp) $fn$;
 CREATE OR REPLACE FUNCTION strftime(fmt text, x date, VARIADIC mods text[]) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT sqlite_instant(fmt, sqlite_modify(x::timestamp, mods))
@@ -218,10 +220,10 @@ BEGIN
 END
 $fn$;
 
--- round(X, N) on a double as SQLite 3.40 does it: N clamped to 0..30; values past 2^52 are
+-- round(X, N) on a double as SQLite 3.40 does it, for N up to 15 (more raises); values past 2^52 are
 -- whole already; N = 0 adds 0.5 away from zero in double arithmetic and truncates; N > 0
--- prints with "%.Nf" after adding 0.5e-N and, for moderate magnitudes, X * 3e-16 (its nudge
--- that sends 2.675 to 2.68), then reads the digits back. PostgreSQL has no round(float8, int)
+-- prints with "%.Nf" after adding (in long double) 0.5e-N and, for moderate magnitudes,
+-- X * 3e-16 (its nudge that sends 2.675 to 2.68), then reads the digits back. PostgreSQL has no round(float8, int)
 -- and rounds float8 halves to even. Integers reach this overload too (float8 is the preferred
 -- numeric type), as in SQLite where round() always returns a double.
 CREATE OR REPLACE FUNCTION round(x float8, n integer) RETURNS float8
@@ -235,11 +237,16 @@ DECLARE
     margin numeric;
     a numeric;
     rounder numeric;
+    sum64 numeric;
 BEGIN
     IF x IS NULL OR n IS NULL THEN
         RETURN NULL;
     END IF;
-    places := least(greatest(n, 0), 30);
+    places := greatest(n, 0);
+    IF places > 15 THEN
+        -- past the digits of a double SQLite's printf and atof give other doubles again
+        RAISE EXCEPTION 'deskpulse compat: round to % places is not supported (15 at most)', n;
+    END IF;
     IF x < -4503599627370496.0 OR x > 4503599627370496.0 OR x <> x THEN
         RETURN x;
     END IF;
@@ -261,14 +268,23 @@ BEGIN
         ex := ((('x' || encode(float8send(magnitude), 'hex'))::bit(64)::bigint >> 52) & 2047)::int
               - 1023;
         rounder := sqlite_exact(('5e-' || (places % 10 + 1))::float8);
-        FOR i IN 1 .. places / 10 LOOP
+        IF places >= 10 THEN
             rounder := rounder * sqlite_exact(1e-10::float8);
-        END LOOP;
+        END IF;
         IF places + trunc(ex / 3.0) < 15 THEN
             rounder := rounder + sqlite_exact(magnitude) * sqlite_exact(3e-16::float8);
         END IF;
-        a := trunc((sqlite_exact(magnitude) + rounder) * 10::numeric ^ places)
-             / 10::numeric ^ places;
+        -- the sum is a long double: 64 significant bits, ties to even
+        rounder := sqlite_exact(magnitude) + rounder;
+        IF rounder >= 2::numeric ^ (ex + 1) THEN
+            ex := ex + 1;
+        END IF;
+        grid := rounder * 2::numeric ^ (63 - ex);
+        sum64 := trunc(grid);
+        IF grid - sum64 > 0.5 OR (grid - sum64 = 0.5 AND mod(sum64, 2) = 1) THEN
+            sum64 := sum64 + 1;
+        END IF;
+        a := div(sum64 * 10::numeric ^ places, 2::numeric ^ (63 - ex)) / 10::numeric ^ places;
     END IF;
     RETURN CASE WHEN x < 0 THEN -a ELSE a END::float8;
 END

@@ -28,7 +28,9 @@ def record_versions(conn: Connection, source: str,
             "SELECT effective_from, time_zone, hours, holidays FROM schedule_versions "
             "WHERE source = ? AND id = ? ORDER BY effective_from DESC LIMIT 1",
             (source, schedule.id)).fetchone()
-        if last is not None and tuple(last[1:]) == body:
+        # compared as JSON values, not text: PostgreSQL's jsonb gives back its own spelling
+        if last is not None and (last[1], *map(json.loads, last[2:])) == (
+                body[0], *map(json.loads, body[1:])):
             continue
         if last is None or schedule.seen_at is None:  # first sight, or no date to start it on
             start = ALWAYS if last is None else last[0]

@@ -21,7 +21,7 @@ from deskpulse.store.backends import Connection
 HORIZON_DAYS = 90
 # whole seconds from instant b to instant a, in SQL both SQLite and PostgreSQL (with
 # store/postgres_compat.sql) run: julianday's error is far below the half second ROUND drops
-_SECONDS = "CAST(ROUND((julianday({a}) - julianday({b})) * 86400, 0) AS INTEGER)"
+_SECONDS = "CAST(ROUND((julianday({a}) - julianday({b})) * 86400, 0) AS BIGINT)"
 _GAP = (
     "(SELECT " + _SECONDS.format(a="MIN(n.created_at)", b="ticket_facts.last_solved_at")
     + " FROM tickets n "

@@ -93,7 +93,8 @@ def _record(conn: Connection, source: str, tid: str, error: BaseException) -> No
     log.warning("source %s ticket %s: KPI facts set aside (%s)", source, tid, text)
     conn.execute("INSERT INTO kpi_set_aside (source, ticket_id, error, attempts) "
                  "VALUES (?, ?, ?, 1) ON CONFLICT (source, ticket_id) DO UPDATE SET "
-                 "error = excluded.error, attempts = attempts + 1", (source, tid, text))
+                 "error = excluded.error, attempts = kpi_set_aside.attempts + 1",
+                 (source, tid, text))
 
 
 def _clear(conn: Connection, source: str, ids: list[str]) -> None:
