@@ -8,8 +8,9 @@ year again, ten times as busy per day. Facts are then rebuilt from scratch (the 
 figure: the copies have none yet), 1,000 tickets are marked changed and refreshed (the
 incremental figure), and the report for 90 days is timed.
 `python -m bench.scale [--base 100000] [--copies 10] [--keep DIR | --database URL [--drop]]`;
-`python -m bench.scale --reuse PATH|URL` times the refresh and the report on a store built
-before (migrated first; its facts rebuilt only when their definitions changed, and that timed).
+`python -m bench.scale --reuse PATH|URL [--rebuild]` times the refresh and the report on a
+store built before (migrated first; its facts rebuilt only when their definitions changed, or
+always with --rebuild, and that timed).
 """
 
 from __future__ import annotations
@@ -104,23 +105,34 @@ def report_latency(store: Store) -> list[tuple[str, str]]:
     return rows
 
 
-def reuse(target: Target) -> list[tuple[str, str]]:
-    """The refresh and report figures on a kept store, without building it again."""
+def reuse(target: Target, rebuild: bool = False) -> list[tuple[str, str]]:
+    """The refresh and report figures on a kept store, without building it again (with
+    `rebuild`, a full `kpi.rebuild` is timed first, for the refresh / rebuild ratio)."""
     started = time.perf_counter()
     store = Store.open(target)  # runs the migrations it lacks
     try:
         kpi.install_views(store)
         rows = [("opening (migrations)", f"{time.perf_counter() - started:.1f} s")]
         started = time.perf_counter()
+        full = None
         if kpi.ensure_definitions(store, None):
-            rows.append(("kpi.rebuild (facts of older definitions)",
-                         f"{time.perf_counter() - started:.1f} s"))
+            full = time.perf_counter() - started
+            rows.append(("kpi.rebuild (facts of older definitions)", f"{full:.1f} s"))
+        elif rebuild:
+            kpi.rebuild(store)
+            full = time.perf_counter() - started
+            rows.append(("kpi.rebuild of every ticket", f"{full:.1f} s"))
+        if full is not None:
+            log(*rows[-1])
         rows += _counts(store)[1]
         mark_changed(store, _random_ids(store))
         started = time.perf_counter()
         kpi.refresh(store)
-        rows.append(("kpi.refresh of 1,000 changed tickets",
-                     f"{time.perf_counter() - started:.2f} s"))
+        incremental = time.perf_counter() - started
+        rows.append(("kpi.refresh of 1,000 changed tickets", f"{incremental:.2f} s"))
+        log(*rows[-1])
+        if full is not None:
+            rows.append(("refresh / rebuild (target <= 0.01 at 1M)", f"{incremental / full:.4f}"))
         return rows + report_latency(store)
     finally:
         store.close()
@@ -139,9 +151,11 @@ def main() -> None:
                         "keep it")
     parser.add_argument("--reuse", help="a store kept before (a path or a URL): only migrate, "
                         "refresh and time the report")
+    parser.add_argument("--rebuild", action="store_true", help="with --reuse: time a full "
+                        "kpi.rebuild first (the refresh / rebuild ratio)")
     args = parser.parse_args()
     if args.reuse:
-        print(table(f"kept store {shown(args.reuse)}", reuse(args.reuse)))
+        print(table(f"kept store {shown(args.reuse)}", reuse(args.reuse, args.rebuild)))
         return
     if args.database and not is_url(args.database):
         parser.error("--database takes a postgresql:// URL (a SQLite store: --keep FOLDER)")
