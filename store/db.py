@@ -165,6 +165,16 @@ class Store:
             "SELECT column_name FROM information_schema.columns WHERE table_schema = "
             "current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics after a bulk change (a backfill's or a
+        rebuild's KPI refresh). PostgreSQL plans from them, and autovacuum may be off or
+        behind: without them a 500-id lookup on `ticket_facts` scanned a day index instead
+        of the key (docs/benchmarks.md §8). SQLite: nothing; its plans come from the query
+        forms (kpi.upkeep.refresh pins them) and `sqlite_stat1` would move them."""
+        if self.backend == "postgresql":
+            for name in self.names("table"):
+                self.conn.execute(f"ANALYZE {name}")
+
     def drop_views(self, prefix: str) -> None:
         """Drop the views named `prefix…`, in the transaction the caller holds (views that
         use them go too on PostgreSQL, which refuses otherwise; they are recreated after)."""
