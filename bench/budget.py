@@ -75,30 +75,43 @@ def freshdesk_plan(tickets: int, folder: Path, plan: int = 400) -> str:
 
 
 def zendesk_streams(tickets: int, folder: Path) -> str:
-    """Zendesk requests per 1,000 tickets by stream, and what the streams' two budgets
-    cost run one after the other vs side by side (simulated, from the request counts)."""
+    """Zendesk requests per 1,000 tickets by stream, before (every rating from the
+    `/satisfaction_ratings` list) and after (answered ratings from the exports, offered
+    surveys listed), on the same account in one run; and what the streams' two budgets cost
+    run one after the other vs side by side (simulated, from the request counts)."""
     account = desk(tickets)
-    api = ZendeskAPI(account, email="demo@deskpulse.example", token=ENV["DESKPULSE_DEMO_TOKEN"])
-    store = open_store(folder / "zd-streams.db")
-    config = vendor("zendesk").source("bench", "https://bench.zendesk.com",
-                                      "${DESKPULSE_DEMO_TOKEN}")
-    _run(Runner(store, config, transport=httpx.MockTransport(api.handler), environ=ENV))
-    store.close()
-    by_stream = _requests_by_stream(api.requests)
-    total = sum(by_stream.values())
-    rows = [(f"  {stream}", f"{count / tickets * 1000:.1f} per 1,000 tickets")
-            for stream, count in by_stream.items()]
-    rows.insert(0, ("backfill requests per 1,000 tickets", f"{total / tickets * 1000:.1f}"))
-    ratings = by_stream.get("satisfaction_ratings", 0)
-    rows.append(("ratings' share of the requests", f"{ratings / total:.1%}"))
-    rows.append(("without the ratings list (ratings from the exports)",
-                 f"{(total - ratings) / tickets * 1000:.1f} per 1,000 tickets"))
-    export = sum(by_stream.get(s, 0) for s in EXPORT_STREAMS)
+    counts: dict[str, dict[str, int]] = {}
+    for mode in ("list", "exports"):
+        api = ZendeskAPI(account, email="demo@deskpulse.example",
+                         token=ENV["DESKPULSE_DEMO_TOKEN"])
+        store = open_store(folder / f"zd-streams-{mode}.db")
+        config = vendor("zendesk").source("bench", "https://bench.zendesk.com",
+                                          "${DESKPULSE_DEMO_TOKEN}", ratings=mode)
+        _run(Runner(store, config, transport=httpx.MockTransport(api.handler), environ=ENV))
+        store.close()
+        counts[mode] = _requests_by_stream(api.requests)
+    before, after = counts["list"], counts["exports"]
+
+    def per_1000(count: int) -> str:
+        return f"{count / tickets * 1000:.1f}"
+
+    rows = [(f"  {stream}", f"{per_1000(before.get(stream, 0))} → "
+             f"{per_1000(after.get(stream, 0))} per 1,000 tickets")
+            for stream in dict.fromkeys([*before, *after])]
+    total_before, total_after = sum(before.values()), sum(after.values())
+    rows.insert(0, ("backfill requests per 1,000 tickets (ratings list → exports)",
+                    f"{per_1000(total_before)} → {per_1000(total_after)} "
+                    f"({total_after / total_before:.3f})"))
+    ratings_before = before.get("satisfaction_ratings", 0)
+    ratings_after = after.get("satisfaction_ratings", 0)
+    rows.append(("ratings list's share of the requests",
+                 f"{ratings_before / total_before:.1%} → {ratings_after / total_after:.1%}"))
+    export = sum(after.get(s, 0) for s in EXPORT_STREAMS)
     export_s = export * 60 / EXPORT_PER_MINUTE
-    general_s = (total - export) * 60 / GENERAL_PER_MINUTE
-    rows.append((f"streams in turn ({EXPORT_PER_MINUTE}/min exports, {GENERAL_PER_MINUTE}/min "
-                 "the rest)", f"{(export_s + general_s) / 60:.1f} min"))
-    rows.append(("streams side by side (the longest budget)",
+    general_s = (total_after - export) * 60 / GENERAL_PER_MINUTE
+    rows.append((f"after: streams in turn ({EXPORT_PER_MINUTE}/min exports, "
+                 f"{GENERAL_PER_MINUTE}/min the rest)", f"{(export_s + general_s) / 60:.1f} min"))
+    rows.append(("after: streams side by side (the longest budget)",
                  f"{max(export_s, general_s) / 60:.1f} min"))
     return table(f"Zendesk requests by stream, {tickets:,} tickets", rows)
 

@@ -16,10 +16,12 @@ from deskpulse.simulator.zendesk_render import audits
 
 def minimum_requests(account) -> dict[str, int]:
     """Zendesk's floor: 1,000 tickets, audits or users per export page; 100 groups or
-    ratings per list page; at least one request per stream."""
+    offered surveys per list page (answered ratings come with the exports: the default
+    `ratings = "exports"`); at least one request per stream."""
     tickets = account.visible_tickets()
     audit_count = sum(len(audits(t, account.now, "")) for t in tickets)
-    ratings = sum(1 for t in tickets if t.rating_at(account.now))
+    ratings = sum(1 for t in tickets
+                  if (rating := t.rating_at(account.now)) and rating.score == "offered")
     return {
         "users": max(1, math.ceil(len(account.people) / 1000)),
         "groups": max(1, math.ceil(len(account.groups) / 100)),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deskpulse.store import pages
-from deskpulse.store.backends import Connection, DatabaseUrl, Target, is_url
+from deskpulse.store.backends import Connection, DatabaseUrl, Target, catalog, is_url
 from deskpulse.store.backends import sqlite as sqlite_backend
 from deskpulse.store.models import NormalizedRecord, Rejected
 from deskpulse.store.opening import StoreUnusable, check_version, create_private, open_readonly
@@ -136,34 +136,19 @@ class Store:
         finally:
             self._savepoints -= 1
 
-    # -- what only the database's own catalog knows -------------------------------------
+    # -- what only the database's own catalog knows (store.backends.catalog) -------------
 
     def schema_version(self) -> int:
         """The migrations applied (SQLite `user_version`; PostgreSQL `deskpulse_schema`)."""
-        if self.backend == "sqlite":
-            return sqlite_backend.user_version(self.conn)  # type: ignore[arg-type]
-        from deskpulse.store.backends import pg_migrate
-
-        return pg_migrate.version(self.conn)  # type: ignore[arg-type]
+        return catalog.schema_version(self.conn, self.backend)
 
     def names(self, kind: str = "table", prefix: str = "") -> list[str]:
         """Tables or views (`kind`) whose name starts with `prefix`."""
-        if self.backend == "sqlite":
-            return sqlite_backend.names(self.conn, kind, prefix)  # type: ignore[arg-type]
-        table = "tables" if kind == "table" else "views"
-        where = " AND table_type = 'BASE TABLE'" if kind == "table" else ""
-        return [row[0] for row in self.conn.execute(
-            f"SELECT table_name FROM information_schema.{table} WHERE table_schema = "
-            f"current_schema() AND table_name LIKE ?{where} ORDER BY table_name",
-            (f"{prefix}%",))]
+        return catalog.names(self.conn, self.backend, kind, prefix)
 
     def column_names(self, table: str) -> list[str]:
         """A table's or view's columns, in their order."""
-        if self.backend == "sqlite":
-            return sqlite_backend.column_names(self.conn, table)  # type: ignore[arg-type]
-        return [row[0] for row in self.conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-            "current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))]
+        return catalog.column_names(self.conn, self.backend, table)
 
     def analyze(self) -> None:
         """Refresh the query planner's statistics after a bulk change (a backfill's or a
@@ -176,14 +161,9 @@ class Store:
                 self.conn.execute(f"ANALYZE {name}")
 
     def drop_views(self, prefix: str) -> None:
-        """Drop the views named `prefix…`, in the transaction the caller holds (views that
-        use them go too on PostgreSQL, which refuses otherwise; they are recreated after)."""
-        if self.backend == "postgresql":  # one view installer at a time per schema
-            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('deskpulse-views:' || "
-                              "current_schema()))")
-        for name in self.names("view", prefix):
-            suffix = " CASCADE" if self.backend == "postgresql" else ""
-            self.conn.execute(f"DROP VIEW IF EXISTS {name}{suffix}")
+        """Drop the views named `prefix…` in the caller's transaction (store.backends.catalog
+        says how PostgreSQL differs)."""
+        catalog.drop_views(self.conn, self.backend, prefix)
 
     # -- sources, cursors -------------------------------------------------------------
 

@@ -139,6 +139,32 @@ class Rating(Record):
     kind: RatingKind = "csat"
 
 
+class RatingHalf(Record):
+    """What a ticket export says of the ticket's answered rating: the rating's id, score and
+    comment, but not when it was given (Zendesk `satisfaction_rating`). The store keeps it
+    and writes the `ratings` row once a `RatingMoment` of the same ticket and score gives the
+    time (store.rating_join), whichever of the two arrives first."""
+
+    id: Id
+    ticket_id: Id
+    score: str
+    scale: str
+    positive: bool  # an answered rating: good or bad
+    comment: str | None = None
+    kind: RatingKind = "csat"
+
+
+class RatingMoment(Record):
+    """When a ticket was rated, and with which score: the other half of a `RatingHalf`
+    (Zendesk's `SatisfactionRating` audit event; its time is its audit's)."""
+
+    id: Id  # the audit event's id
+    ticket_id: Id
+    at: UtcDatetime
+    score: str
+    comment: str | None = None
+
+
 class VendorMetrics(Record):
     """The vendor's own computed figures for a ticket (the oracle `deskpulse verify` uses)."""
 
@@ -263,5 +289,6 @@ class Unmapped(Record):
     fix: str | None = None
 
 
-NormalizedRecord = (Ticket | Event | Person | Group | Rating | VendorMetrics | TimeEntry
-                    | BusinessSchedule | SlaPolicies | SlaDeadlines | Rejected | Unmapped)
+NormalizedRecord = (Ticket | Event | Person | Group | Rating | RatingHalf | RatingMoment
+                    | VendorMetrics | TimeEntry | BusinessSchedule | SlaPolicies | SlaDeadlines
+                    | Rejected | Unmapped)

@@ -29,6 +29,10 @@ class StoreUnusable(Exception):
         self.fix = fix
 
 
+class StoreEmpty(StoreUnusable):
+    """The database exists but holds no deskpulse data yet (read-only opening)."""
+
+
 def check_folder(path: Path) -> None:
     """A new file (and its lock and WAL files) needs an existing folder we may write in."""
     folder = path.parent
@@ -88,7 +92,7 @@ def check_version(conn: sqlite3.Connection | int, path: object, *, writable: boo
         raise StoreUnusable(msg, "upgrade deskpulse (pip install -U deskpulse)")
     if not writable and version == 0:
         msg = f"{path} holds no deskpulse data (no tables)"
-        raise StoreUnusable(msg, "run `deskpulse sync` first, or point --database at a "
+        raise StoreEmpty(msg, "run `deskpulse sync` first, or point --database at a "
                             "deskpulse file")
     if not writable and version < len(MIGRATIONS):
         msg = (f"{path} was written by an older deskpulse (schema {version}, this one reads "

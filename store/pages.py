@@ -19,6 +19,8 @@ from deskpulse.store.models import (
     NormalizedRecord,
     Person,
     Rating,
+    RatingHalf,
+    RatingMoment,
     Rejected,
     SlaDeadlines,
     SlaPolicies,
@@ -28,6 +30,7 @@ from deskpulse.store.models import (
     VendorMetrics,
     iso,
 )
+from deskpulse.store.rating_join import write_halves
 from deskpulse.store.schedules import record_versions
 from deskpulse.store.unmapped import write_unmapped
 
@@ -74,6 +77,9 @@ def write_records(conn: Connection, source: str, stream: str,
     if ratings := grouped.get(Rating):
         upsert(conn, source, Rating, ratings)
         changed.update(r.ticket_id for r in ratings if r.ticket_id is not None)
+    if RatingHalf in grouped or RatingMoment in grouped:  # Zendesk: two halves, joined here
+        changed.update(write_halves(conn, source, grouped.get(RatingHalf, []),
+                                    grouped.get(RatingMoment, [])))
     if metrics := grouped.get(VendorMetrics):
         conn.executemany(rows.upsert_sql("vendor_metrics", rows.METRICS_COLUMNS,
                                          ("source", "ticket_id")),
@@ -119,9 +125,9 @@ def replace_sla_policies(conn: Connection, source: str, found: SlaPolicies) -> N
         conn.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
     conn.executemany("INSERT INTO sla_policies VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [rows.sla_policy_row(source, p) for p in found.policies])
-    conn.executemany("INSERT INTO sla_policy_targets VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                     "(source, policy_id, metric, priority) DO UPDATE SET target_s = "
-                     "excluded.target_s, business = excluded.business",
+    conn.executemany("INSERT INTO sla_policy_targets VALUES (?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (source, policy_id, metric, priority) DO UPDATE SET "
+                     "target_s = excluded.target_s, business = excluded.business",
                      [row for p in found.policies for row in rows.sla_target_rows(source, p)])
 
 
@@ -130,9 +136,9 @@ def replace_deadlines(conn: Connection, source: str,
     """Each ticket's vendor due moments become exactly those read now."""
     conn.executemany("DELETE FROM vendor_sla WHERE source = ? AND ticket_id = ?",
                      [(source, d.ticket_id) for d in found])
-    conn.executemany("INSERT INTO vendor_sla VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, "
-                     "ticket_id, metric) DO UPDATE SET due_at = excluded.due_at, "
-                     "escalated = excluded.escalated",
+    conn.executemany("INSERT INTO vendor_sla VALUES (?, ?, ?, ?, ?) "
+                     "ON CONFLICT (source, ticket_id, metric) DO UPDATE SET "
+                     "due_at = excluded.due_at, escalated = excluded.escalated",
                      [(source, d.ticket_id, item.metric, iso(item.due_at),
                        None if item.escalated is None else int(item.escalated))
                       for d in found for item in d.deadlines])

@@ -11,6 +11,20 @@
 --
 -- The script goes to the server as it is (one simple query, no parameters): its percent
 -- signs and regular expressions must not pass through a `?`-placeholder translation.
+--
+-- What our SQL calls, and where:
+--   date(day, '+1 day'), julianday(day)           kpi/views.sql kpi_ext_money_daily, kpi_sla_days
+--   date(day, 'weekday 0', '-6 days')             kpi/figures/summary.py (the week of a day)
+--   date(instant), date(<text>, '+1 day')         views.sql surveys/agent days, kpi/figures/
+--                                                 business.py, agent_hours.py
+--   strftime('%Y-%m-%dT%H:%M:%SZ', instant, '+N days'), (..., 'now' [, '+N seconds'])
+--                                                 views.sql flags and SLA views, kpi/upkeep/
+--                                                 contacts.py, kpi/figures/shares.py
+--   julianday(instant), julianday('now')          contacts.py (whole seconds), kpi_sla_at_risk
+--   round(double, 0..4)                           every rate and mean of the views
+--   instr(text, text)                             CES scales, email domains
+--   json_each(tags), json_each(kpi_meta text)     views.sql flags, shares.py, tags.py
+-- ("day": a date column or ISO day text; "instant": a timestamptz column or ISO text.)
 
 -- A SQLite time value (text) as a UTC timestamp: 'YYYY-MM-DD', 'YYYY-MM-DD[T| ]HH:MM[:SS[.f]]'
 -- with an optional 'Z' or '+HH:MM' suffix (shifted to UTC), 'HH:MM[:SS]' (on 2000-01-01),
@@ -220,14 +234,59 @@ BEGIN
 END
 $fn$;
 
--- round(X, N) on a double as SQLite 3.40 does it, for N up to 15 (more raises); values past 2^52 are
--- whole already; N = 0 adds 0.5 away from zero in double arithmetic and truncates; N > 0
--- prints with "%.Nf" after adding (in long double) 0.5e-N and, for moderate magnitudes,
--- X * 3e-16 (its nudge that sends 2.675 to 2.68), then reads the digits back. PostgreSQL has no round(float8, int)
--- and rounds float8 halves to even. Integers reach this overload too (float8 is the preferred
--- numeric type), as in SQLite where round() always returns a double.
+-- The double SQLite 3.40's atof reads for a (positive) decimal: the digits over a power of ten
+-- in long double, then rounded to a double. Differs from a correctly rounded read only when
+-- the decimal lies within 2^-64 of halfway between two doubles; only then is the long
+-- double (64 significant bits, ties to even) worked out.
+CREATE OR REPLACE FUNCTION sqlite_atof(a numeric) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+DECLARE
+    nearest float8 := a::float8;
+    e2 int;
+    grid numeric;
+    m numeric;
+    digits text;
+BEGIN
+    IF a = 0 THEN
+        RETURN nearest;
+    END IF;
+    e2 := ((('x' || encode(float8send(nearest), 'hex'))::bit(64)::bigint >> 52) & 2047)::int
+          - 1023;
+    grid := a * 2::numeric ^ (52 - e2);
+    IF abs(grid - trunc(grid) - 0.5) > 0.001 THEN
+        RETURN nearest;
+    END IF;
+    grid := a * 2::numeric ^ (63 - e2);
+    IF grid >= 2::numeric ^ 64 THEN
+        e2 := e2 + 1;
+        grid := a * 2::numeric ^ (63 - e2);
+    END IF;
+    m := trunc(grid);
+    IF grid - m > 0.5 OR (grid - m = 0.5 AND mod(m, 2) = 1) THEN
+        m := m + 1;
+    END IF;
+    IF 63 - e2 <= 0 THEN
+        RETURN (m * 2::numeric ^ (e2 - 63))::float8;
+    END IF;
+    digits := (m * 5::numeric ^ (63 - e2))::numeric(1000, 0)::text;
+    IF length(digits) <= 63 - e2 THEN
+        digits := lpad(digits, 64 - e2, '0');
+    END IF;
+    RETURN (substr(digits, 1, length(digits) - 63 + e2) || '.'
+            || substr(digits, length(digits) - 62 + e2))::numeric::float8;
+END
+$fn$;
+
+-- round(X, N) on a double as SQLite 3.40 does it, for N up to 15 (more raises). Values past
+-- 2^52 are whole already; N = 0 adds 0.5 away from zero in double arithmetic and truncates;
+-- N > 0 prints with "%.Nf" after adding (in long double) 0.5e-N and, for moderate magnitudes,
+-- X * 3e-16 (its nudge that sends 2.675 to 2.68), then reads the digits back (sqlite_atof).
+-- Exact ties of |X| * 10^N past 1e13 may differ in the last digit (SQLite's long-double
+-- digit loop is not replayed). PostgreSQL has no round(float8, int) and rounds float8
+-- halves to even. Integers reach this overload too (float8 is the preferred numeric type),
+-- as in SQLite, where round() always returns a double.
 CREATE OR REPLACE FUNCTION round(x float8, n integer) RETURNS float8
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET extra_float_digits = 1 AS $fn$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
 DECLARE
     places int;
     magnitude float8;
@@ -238,6 +297,7 @@ DECLARE
     a numeric;
     rounder numeric;
     sum64 numeric;
+    scale numeric;
 BEGIN
     IF x IS NULL OR n IS NULL THEN
         RETURN NULL;
@@ -257,12 +317,14 @@ BEGIN
     IF magnitude = 0 THEN
         RETURN x;
     END IF;
-    -- fast path: the shortest decimal that reads back as X, when no tie is near
+    -- fast path: X's decimal text (shortest round trip; 15 digits if extra_float_digits is
+    -- 0: either is within 1e-15 of X) decides, unless a tie is nearer than the margin
     shortest := magnitude::text::numeric;
-    grid := shortest * 10::numeric ^ places;
-    margin := magnitude::numeric * 10::numeric ^ places * 1e-14 + 1e-12;
+    scale := 10::numeric ^ places;
+    grid := shortest * scale;
+    margin := shortest * scale * 1e-14 + 1e-12;
     IF abs(grid - trunc(grid) - 0.5) > margin THEN
-        a := trunc(grid + 0.5) / 10::numeric ^ places;
+        a := trunc(grid + 0.5) / scale;
     ELSE
         -- near a tie: SQLite's own arithmetic on the exact value of X
         ex := ((('x' || encode(float8send(magnitude), 'hex'))::bit(64)::bigint >> 52) & 2047)::int
@@ -286,7 +348,7 @@ BEGIN
         END IF;
         a := div(sum64 * 10::numeric ^ places, 2::numeric ^ (63 - ex)) / 10::numeric ^ places;
     END IF;
-    RETURN CASE WHEN x < 0 THEN -a ELSE a END::float8;
+    RETURN CASE WHEN x < 0 THEN -1 ELSE 1 END * sqlite_atof(a);
 END
 $fn$;
 

@@ -21,6 +21,7 @@ from deskpulse.store.kpi_schema import (
     REPORT_VALUES,
     SLA_INSTANCES,
 )
+from deskpulse.store.rating_join import RATING_HALVES
 from deskpulse.store.relations_schema import RELATIONS
 from deskpulse.store.unmapped import UNMAPPED_VALUES
 
@@ -252,7 +253,7 @@ MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS]
+                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS, RATING_HALVES]
 
 
 def migrate(conn: sqlite3.Connection, up_to: int | None = None) -> int:

@@ -21,13 +21,6 @@ import pytest
 from deskpulse.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
-# The KPI SQL (kpi/, kpi/views.sql) runs on PostgreSQL once the pgsql branch of #19 (its
-# functions and rewrites) is merged. Until then the PostgreSQL cases of KPI tests are
-# expected to fail, strictly: when they pass, set this to True and the marks go.
-KPI_SQL_ON_POSTGRES = False
-KPI_BACKENDS = BACKENDS if KPI_SQL_ON_POSTGRES else (
-    "sqlite", pytest.param("postgresql", marks=pytest.mark.xfail(
-        strict=True, reason="the KPI SQL needs the pgsql branch's PostgreSQL functions")))
 BASE_URL = os.environ.get("DESKPULSE_TEST_POSTGRES_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA_PREFIX = "pgcore_"
@@ -108,19 +101,6 @@ def opened(backend: str, folder: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
-
-
-@pytest.fixture(params=KPI_BACKENDS)
-def kpi_backend(request: pytest.FixtureRequest) -> str:
-    """A backend for a test of KPI code (see KPI_SQL_ON_POSTGRES)."""
-    return request.param
-
-
-@pytest.fixture
-def kpi_store(kpi_backend: str, tmp_path: Path) -> Iterator[Store]:
-    """A new store on each backend, for a test of KPI code."""
-    with opened(kpi_backend, tmp_path) as made:
-        yield made
 
 
 @pytest.fixture

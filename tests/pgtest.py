@@ -101,7 +101,8 @@ def pg_type(column: str, declared: str) -> str:
 
 def copy_tables(lite: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
     """Create every table of the SQLite store in the PostgreSQL schema (a quick translation
-    of its DDL: columns, types, primary keys) and copy its rows; return the table names."""
+    of its DDL: columns, types, primary keys, indexes) and copy its rows; return the table
+    names."""
     tables = [name for (name,) in lite.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name")]
@@ -125,6 +126,9 @@ def copy_tables(lite: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
             if counter:
                 pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{key[0]}'), "
                            f"(SELECT MAX({key[0]}) FROM {table}))")
+    for (sql,) in lite.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                               "AND sql IS NOT NULL"):
+        pg.execute(sql)  # deskpulse's CREATE INDEX statements read the same on PostgreSQL
     return tables
 
 

@@ -24,18 +24,22 @@ TOKEN = "proc-token-c0ffee"
 SIM_NOW = "2026-03-11T00:01:00Z"
 
 
-def backfilled_store(path: Path, *, tickets: int, seed: int, now: datetime,
+def backfilled_store(path: Path | str, *, tickets: int, seed: int, now: datetime,
                      days: int, sla_targets: str = "auto") -> Store:
     """A store holding a simulated account of `days` up to `now`, backfilled in-process
     (SLA targets: the simulated account's own policies, unless `sla_targets="config"`)."""
     desk = generate(seed=seed, tickets=tickets, start=now - timedelta(days=days), end=now)
     api = ZendeskAPI(desk, email="demo@deskpulse.example", token="t")
     store = Store.open(path)
-    kpi.install_views(store)
-    result = Runner(store, demo_source(), transport=httpx.MockTransport(api.handler),
-                    environ={"DESKPULSE_DEMO_TOKEN": "t"}, sla_targets=sla_targets).backfill(
-        now - timedelta(days=days + 1))
-    assert result.status == "ok", result.error
+    try:
+        kpi.install_views(store)
+        result = Runner(store, demo_source(), transport=httpx.MockTransport(api.handler),
+                        environ={"DESKPULSE_DEMO_TOKEN": "t"}, sla_targets=sla_targets
+                        ).backfill(now - timedelta(days=days + 1))
+        assert result.status == "ok", result.error
+    except BaseException:
+        store.close()  # a PostgreSQL connection left open fails a later test (ResourceWarning)
+        raise
     return store
 
 

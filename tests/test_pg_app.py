@@ -14,16 +14,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from deskpulse import kpi
 from deskpulse.app.config.file import DATABASE_ENV, load_config
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.store import Store, Ticket
 from deskpulse.store.backends import DatabaseUrl, redact, target
-from tests.backends import KPI_SQL_ON_POSTGRES
 from tests.simdesk import TOKEN, start_simulator, stop, write_config
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-SHIMS = ("the KPI SQL (kpi/, kpi/views.sql) runs on PostgreSQL once the pgsql branch's "
-         "functions and rewrites are merged (#19)")
 
 
 def deskpulse(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
@@ -118,7 +116,6 @@ def test_status_reads_a_postgres_database(pg_target):
     assert report[0]["health"] == "ok"
 
 
-@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True, reason=SHIMS)
 def test_sync_against_the_simulator_into_postgres(tmp_path, pg_target):
     base_url, server = start_simulator(tickets=30, seed=5)
     try:
@@ -158,3 +155,47 @@ def test_the_servers_failures_are_one_error_with_a_fix(pg_target):
     failure = explain(gone.value)
     assert failure is not None and failure.code == RUN_FAILED
     assert failure.fix.startswith("check that the PostgreSQL server is up")
+
+
+def test_the_python_api_opens_a_url_read_only(pg_target):
+    import deskpulse
+
+    with pytest.raises(deskpulse.DatabaseError, match="holds no deskpulse data"):
+        deskpulse.open(pg_target)
+    Store.open(pg_target).close()
+    desk = deskpulse.open(pg_target)
+    try:
+        store = desk._store  # the API keeps no other handle on it
+        assert store.backend == "postgresql" and store.schema_version() > 0
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            store.conn.execute("DELETE FROM kpi_meta")
+    finally:
+        desk.close()
+
+
+def test_the_python_api_reads_the_same_kpis_from_postgres(tmp_path, pg_target):
+    import deskpulse
+
+    found = []
+    for where in (tmp_path / "desk.db", pg_target):
+        store = Store.open(where)
+        store.commit_page("acme", "tickets", [Ticket(id=1, status="open", channel="email",
+                                                     created_at=T0, updated_at=T0)], None)
+        kpi.refresh(store)
+        store.close()
+        with deskpulse.open(where) as desk:
+            found.append((list(desk.kpis(by="week")), list(desk.kpis(by="channel"))))
+    assert found[0][0] and found[1] == found[0]
+
+
+def test_a_dry_run_plans_from_a_new_postgres_database(tmp_path, pg_target):
+    base_url, server = start_simulator(tickets=10, seed=3)
+    try:
+        folder = tmp_path / "cfg"
+        write_config(folder, base_url)
+        result = deskpulse("backfill", "sim", "--dry-run", cwd=folder,
+                           env={DATABASE_ENV: pg_target})
+    finally:
+        stop(server)
+    assert result.returncode == 0, result.stderr
+    assert "tickets" in result.stdout and not list(folder.glob("*.db"))

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from deskpulse.store import Store
-from tests.backends import KPI_SQL_ON_POSTGRES, fresh_schema
+from tests.backends import fresh_schema
 from tests.simdesk import backfilled_store
 
 NOW = datetime(2026, 3, 11, 0, 1, tzinfo=UTC)
@@ -20,8 +18,6 @@ def rows(store: Store, name: str) -> list[tuple]:
     return sorted(store.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
 
 
-@pytest.mark.xfail(not KPI_SQL_ON_POSTGRES, strict=True,
-                   reason="the KPI SQL needs the pgsql branch's PostgreSQL functions")
 def test_a_synced_account_has_the_same_rows_on_both(tmp_path):
     lite = backfilled_store(tmp_path / "desk.db", tickets=120, seed=9, now=NOW, days=45)
     with fresh_schema() as url:

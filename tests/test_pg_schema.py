@@ -201,3 +201,25 @@ def test_identities_continue_above_ids_copied_in(pg_target):
         assert store.start_run("acme", "sync") == 42
     finally:
         store.close()
+
+
+def test_concurrent_processes_migrate_a_new_database_once(pg_target):
+    import subprocess
+    import sys
+
+    code = ("import sys; from deskpulse.store import Store; "
+            "s = Store.open(sys.argv[1]); print(s.schema_version()); s.close()")
+    processes = [subprocess.Popen([sys.executable, "-c", code, pg_target],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    assert {out.strip() for out, _err in outputs} == {str(len(schema.MIGRATIONS))}
+    scratch = pg_schema.snapshot()
+    store = Store.open_readonly(pg_target)
+    try:
+        assert store.conn.execute("SELECT COUNT(*) FROM deskpulse_schema").fetchone() == (1,)
+        assert len(store.names("table")) == len(pg_schema.tables(scratch)) + 1
+    finally:
+        store.close()
+        scratch.close()

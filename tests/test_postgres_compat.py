@@ -147,6 +147,11 @@ def test_round_matches_sqlite_on_halves_negatives_and_extremes(lite, pg, digits)
               ["ROUND(CAST(? AS DOUBLE PRECISION), ?)"])
 
 
+def test_round_reads_its_digits_back_as_sqlites_atof_does(lite, pg):
+    """"0.01522088" read in long double, then as a double, is not the nearest double."""
+    assert agree(lite, pg, "ROUND(?, 8)", [0.015220875]) != 0.01522088
+
+
 def test_round_of_an_integer_is_a_double_as_in_sqlite(lite, pg):
     for value in (0, 5, -7, 2**40):
         agree(lite, pg, "ROUND(?, 1)", [value], ["ROUND(CAST(? AS BIGINT), 1)"])

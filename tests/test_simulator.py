@@ -67,8 +67,10 @@ def test_ticket_event_pages_never_split_a_second_and_leave_no_gaps():
     unique = {a["id"]: a for a in audits}
     assert len(audits) > len(unique) > 1000  # several pages, boundary seconds repeated
     deleted = [t for t in desk.visible_tickets() if t.is_deleted(desk.now)]
+    answers = sum(len(t.rating.answers(desk.now)) for t in desk.visible_tickets() if t.rating)
     expected = sum(len({(a.at, a.actor) for a in t.visible(desk.now)})
-                   for t in desk.visible_tickets()) + len(deleted)  # + each deletion's audit
+                   for t in desk.visible_tickets()) + len(deleted) + answers
+    # + each deletion's audit and each rating's SatisfactionRating audit
     assert len(unique) == expected and deleted
     deletions = [a for a in unique.values() if a["child_events"][0].get("status") == "deleted"]
     assert sorted(a["ticket_id"] for a in deletions) == sorted(t.id for t in deleted)

@@ -23,6 +23,8 @@ from deskpulse.store.models import (
     NormalizedRecord,
     Person,
     Rating,
+    RatingHalf,
+    RatingMoment,
     Rejected,
     Ticket,
     TimeEntry,
@@ -52,6 +54,7 @@ CHANNEL = {"web": "web", "email": "email", "api": "api", "voice": "phone", "chat
            "messagebird_sms": "messaging", "twilio_sms": "messaging", "text_message": "messaging",
            # the tickets Zendesk itself puts in a new account: no customer channel at all
            "sample_ticket": "other", "sample_interactive_ticket": "other"}
+ANSWERED = {"good": True, "bad": False}  # Zendesk's answered scores; offered/unoffered: none
 ROLE = {"end-user": "customer", "agent": "agent", "admin": "admin"}
 DELETED = "deleted"  # a status in Zendesk; in deskpulse a `deleted` event and flag
 SYSTEM_USER = -1  # Zendesk's id for triggers, automations and other business rules
@@ -60,7 +63,7 @@ FIELD_KIND = {"status": "status", "assignee_id": "assignee", "group_id": "group"
               "priority": "priority", "tags": "tags"}
 # ticket-event children that carry nothing a KPI reads; any other unknown type is reported
 QUIET_CHILDREN = frozenset({"Notification", "Cc", "Error", "External", "Push", "Tweet",
-                            "FacebookEvent", "SatisfactionRating", "TicketSharingEvent",
+                            "FacebookEvent", "TicketSharingEvent",
                             "OrganizationActivity", "AgentMacroReference", "Audit",
                             "CommentRedactionEvent", "AttachmentRedactionEvent",
                             "CommentPrivacyChange", "SMS", "LogMeInTranscript"})
@@ -96,8 +99,11 @@ def deletion_id(ticket_id: Any) -> str:
 
 
 def ticket_records(
-    raw: dict[str, Any], metric_set: dict[str, Any] | None, time_spent_field: int | None = None
+    raw: dict[str, Any], metric_set: dict[str, Any] | None, time_spent_field: int | None = None,
+    ratings: bool = False,
 ) -> list[NormalizedRecord]:
+    """A ticket, its deletion, Zendesk's metrics, its time spent and (`ratings`: ratings are
+    read from the exports) the id/score/comment half of its answered rating."""
     vendor_status = raw.get("status")
     deleted = vendor_status == "deleted"
     status = "closed" if deleted else _status(vendor_status)
@@ -123,8 +129,27 @@ def ticket_records(
         records.append(VendorMetrics(ticket_id=ticket.id, metrics=metric_set))
     if time_spent_field is not None:
         records += time_spent(ticket, raw, time_spent_field)
+    if ratings:
+        records += rating_half(ticket.id, raw.get("satisfaction_rating"))
     return records
 
+
+def rating_half(ticket_id: str, rating: Any) -> list[NormalizedRecord]:
+    """The ticket export's `satisfaction_rating`, when answered: the rating's id, score and
+    comment (its time comes from the `SatisfactionRating` event: store.rating_join).
+    `unoffered`, and `null` on plans without CSAT, are no rating. An offered survey carries no
+    id there (recorded: fixtures/zendesk/ratings_offered_ticket.json), so offered surveys are
+    read from the ratings list (`score=offered`, connectors.zendesk.streams)."""
+    if not isinstance(rating, dict) or rating.get("score") not in ANSWERED:
+        return []
+    score = str(rating["score"])
+    if rating.get("id") is None:
+        return [Unmapped(kind="rating", value=score, record_type="ticket", record_id=ticket_id,
+                         field="ticket.satisfaction_rating.id",
+                         effect="rating not stored: the ticket export gave no rating id",
+                         fix='set ratings = "list" for this source (README, Configuration)')]
+    return [RatingHalf(id=rating["id"], ticket_id=ticket_id, score=score, scale="good_bad",
+                       positive=ANSWERED[score], comment=rating.get("comment"))]
 
 def time_spent(ticket: Ticket, raw: dict[str, Any], field_id: int) -> list[NormalizedRecord]:
     """The Time Tracking app keeps a ticket's total seconds in a custom field: that total is
@@ -185,8 +210,9 @@ def _clock(minutes: int) -> str:
 
 
 def rating_records(raw: dict[str, Any]) -> list[NormalizedRecord]:
+    """A rating of `/satisfaction_ratings`, whole (id, score, comment, time)."""
     score = raw["score"]
-    positive = {"good": True, "bad": False}.get(score)
+    positive = ANSWERED.get(score)
     return [Rating(id=raw["id"], ticket_id=raw.get("ticket_id"),
                    at=raw.get("updated_at") or raw["created_at"], score=score, scale="good_bad",
                    positive=positive, comment=raw.get("comment"), kind="csat")]
@@ -218,13 +244,20 @@ def audit_records(audit: dict[str, Any]) -> list[NormalizedRecord]:
                                      actor_id=actor, actor_role=_role(actor),
                                      new_value=_text(value), **common))
     for child in children:
-        if _kind(child) not in ("Create", "Change", *COMMENTS, *QUIET_CHILDREN):
+        if _kind(child) not in ("Create", "Change", "SatisfactionRating", *COMMENTS,
+                                *QUIET_CHILDREN):
             records.append(Unmapped(
                 kind="event_type", value=str(_kind(child)), record_type="event",
                 record_id=child.get("id") or audit["id"], field="audit.child_events.event_type",
                 effect=f"not read (ticket {ticket_id}'s KPIs may miss it)", fix=REPORT_UNMAPPED))
         if _kind(child) in COMMENTS:
             records.append(_comment(child, at, actor, common))
+        elif _kind(child) == "SatisfactionRating" and child.get("score") is not None:
+            # when the ticket was rated (the audit's time): the rating's other half
+            records.append(RatingMoment(
+                id=child.get("id") or f"{audit['id']}-rating", ticket_id=ticket_id,
+                at=child.get("created_at") or at, score=str(child["score"]),
+                comment=child.get("body")))
         elif _kind(child) == "Change":
             field, new, old = _field_change(child)
             if field == "status" and DELETED in (new, old):

@@ -25,7 +25,8 @@ def remap(stream: str, raw: Any, settings: ZendeskSettings) -> list[NormalizedRe
     builders: dict[str, Callable[[dict[str, Any]], list[NormalizedRecord]]] = {
         "users": person_records, "groups": group_records, "ticket_events": audit_records,
         "satisfaction_ratings": rating_records,
-        "tickets": lambda t: ticket_records(t, None, settings.time_spent_field),
+        "tickets": lambda t: ticket_records(t, None, settings.time_spent_field,
+                                            settings.ratings == "exports"),
     }
     if stream not in builders:
         raise LookupError(stream)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 
@@ -15,6 +17,10 @@ class ZendeskSettings(BaseModel):
     allow_insecure_base_url: bool = False
     # the Time Tracking app's "Total time spent (sec)" ticket field: handle time, if set
     time_spent_field: int | None = None
+    # where answered ratings come from: "exports" joins the ticket export (id, score, comment)
+    # with the ticket events' SatisfactionRating (time), and lists only offered surveys;
+    # "list" reads every rating from /satisfaction_ratings, as deskpulse did before
+    ratings: Literal["exports", "list"] = "exports"
 
     @model_validator(mode="after")
     def _where(self) -> ZendeskSettings:

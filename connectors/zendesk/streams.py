@@ -16,7 +16,12 @@
   sync (1 + one request per schedule).
 - sla_policies: `/slas/policies`, whole every sync (one request; skipped when the token's
   user may not read them or the plan has none).
-- satisfaction_ratings: cursor-paginated, filtered by `start_time` (the newest update seen).
+- satisfaction_ratings (`ratings = "exports"`, the default): answered ratings are not listed:
+  the ticket export gives each one's id, score and comment, the ticket events' SatisfactionRating
+  its time, and the store joins the two (store.rating_join). Only offered surveys, which the
+  ticket export shows without an id (`{"score": "offered"}`), are listed:
+  `/satisfaction_ratings?score=offered`, cursor-paginated, filtered by `start_time` (the newest
+  update seen). `ratings = "list"`: every rating from that list, as before.
 Incremental exports allow 10 requests a minute (30 with High Volume):
 developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/.
 No request is ever made per ticket.
@@ -61,6 +66,7 @@ class ZendeskSource(HttpSource):
     def __init__(self, name: str, settings: ZendeskSettings, **engine: Any):
         self.name = name
         self.time_spent_field = settings.time_spent_field
+        self.ratings_from_exports = settings.ratings == "exports"
         self.http = Http(
             source=name, vendor="zendesk", base_url=settings.url(),
             auth=(f"{settings.email}/token", settings.token.get_secret_value()),
@@ -99,7 +105,8 @@ def _tickets_of(source: ZendeskSource, stream: str, path: str):
         listed = {str(m.get("ticket_id")): m for m in body.get("metric_sets") or []
                   if isinstance(m, dict)}
         return [r for raw in rows for r in validated(
-            lambda t: ticket_records(*_own_metric_set(t, listed), source.time_spent_field),
+            lambda t: ticket_records(*_own_metric_set(t, listed), source.time_spent_field,
+                                     source.ratings_from_exports),
             raw)]
     return to_records
 
@@ -180,12 +187,14 @@ def read_sla_policies(source: ZendeskSource, cursor: dict[str, Any], start: int
 
 
 def read_ratings(source: ZendeskSource, cursor: dict[str, Any], start: int) -> Iterator[Page]:
-    """Ratings can change (a customer re-rates), so the filter is the newest update seen."""
+    """Ratings can change (a customer re-rates), so the filter is the newest update seen.
+    Reading answered ratings from the exports, only offered surveys are listed."""
     since = cursor.get("start_time", start)
     newest = since
+    query = {"start_time": since} | ({"score": "offered"} if source.ratings_from_exports else {})
     pages = list_pages(source.http, source.name, "satisfaction_ratings",
                        "/api/v2/satisfaction_ratings", "satisfaction_ratings", cursor,
-                       {"start_time": since}, rating_records)
+                       query, rating_records)
     for page, rows in pages:
         for raw in rows:
             newest = max(newest, _unix(raw.get("updated_at")) or newest)

@@ -7,7 +7,7 @@ Nothing here imports deskpulse's store, connectors or kpi: the simulator checks 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,21 @@ class Rating:
     comment: str | None
     created_at: datetime
     updated_at: datetime
+    # the customer rating again later (a good turned bad): (at, score, comment), in order
+    later: list[tuple[datetime, str, str | None]] = field(default_factory=list)
+
+    def as_of(self, now: datetime) -> Rating:
+        """The rating as the vendor shows it at `now`: its latest answer by then."""
+        current = self
+        for at, score, comment in self.later:
+            if at <= now:
+                current = replace(current, score=score, comment=comment, updated_at=at)
+        return current
+
+    def answers(self, now: datetime) -> list[tuple[datetime, str, str | None]]:
+        """Every answer given by `now` (offered, unanswered: none), oldest first."""
+        first = [(self.created_at, self.score, self.comment)] if self.score != "offered" else []
+        return [answer for answer in first + self.later if answer[0] <= now]
 
 
 @dataclass
@@ -77,7 +92,10 @@ class SimTicket:
         return fields
 
     def rating_at(self, now: datetime) -> Rating | None:
-        return self.rating if self.rating and self.rating.created_at <= now else None
+        """The rating as visible at `now` (re-rated since: its latest answer), if any."""
+        if self.rating is None or self.rating.created_at > now:
+            return None
+        return self.rating.as_of(now)
 
     def is_deleted(self, now: datetime) -> bool:
         return self.deleted_at is not None and self.deleted_at <= now
@@ -127,5 +145,6 @@ class Desk:
 
 
 def _fingerprint(ticket: SimTicket, now: datetime) -> tuple[Any, ...]:
-    return (len(ticket.visible(now)), ticket.rating_at(now) is not None,
+    rating = ticket.rating_at(now)
+    return (len(ticket.visible(now)), rating and (rating.score, rating.updated_at),
             ticket.is_deleted(now))

@@ -30,6 +30,9 @@ from deskpulse.simulator.ratewindow import RateWindow
 EVENTS_PAGE = 1000
 MAX_EXPORT_PAGE = 1000
 DEFAULT_LIMIT = 100_000
+# the list's `score` filters (Satisfaction Ratings reference) and the scores each one keeps
+SCORE_FILTERS = {"offered": {"offered"}, "unoffered": {"unoffered"},
+                 "received": {"good", "bad"}, "good": {"good"}, "bad": {"bad"}}
 
 
 def _encode(key: tuple[int, int]) -> str:
@@ -127,11 +130,15 @@ class ZendeskAPI:
              for t in tickets for a in render.audits(t, now, "")),
             key=lambda item: (item[0], item[1]))
         self._audit_times = [item[0] for item in self._audits]
-        self._ratings = sorted(
-            (int(t.rating.updated_at.timestamp()), t.rating.id, t.id) for t in tickets
-            if t.rating_at(now) is not None)
-        self._rating_keys = [(ts, rid) for ts, rid, _tid in self._ratings]
-        self._rating_tickets = {rid: tid for _ts, rid, tid in self._ratings}
+        ratings = sorted(
+            (int(rating.updated_at.timestamp()), rating.id, t.id, rating.score)
+            for t in tickets if (rating := t.rating_at(now)) is not None)
+        # one key list per `score` filter the simulator answers (None: no filter)
+        self._rating_keys = {
+            wanted: [(ts, rid) for ts, rid, _tid, score in ratings
+                     if wanted is None or score in SCORE_FILTERS[wanted]]
+            for wanted in (None, *SCORE_FILTERS)}
+        self._rating_tickets = {rid: tid for _ts, rid, tid, _score in ratings}
         self._users = sorted((int(p.created_at.timestamp()), p.id)
                              for p in self.desk.people.values() if p.created_at <= now)
         self._index_key = key
@@ -202,14 +209,17 @@ class ZendeskAPI:
     def _ratings(self, query: dict[str, str], base: str) -> dict[str, Any]:
         self._index()
         since = int(query.get("start_time", 0))
+        if query.get("score") not in (None, *SCORE_FILTERS):
+            raise ValueError(f"score: {query['score']} is not a valid score filter")
+        keys = self._rating_keys[query.get("score")]
         # indexed once per desk state: a page costs a bisect, not a pass over every rating
-        first = bisect_left(self._rating_keys, (since, -1))
-        chosen, meta, links = _cbp(query, self._rating_keys, base,
-                                   "/api/v2/satisfaction_ratings", first)
+        first = bisect_left(keys, (since, -1))
+        chosen, meta, links = _cbp(query, keys, base, "/api/v2/satisfaction_ratings", first)
         rows = []
         for _ts, rid in chosen:
             ticket = self.desk.tickets[self._rating_tickets[rid]]
-            rows.append(render.rating_json(ticket, ticket.state(self.desk.now), base))
+            rows.append(render.rating_json(ticket, ticket.state(self.desk.now), base,
+                                           self.desk.now))
         return {"satisfaction_ratings": rows, "meta": meta, "links": links}
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from deskpulse.simulator import metrics, sla
 from deskpulse.simulator.metrics import ticket_metric
-from deskpulse.simulator.model import SYSTEM, Action, Desk, Person, SimTicket
+from deskpulse.simulator.model import SYSTEM, Action, Desk, Person, Rating, SimTicket
 
 VIA = {"email": "Mail", "web": "Web form", "api": "API", "voice": "Voice", "chat": "Chat",
        "twitter": "Twitter", "native_messaging": "Messaging"}
@@ -21,6 +21,7 @@ CUSTOM_STATUS = {"new": 4001, "open": 4002, "pending": 4003, "hold": 4004, "solv
 AUDIT_ID_OFFSET = 500_000_000
 CREATE_CHILD_OFFSET = 700_000_000
 DELETION_ID_OFFSET = 3_000_000_000  # past every action-derived id, even at 1M tickets
+RATING_AUDIT_OFFSET = 5_000_000_000  # past deletions; 16 ids per rating (8 answers)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -47,13 +48,22 @@ def ticket_json(desk: Desk, ticket: SimTicket, base: str) -> dict[str, Any]:
         "collaborator_ids": [], "follower_ids": [], "email_cc_ids": [], "forum_topic_id": None,
         "problem_id": None, "has_incidents": False, "is_public": True, "due_at": None,
         "tags": ticket.tags, "custom_fields": [], "fields": [],
-        "satisfaction_rating": (
-            {"id": rating.id, "score": rating.score, "comment": rating.comment}
-            if rating else {"score": "unoffered"}),
+        "satisfaction_rating": _satisfaction(rating),
         "sharing_agreement_ids": [], "custom_status_id": CUSTOM_STATUS.get(status, 4000),
         "followup_ids": [], "ticket_form_id": 360000001, "brand_id": 360000002,
         "allow_channelback": False, "allow_attachments": True, "from_messaging_channel": False,
     }
+
+
+def _satisfaction(rating: Rating | None) -> dict[str, Any]:
+    """The ticket's `satisfaction_rating` as the ticket export shows it: an answered rating
+    with its id, score and comment; an offered survey as its score alone (no id), as the
+    recorded real export does (fixtures/zendesk/ratings_offered_ticket.json)."""
+    if rating is None:
+        return {"score": "unoffered"}
+    if rating.score == "offered":
+        return {"score": "offered"}
+    return {"id": rating.id, "score": rating.score, "comment": rating.comment}
 
 
 def metric_json(desk: Desk, ticket: SimTicket, base: str, agents: set[int]) -> dict[str, Any]:
@@ -67,6 +77,25 @@ def audits(ticket: SimTicket, now: datetime, base: str) -> list[dict[str, Any]]:
     found = [_audit(ticket, list(actions), base) for (_at, _actor), actions in grouped]
     if ticket.is_deleted(now):
         found.append(_deletion(ticket, now))
+    return found + rating_audits(ticket, now)
+
+
+def rating_audits(ticket: SimTicket, now: datetime) -> list[dict[str, Any]]:
+    """One audit per answer the requester gave, each holding a `SatisfactionRating` event
+    (score, assignee_id, body: the Ticket Audit events reference). An offered survey gets
+    none: what Zendesk records for the offer is not documented."""
+    if ticket.rating is None:
+        return []
+    found = []
+    for n, (at, score, comment) in enumerate(ticket.rating.answers(now)):
+        audit_id = RATING_AUDIT_OFFSET + ticket.rating.id * 16 + n * 2
+        found.append({
+            "id": audit_id, "ticket_id": ticket.id, "timestamp": int(at.timestamp()),
+            "created_at": iso(at), "updater_id": ticket.requester, "via": "Web form",
+            "system": {"client": "deskpulse-simulator"}, "event_type": "Audit",
+            "child_events": [{"id": audit_id + 1, "via": "Web form", "via_reference_id": None,
+                              "score": score, "assignee_id": ticket.state(at)["assignee"],
+                              "body": comment, "event_type": "SatisfactionRating"}]})
     return found
 
 
@@ -138,8 +167,9 @@ def group_json(group_id: int, name: str, base: str, created: datetime) -> dict[s
             "created_at": iso(created), "updated_at": iso(created)}
 
 
-def rating_json(ticket: SimTicket, state: dict[str, Any], base: str) -> dict[str, Any]:
-    rating = ticket.rating
+def rating_json(ticket: SimTicket, state: dict[str, Any], base: str,
+                now: datetime) -> dict[str, Any]:
+    rating = ticket.rating_at(now)
     assert rating is not None
     return {"id": rating.id, "url": f"{base}/api/v2/satisfaction_ratings/{rating.id}.json",
             "assignee_id": state["assignee"], "group_id": state["group"],

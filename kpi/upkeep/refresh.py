@@ -165,6 +165,8 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        # every kpi_* view, this version's and any an older one left; on PostgreSQL with
+        # CASCADE, as it refuses to drop a view another reads (kpi_days reads kpi_days_by)
         store.drop_views("kpi_")
         for statement in statements(sql):
             store.conn.execute(statement)

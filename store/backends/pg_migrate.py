@@ -1,7 +1,9 @@
 """Forward-only migrations of a PostgreSQL store, numbered as SQLite's `user_version`.
 
-The version lives in `deskpulse_schema(version)`. A new database gets the whole current
-schema in one transaction (translated from the SQLite migrations, store.backends.pg_schema);
+The version lives in `deskpulse_schema(version)`, numbered as SQLite's: the PostgreSQL store
+arrived at version 20, so no PostgreSQL database is older, and every later SQLite migration
+reaches it through `step_statements`. A new database gets the whole current schema in one
+transaction (translated from the SQLite migrations, store.backends.pg_schema);
 a database at an older version gets each later migration translated statement by
 statement, one transaction per step. Every step takes a transaction-scoped advisory lock
 and reads the version again under it, so deskpulse processes opening the same new database
@@ -11,10 +13,9 @@ at once migrate it once: the others wait, then find it done.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
-from deskpulse.store import schema
+from deskpulse.store import postgres_compat, schema
 from deskpulse.store.backends.pg_schema import (
     identity_resyncs,
     schema_ddl,
@@ -24,12 +25,6 @@ from deskpulse.store.backends.pg_schema import (
 from deskpulse.store.backends.postgres import PgConnection
 
 VERSION_TABLE = "deskpulse_schema"
-# The SQLite schema version when the PostgreSQL store was introduced: no PostgreSQL database
-# is older. Later SQLite migrations reach PostgreSQL through `step_statements`.
-BASELINE = 19
-# Functions that let SQLite-flavoured SQL (the kpi_* views, KPI queries) run on PostgreSQL,
-# installed with every writing open when the package ships them (CREATE OR REPLACE).
-COMPAT_SQL = "postgres_compat.sql"
 
 
 def version(conn: PgConnection) -> int:
@@ -99,11 +94,10 @@ def _step(conn: PgConnection, before: int) -> None:
 
 
 def install_compat(conn: PgConnection, _: object = None) -> None:
-    """Hook for the PostgreSQL versions of SQLite functions our SQL uses: runs
-    store/postgres_compat.sql when the package has it (one script, several statements)."""
-    script = resources.files("deskpulse.store").joinpath(COMPAT_SQL)
-    if script.is_file():
-        conn.raw.execute(script.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    """SQLite's functions that our SQL calls, as PostgreSQL functions (store.postgres_compat),
+    created or replaced under the migration lock: two sessions replacing one function at
+    once fail ("tuple concurrently updated")."""
+    postgres_compat.install(conn.raw)
 
 
 def resync_identities(conn: PgConnection) -> None:

@@ -128,6 +128,33 @@ HELP_DESK = Area("Help-desk data", "", (
         C("comment", "the customer's comment", null="no comment"),
         C("kind", "`csat`, `nps` or `ces`"),
     )),
+    Table("rating_halves", "Zendesk (`ratings = \"exports\"`): each ticket's answered rating "
+          "as the ticket export gives it (id, score, comment, no time), kept until a "
+          "`rating_moments` row of the same ticket and score gives its time; then it is "
+          "written to `ratings`. `deskpulse status` counts the ones still waiting.",
+          key=("source", "ticket_id"), relations=(TICKET,), columns=(
+        source(),
+        C("ticket_id", "the rated ticket"),
+        C("rating_id", "the vendor's rating id (`ratings.id` once joined)"),
+        C("score", "`good` or `bad`"),
+        C("scale", "`good_bad`"),
+        C("positive", "1 good, 0 bad", BOOL),
+        C("comment", "the customer's comment", null="no comment"),
+        C("kind", "`csat`"),
+        C("rated_at", "the time the joined `ratings` row carries", TS,
+          null="no rating event with this score read yet: the rating waits (a ticket export "
+          "read before the events, or a rating given before the events' start)"),
+    )),
+    Table("rating_moments", "Zendesk: every `SatisfactionRating` event of the ticket-event "
+          "export (when a ticket was rated, and how); the latest of a ticket gives its "
+          "rating's time.", key=("source", "id"), relations=(TICKET,), columns=(
+        source(),
+        C("id", "the vendor's event id"),
+        C("ticket_id", "the rated ticket"),
+        C("at", "its audit's time", TS),
+        C("score", "the score given (`good`, `bad`)"),
+        C("comment", "the comment given with it (the event's `body`)", null="no comment"),
+    )),
     Table("vendor_metrics", "The vendor's own computed figures for a ticket, kept to check "
           "deskpulse's KPIs against (`deskpulse verify`).", key=("source", "ticket_id"),
           relations=(TICKET,), columns=(

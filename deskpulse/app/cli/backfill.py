@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,6 +28,8 @@ from deskpulse.app.sync.progress import SyncProgress, planned_totals
 from deskpulse.app.sync.runner import Runner
 from deskpulse.app.sync.runs import resume_hint, stop_on_signals
 from deskpulse.store import Store
+from deskpulse.store.backends import DatabaseUrl
+from deskpulse.store.opening import StoreEmpty
 
 
 def backfill_command(
@@ -46,8 +49,7 @@ def backfill_command(
     start = day_start(parse_day(since, "--since")) or source_cfg.since()
     end = day_start(parse_day(until, "--until"), next_day=True)
     if dry_run:  # reads the saved cursors only: a read-only file will do, a missing one too
-        store = Store.open_readonly(cfg.database) if cfg.database.exists() \
-            else Store.open(":memory:")
+        store = _saved_cursors(cfg.database)
         try:
             _print_plan(Runner(store, source_cfg).plan(start, end))
         finally:
@@ -109,3 +111,14 @@ def _print_pace(estimate: dict, rate: float | None) -> None:
     hours = 100 * per_1000 / rate / 60
     console.print(f"  {told}deskpulse paces at {rate:g} requests/min: ~{hours:.1f} h per "
                   f"100,000 changed tickets (~{per_1000 * 100:,} requests)")
+
+
+def _saved_cursors(database: Path | DatabaseUrl) -> Store:
+    """The store a dry run plans from, read-only; a missing file or a database without
+    deskpulse data yet (a new PostgreSQL database) has no cursors: an empty one in memory."""
+    if isinstance(database, Path) and not database.exists():
+        return Store.open(":memory:")
+    try:
+        return Store.open_readonly(database)
+    except StoreEmpty:
+        return Store.open(":memory:")

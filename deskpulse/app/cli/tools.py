@@ -76,6 +76,11 @@ def _print_status(item: dict) -> None:
                   f"awaiting KPI refresh, {item['requests_total']:,} requests in recent runs")
     if item["dead_letters"]:
         console.print(f"  retry the dead letters with `deskpulse retry {item['source']}`")
+    if item.get("ratings_without_time"):
+        console.print(f"  [yellow]{item['ratings_without_time']:,} ratings wait for their "
+                      "time[/yellow] (the ticket export gave them, no SatisfactionRating event "
+                      "yet; the next sync of ticket events completes them, else see "
+                      "docs/kpis.md \"CSAT\")", highlight=False)
     for run in item["running"]:
         console.print(f"  running now: {run['mode']} since {run['started_at']} (pid "
                       f"{run['pid']} on {run['host']}), {run['records']:,} records so far")

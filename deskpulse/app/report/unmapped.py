@@ -17,6 +17,7 @@ from deskpulse import kpi
 from deskpulse.app.config.file import Config
 from deskpulse.connectors.zones import ZONE_FIX
 from deskpulse.store import Store
+from deskpulse.store.rating_join import pending_ratings
 from deskpulse.store.unmapped import unmapped_values
 
 SHOWN = 5  # notes `kpi` and `report` print before pointing at `deskpulse status`
@@ -79,7 +80,15 @@ def figure_notes(store: Store, cfg: Config | None, source: str | None) -> list[s
     unmapped values of `source` (all sources when None)."""
     problems = [line for name, line in schedule_problems(store, bool(cfg and cfg.schedule))
                 if source is None or name == source]
-    return problems + unmapped_notes(store, source)
+    return problems + rating_notes(store, source) + unmapped_notes(store, source)
+
+
+def rating_notes(store: Store, source: str | None) -> list[str]:
+    """Answered ratings not in CSAT yet: their time has not been read (store.rating_join)."""
+    return [f"{row['source']}: {row['ratings']:,} answered ratings are not in CSAT yet: the "
+            f"ticket export gave them (e.g. ticket {row['example_ticket']}), their time comes "
+            "with the next sync of ticket events (`deskpulse status`)"
+            for row in pending_ratings(store.conn, source)]
 
 
 def print_unmapped(item: dict[str, Any], console: Console) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from deskpulse.app.sync.runs import Alive, owner_gone, pid_alive, resume_hint
 from deskpulse.kpi.upkeep import set_aside
 from deskpulse.store import Store
+from deskpulse.store.rating_join import pending_ratings
 
 CUT_SHORT = ("interrupted", "stopped")
 
@@ -88,7 +89,14 @@ def source_status(store: Store, name: str, now: datetime, kind: str | None = Non
         "events": _count(store, "events", name),
         "dead_letters": _count(store, "dead_letters", name),
         "kpi_pending": _count(store, "kpi_dirty", name),
+        "ratings_without_time": ratings_without_time(store, name),
     } | kpi_set_aside_status(store, name)
+
+
+def ratings_without_time(store: Store, name: str) -> int:
+    """Answered Zendesk ratings read from the ticket export whose time no synced
+    SatisfactionRating event has given yet (store.rating_join): not in `ratings` until then."""
+    return sum(row["ratings"] for row in pending_ratings(store.conn, name))
 
 
 def kpi_set_aside_status(store: Store, name: str) -> dict[str, Any]:
