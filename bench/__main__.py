@@ -1,5 +1,6 @@
 """`python -m bench [--tickets N] [--memory SMALL,LARGE] [--database URL] [--smoke]`: print
-deskpulse's figures.
+deskpulse's figures (`python -m bench.daemons` alone: several daemon processes sharing one
+database).
 
 Every figure is measured in this run on this machine; nothing is a timed unit test.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from bench import backends
 from bench.budget import connections, freshdesk_plan, zendesk_streams
 from bench.common import precompute
+from bench.daemons import daemons_benchmark
 from bench.efficiency import rate_limit_use, request_efficiency
 from bench.local import throughput_and_kpis
 from bench.memory import memory
@@ -64,6 +66,8 @@ def main() -> None:
         if args.database:
             print(backends.compare(prepared, folder, args.database))
     print(memory((small, large)))
+    print(daemons_benchmark(6, (1, 2), tickets=20, latency=0.0, timeout=120) if args.smoke
+          else daemons_benchmark())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 
 from deskpulse.store.db import Store
 from deskpulse.store.external import ImportConflict, ImportResult, import_ratings, import_rows
+from deskpulse.store.leases import Lease, LeaseLost, next_slot
 from deskpulse.store.models import (
     BusinessSchedule,
     Event,
@@ -29,6 +30,8 @@ __all__ = [
     "Group",
     "ImportConflict",
     "ImportResult",
+    "Lease",
+    "LeaseLost",
     "NormalizedRecord",
     "Person",
     "Rating",
@@ -43,5 +46,6 @@ __all__ = [
     "import_ratings",
     "import_rows",
     "iso",
+    "next_slot",
     "utc",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 from deskpulse.store import pages
 from deskpulse.store.backends import Connection, DatabaseUrl, Target, catalog, is_url
 from deskpulse.store.backends import sqlite as sqlite_backend
+from deskpulse.store.leases import Lease, LeaseVerbs, fence
 from deskpulse.store.models import NormalizedRecord, Rejected
 from deskpulse.store.opening import StoreUnusable, check_version, create_private, open_readonly
 from deskpulse.store.pages import now_iso as _now_iso
@@ -26,7 +27,7 @@ from deskpulse.store.rows import to_json as _json
 from deskpulse.store.schema import migrate
 
 
-class Store:
+class Store(LeaseVerbs):
     """An open deskpulse database: a SQLite file (one writer; any number of readers through
     WAL) or a PostgreSQL database (`backend`), behind one `conn` (store.backends)."""
 
@@ -154,7 +155,7 @@ class Store:
         """Refresh the query planner's statistics after a bulk change (a backfill's or a
         rebuild's KPI refresh). PostgreSQL plans from them, and autovacuum may be off or
         behind: without them a 500-id lookup on `ticket_facts` scanned a day index instead
-        of the key (docs/benchmarks.md §8). SQLite: nothing; its plans come from the query
+        of the key (docs/benchmarks.md §9). SQLite: nothing; its plans come from the query
         forms (kpi.upkeep.refresh pins them) and `sqlite_stat1` would move them."""
         if self.backend == "postgresql":
             for name in self.names("table"):
@@ -203,14 +204,19 @@ class Store:
         run_id: int | None = None,
         requests: int = 0,
         keep_bodies: bool | None = None,
+        lease: Lease | None = None,
     ) -> set[str]:
         """Write a page and its cursor atomically; return the ids of tickets it changed.
 
         `keep_bodies=False` (a source's `store_bodies = false`) drops message text.
+        `lease`: the page lands only while the lease is still this writer's (and renews
+        it); else `LeaseLost` and nothing of the page is written (store.leases).
         """
         grouped = pages.group(records)
         keep = self.keep_bodies if keep_bodies is None else keep_bodies
         with self.transaction():
+            if lease is not None:
+                fence(self.conn, lease)
             changed = pages.write_records(self.conn, source, stream, grouped, keep)
             self._mark_dirty(source, changed)
             self.conn.execute(

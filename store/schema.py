@@ -247,13 +247,31 @@ ALTER TABLE dead_letters ADD COLUMN record_id TEXT;
 CREATE INDEX dead_letters_record ON dead_letters (source, record_id);
 """
 
+# Which daemon syncs which source now (store/leases.py): several daemons, on any machines,
+# share one database's sources. One row per source and job (`sync`: the daemons and
+# `deskpulse sync`; `backfill`: `deskpulse backfill`); `generation` is the fencing token.
+SOURCE_LEASES = """
+CREATE TABLE source_leases (
+    source TEXT NOT NULL,
+    job TEXT NOT NULL,
+    holder TEXT,
+    generation INTEGER NOT NULL DEFAULT 0,
+    acquired_at TEXT,
+    expires_at TEXT,
+    next_due_at TEXT NOT NULL,
+    PRIMARY KEY (source, job)
+);
+CREATE INDEX source_leases_due ON source_leases (job, next_due_at);
+"""
+
 # Ordered, forward-only. Index i brings a file from user_version i to i + 1.
 MIGRATIONS: list[str] = [CORE_TABLES, KPI_TABLES, KPI_META, VENDOR_EXTRAS, REPLY_CYCLES,
                          HANDLE_TIME, ASSIGNMENT_AND_BOTS, REQUESTER_INDEX,
                          GROUP_SCHEDULES_AND_AGENT_WORK, SCHEDULE_HISTORY,
                          SLA_INSTANCES, EXTERNAL_INPUTS,
                          ESCALATION_FACT, REPORT_VALUES, VENDOR_SLA,
-                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS, RATING_HALVES]
+                         UNMAPPED_VALUES, RUN_OWNERS, KPI_SET_ASIDE, RELATIONS, RATING_HALVES,
+                         SOURCE_LEASES]
 
 
 def migrate(conn: sqlite3.Connection, up_to: int | None = None) -> int:

@@ -21,6 +21,7 @@ import pytest
 from deskpulse.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
+KPI_BACKENDS = BACKENDS  # the KPI SQL runs on both (store/postgres_compat.sql)
 BASE_URL = os.environ.get("DESKPULSE_TEST_POSTGRES_URL",
                           "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA_PREFIX = "pgcore_"
@@ -101,6 +102,19 @@ def opened(backend: str, folder: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+
+
+@pytest.fixture(params=KPI_BACKENDS)
+def kpi_backend(request: pytest.FixtureRequest) -> str:
+    """A backend for a test of KPI code."""
+    return request.param
+
+
+@pytest.fixture
+def kpi_store(kpi_backend: str, tmp_path: Path) -> Iterator[Store]:
+    """A new store on each backend, for a test of KPI code."""
+    with opened(kpi_backend, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

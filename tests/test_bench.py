@@ -17,7 +17,8 @@ def test_the_benchmark_suite_runs_at_smoke_size():
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     for heading in ("Request efficiency", "Rate-limit use", "Local pipeline", "Memory",
-                    "tickets (simulated clock)", "requests by stream", "Connections per"):
+                    "tickets (simulated clock)", "requests by stream", "Connections per",
+                    "Daemons sharing one database"):
         assert heading in done.stdout
 
 

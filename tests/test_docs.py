@@ -109,6 +109,8 @@ def test_the_readme_config_example_loads_as_written(tmp_path):
     assert calendars is not None
     (_start, schedule), = calendars.calendars[calendars.default].versions
     assert len(schedule.hours[4]) == 2 and len(schedule.holidays) == 4
+    assert (config.daemon.lease_ttl.total_seconds(), config.daemon.poll.total_seconds(),
+            config.daemon.workers) == (60, 5, 4)
 
 
 def test_every_kpi_view_is_named_in_the_kpi_definitions(tmp_path):

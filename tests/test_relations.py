@@ -10,6 +10,7 @@ from deskpulse.store import Event, Store, pages
 from deskpulse.store import schema as store_schema
 from deskpulse.store.rating_join import RATING_HALVES
 from deskpulse.store.relations_schema import RELATIONS
+from deskpulse.store.schema import SOURCE_LEASES
 from tests.simdesk import backfilled_store, rows
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
@@ -37,13 +38,17 @@ def test_an_event_whose_ticket_has_not_arrived_is_stored_and_joins_once_it_does(
 def test_upgrading_a_file_from_the_previous_version_keeps_rows_indexes_and_kpis(
         tmp_path, monkeypatch):
     before = store_schema.MIGRATIONS
-    assert before[-2:] == [RELATIONS, RATING_HALVES], "migrations appended since: adjust this"
-    monkeypatch.setattr(store_schema, "MIGRATIONS", before[:-2])
+    # A file written just before RELATIONS; the migrations that follow it (the rating
+    # halves, source_leases) only add tables, so upgrading through them keeps every row.
+    index = before.index(RELATIONS)
+    assert before[index + 1:] == [RATING_HALVES, SOURCE_LEASES], \
+        "migrations appended since: adjust this"
+    monkeypatch.setattr(store_schema, "MIGRATIONS", before[:index])
     # the old file is written by a deskpulse from before the rating join (its tables are new)
     monkeypatch.setattr(pages, "write_halves", lambda *args: set())
     old = backfilled_store(tmp_path / "old.db", tickets=150, seed=8, now=NOW, days=20)
     monkeypatch.undo()
-    assert old.conn.execute("PRAGMA user_version").fetchone()[0] == len(before) - 2
+    assert old.conn.execute("PRAGMA user_version").fetchone()[0] == index
     old.conn.execute("INSERT INTO ext_imports (kind, feed, file_name, rows, replaced, "
                      "imported_at) VALUES ('costs', 'csv', 'c.csv', 1, 0, '2026-03-01')")
     tables = [name for (name,) in old.conn.execute(

@@ -11,8 +11,8 @@ from deskpulse.simulator.generator import generate
 from deskpulse.simulator.intercom import IntercomAPI
 from deskpulse.simulator.model import Desk
 from deskpulse.simulator.replay import ReplayAPI
-from deskpulse.simulator.server import make_server
+from deskpulse.simulator.server import delayed, make_server
 from deskpulse.simulator.zendesk import ZendeskAPI
 
 __all__ = ["Desk", "Faults", "FreshdeskAPI", "IntercomAPI", "ReplayAPI", "ZendeskAPI",
-           "forbidding", "generate", "make_server", "with_faults"]
+           "delayed", "forbidding", "generate", "make_server", "with_faults"]

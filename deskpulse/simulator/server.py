@@ -6,6 +6,7 @@ network path and the in-process path cannot drift apart.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -50,3 +51,15 @@ def make_server(handle: Handler, host: str = "127.0.0.1", port: int = 0
     server = ThreadingHTTPServer((host, port), Bridge)
     server.daemon_threads = True
     return server
+
+
+def delayed(handle: Handler, seconds: float,
+            sleep: Callable[[float], None] = time.sleep) -> Handler:
+    """Answer every request `seconds` late, like a slow vendor (`deskpulse simulate
+    --latency`): makes a sync's pages slow enough to be caught mid-page."""
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        sleep(seconds)
+        return handle(request)
+
+    return slow

@@ -12,6 +12,7 @@ identical rows (integer sums).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -165,8 +166,11 @@ def install_views(store: Store, options: dict[str, Any] | None = None) -> None:
                 store.conn.execute(
                     "INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-        # every kpi_* view, this version's and any an older one left; on PostgreSQL with
-        # CASCADE, as it refuses to drop a view another reads (kpi_days reads kpi_days_by)
+        # the views of this version first, readers before what they read (kpi_days reads
+        # kpi_days_by): no CASCADE, so a reader's own view on ours makes this fail loudly
+        # instead of vanishing; then any kpi_* view an older version left (store.drop_views)
+        for name in reversed(re.findall(r"^CREATE VIEW (\w+)", sql, flags=re.MULTILINE)):
+            store.conn.execute(f"DROP VIEW IF EXISTS {name}")
         store.drop_views("kpi_")
         for statement in statements(sql):
             store.conn.execute(statement)

@@ -1,9 +1,7 @@
 """Forward-only migrations of a PostgreSQL store, numbered as SQLite's `user_version`.
 
-The version lives in `deskpulse_schema(version)`, numbered as SQLite's: the PostgreSQL store
-arrived at version 20, so no PostgreSQL database is older, and every later SQLite migration
-reaches it through `step_statements`. A new database gets the whole current schema in one
-transaction (translated from the SQLite migrations, store.backends.pg_schema);
+The version lives in `deskpulse_schema(version)`. A new database gets the whole current
+schema in one transaction (translated from the SQLite migrations, store.backends.pg_schema);
 a database at an older version gets each later migration translated statement by
 statement, one transaction per step. Every step takes a transaction-scoped advisory lock
 and reads the version again under it, so deskpulse processes opening the same new database
@@ -12,10 +10,12 @@ at once migrate it once: the others wait, then find it done.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
-from deskpulse.store import postgres_compat, schema
+from deskpulse.store import schema
 from deskpulse.store.backends.pg_schema import (
     identity_resyncs,
     schema_ddl,
@@ -25,6 +25,14 @@ from deskpulse.store.backends.pg_schema import (
 from deskpulse.store.backends.postgres import PgConnection
 
 VERSION_TABLE = "deskpulse_schema"
+# The SQLite schema version when the PostgreSQL store was introduced: no PostgreSQL database
+# is older. Later SQLite migrations reach PostgreSQL through `step_statements`.
+BASELINE = 19
+# Functions that let SQLite-flavoured SQL (the kpi_* views, KPI queries) run on PostgreSQL,
+# (re)installed by a writing open only when their script differs from the one installed:
+# CREATE OR REPLACE FUNCTION at every open locked pg_proc rows that other daemons' queries
+# were using, and deadlocked with them (tests/test_daemon_processes.py).
+COMPAT_SQL = "postgres_compat.sql"
 
 
 def version(conn: PgConnection) -> int:
@@ -54,7 +62,9 @@ def migrate(conn: PgConnection) -> int:
     if current > latest:  # Store.open says so first, with the fix (store.opening)
         msg = f"database schema version {current} is newer than this deskpulse"
         raise RuntimeError(msg)
-    _in_transaction(conn, install_compat, None)
+    script = compat_script()
+    if script is not None and installed_compat(conn) != _digest(script):
+        _in_transaction(conn, install_compat, script)
     return latest
 
 
@@ -93,11 +103,37 @@ def _step(conn: PgConnection, before: int) -> None:
     conn.execute(f"UPDATE {VERSION_TABLE} SET version = ?", (before + 1,))
 
 
-def install_compat(conn: PgConnection, _: object = None) -> None:
-    """SQLite's functions that our SQL calls, as PostgreSQL functions (store.postgres_compat),
-    created or replaced under the migration lock: two sessions replacing one function at
-    once fail ("tuple concurrently updated")."""
-    postgres_compat.install(conn.raw)
+def compat_script() -> str | None:
+    """store/postgres_compat.sql, when the package ships it."""
+    script = resources.files("deskpulse.store").joinpath(COMPAT_SQL)
+    return script.read_text(encoding="utf-8") if script.is_file() else None
+
+
+def _digest(script: str) -> str:
+    return hashlib.sha256(script.encode()).hexdigest()
+
+
+def installed_compat(conn: PgConnection) -> str | None:
+    """The digest of the compat script installed in this schema (None: none yet), kept
+    beside the schema version."""
+    found = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ? AND column_name = 'compat_digest'", (VERSION_TABLE,)).fetchone()
+    if found is None:
+        return None
+    row = conn.execute(f"SELECT compat_digest FROM {VERSION_TABLE}").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def install_compat(conn: PgConnection, script: str | None = None) -> None:
+    """Install the PostgreSQL versions of SQLite functions our SQL uses (one script,
+    several statements) and remember its digest, unless another process just did."""
+    script = compat_script() if script is None else script
+    if script is None or installed_compat(conn) == _digest(script):
+        return
+    conn.raw.execute(script)  # type: ignore[arg-type]
+    conn.execute(f"ALTER TABLE {VERSION_TABLE} ADD COLUMN IF NOT EXISTS compat_digest text")
+    conn.execute(f"UPDATE {VERSION_TABLE} SET compat_digest = ?", (_digest(script),))
 
 
 def resync_identities(conn: PgConnection) -> None:

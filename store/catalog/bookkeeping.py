@@ -115,6 +115,24 @@ BOOKKEEPING = Area("Sync bookkeeping", "", (
           null="a sync, or a backfill from the account's beginning"),
         C("until", "a backfill's last day (`--until`)", DAY, null="no end given"),
     )),
+    Table("source_leases", "Which process syncs which source now: several `deskpulse "
+          "daemon` processes (on any machines) share one database's sources through these "
+          "rows, each source synced by one at a time. A claim, a renewal and a release are "
+          "compare-and-set UPDATEs; every page is committed only while its writer still "
+          "holds the lease (README \"Several daemons\").",
+          key=("source", "job"), columns=(
+        source(),
+        C("job", "`sync` (daemons and `deskpulse sync`) or `backfill` (`deskpulse backfill`, "
+          "which reads into its own cursor slot and may run beside them)"),
+        C("holder", "who holds it: `host pid N #id` of the daemon or command",
+          null="free"),
+        C("generation", "claims so far: the fencing token a page commit checks", COUNT),
+        C("acquired_at", "when the holder claimed it", TS, null="never claimed"),
+        C("expires_at", "when another process may take it over (pushed `lease_ttl` ahead "
+          "at every page)", TS, null="free"),
+        C("next_due_at", "when the source is next due: the run's slot plus whole "
+          "`interval`s (slots missed meanwhile collapse into one)", TS),
+    )),
     Table("dead_letters", "Vendor objects that failed validation. The sync goes on without "
           "them; nothing vanishes silently.", key=("id",), relations=(TO_SOURCE,), columns=(
         C("id", "row number"),

@@ -32,9 +32,9 @@ from deskpulse.app.cli.common import (
     simulated_vendor,
     source_names,
     summarize,
-    writer_lock,
 )
 from deskpulse.app.cli.imports import import_command
+from deskpulse.app.cli.migrate import migrate_command
 from deskpulse.app.cli.schema import schema_command
 from deskpulse.app.config.file import ConfigError
 from deskpulse.app.report.business import render_business
@@ -115,7 +115,8 @@ def daemon(
         min=1, help="/healthz turns 503 when a source has not synced for this many of "
         "its intervals")] = 3,
 ) -> None:
-    """Sync every source at its interval until SIGTERM/SIGINT (which finish the page in hand)."""
+    """Sync every source at its interval until SIGTERM/SIGINT (which finish the page in hand);
+    several daemons on one database share the sources."""
     from deskpulse.app.sync.daemon import Daemon
     from deskpulse.app.sync.logs import configure
     from deskpulse.app.sync.metrics import for_config
@@ -134,7 +135,8 @@ def daemon(
     if metrics is not None:  # a bad address or a port in use: a Failure, exit 2
         parse_address(metrics)  # a typo fails before the file is opened
         server = MetricsServer(for_config(cfg, unhealthy_after), metrics)
-    with writer_lock(cfg, "sync"), server or nullcontext():
+    # No writer lock: any number of daemons share the file's sources through leases.
+    with server or nullcontext():
         Daemon(cfg, metrics=server.metrics if server else None).run()
 
 
@@ -217,6 +219,7 @@ def report(
 
 app.command("import")(import_command)  # deskpulse/app/cli/imports.py
 app.command("schema")(schema_command)  # deskpulse/app/cli/schema.py
+app.command("migrate")(migrate_command)  # deskpulse/app/cli/migrate.py
 
 # check, retry, status, verify, record and simulate: registered on the app after the commands above
 from deskpulse.app.cli import setup as cli_setup  # noqa: E402, F401

@@ -21,6 +21,7 @@ from deskpulse.app.cli.common import (
 )
 from deskpulse.app.config.file import ConfigError
 from deskpulse.app.sync.check import SourceCheck, check_source
+from deskpulse.app.sync.leasing import SourceBusy, leased
 from deskpulse.app.sync.retry import retry_dead_letters
 
 MARKS = {"ok": "[green]will sync[/green]", "not on plan": "[yellow]skipped[/yellow]"}
@@ -67,10 +68,11 @@ def retry(
     config: ConfigOption = None,
 ) -> None:
     """Map the dead letters again and store the records that now pass (every sync does
-    this too). Exit 1 if any letter is still rejected."""
+    this too). Exit 1 if any letter is still rejected, or a source's lease is held by a
+    daemon syncing it (that sync retries them first)."""
     cfg = read_config(config)
     names = [source] if source else list(cfg.sources)
-    left = 0
+    left = busy = 0
     with writer_lock(cfg):
         store = open_store(cfg.database, cfg.kpi.summary_options())
         try:
@@ -81,7 +83,13 @@ def retry(
                     settings = source_cfg.settings(connector)
                 except ConfigError as exc:
                     raise fail(str(exc)) from None
-                done = retry_dead_letters(store, name, connector, settings)
+                try:  # a daemon syncing the source retries its letters itself, first
+                    with leased(store, name, "sync", cfg.daemon.lease_ttl):
+                        done = retry_dead_letters(store, name, connector, settings)
+                except SourceBusy as exc:
+                    err.print(str(exc), markup=False)
+                    busy += 1
+                    continue
                 console.print(f"{name}: {done.stored:,} dead letters stored, {done.still:,} "
                               f"still rejected, {done.waiting:,} waiting for the vendor to "
                               "send their record again")
@@ -90,5 +98,5 @@ def retry(
                 left += done.still
         finally:
             store.close()
-    if left:
+    if left or busy:
         raise typer.Exit(1)

@@ -94,8 +94,21 @@ def _print_status(item: dict) -> None:
                       + (f"\n  {escape(run['resume'])}" if run.get("resume") else ""))
     for stream in item["streams"]:
         console.print(f"  cursor {stream['stream']}: saved {stream['cursor_saved_at']}")
+    _print_leases(item.get("leases", []))
     print_unmapped(item, console)
     _print_set_aside(item["kpi_set_aside"])
+
+
+def _print_leases(leases: list[dict]) -> None:
+    """Which daemon or command holds the source, until when; when the daemons sync it next."""
+    for lease in leases:
+        if lease["holder"]:
+            gone = " (expired: the next daemon to look takes it over)" if lease["expired"] \
+                else ""
+            console.print(f"  {lease['job']} held by {lease['holder']} until "
+                          f"{lease['expires_at']}{gone}", markup=False, highlight=False)
+        if lease["job"] == "sync":
+            console.print(f"  next due {lease['next_due_at']}", markup=False, highlight=False)
 
 
 def _print_set_aside(tickets: list[dict]) -> None:
@@ -211,9 +224,18 @@ def simulate(
                    ] = None,
     forbid: Annotated[list[str] | None, typer.Option(help="answer this API path with 403, "
                                                      "as for a feature the plan lacks")] = None,
+    latency: Annotated[float, typer.Option(min=0.0, help="seconds every answer is late, "
+                                           "like a slow vendor")] = 0.0,
 ) -> None:
     """Serve the simulated help desk on 127.0.0.1 for your own tests and benchmarks."""
-    from deskpulse.simulator import Faults, forbidding, generate, make_server, with_faults
+    from deskpulse.simulator import (
+        Faults,
+        delayed,
+        forbidding,
+        generate,
+        make_server,
+        with_faults,
+    )
 
     simulated = simulated_vendor(vendor)
     if replay is not None:
@@ -232,6 +254,8 @@ def simulate(
         what = f"Simulated {vendor.title()} with {tickets:,} tickets"
     if forbid:
         handler = forbidding(handler, forbid)
+    if latency:
+        handler = delayed(handler, latency)
     server = make_server(handler, host="127.0.0.1", port=port)
     host, bound = server.server_address[:2]
     options = simulated.options(f"http://{host}:{bound}", "<the --token value>")

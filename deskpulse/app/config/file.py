@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
 )
 
+from deskpulse.app.config.daemon import DaemonConfig
 from deskpulse.app.config.durations import parse_interval
 from deskpulse.app.config.kpi import KpiConfig, SlaConfig
 from deskpulse.app.errors import DeskpulseError
@@ -129,6 +130,7 @@ class Config(BaseModel):
     # a SQLite file, or a PostgreSQL database (`postgresql://…`, shown without its password)
     database: Path | DatabaseUrl = Path("deskpulse.db")
     kpi: KpiConfig = KpiConfig()
+    daemon: DaemonConfig = DaemonConfig()
     sources: dict[str, SourceConfig] = {}
     schedule: list[dict[str, Any]] = []
     sla: list[SlaConfig] = []
@@ -193,6 +195,7 @@ def config_from_dict(
     database = database_target(str(data.get("database", "deskpulse.db")), base_dir)
     try:
         config = Config(path=path, database=database, kpi=data.get("kpi", {}),
+                        daemon=data.get("daemon", {}),
                         sources=sources, schedule=data.get("schedule", []),
                         sla=data.get("sla", []))
     except ValidationError as exc:

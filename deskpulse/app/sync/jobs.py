@@ -13,6 +13,7 @@ from typing import Any
 from deskpulse import kpi
 from deskpulse.app.config.file import Config, SourceConfig
 from deskpulse.app.sync import failed_runs
+from deskpulse.app.sync.leasing import SourceBusy, leased
 from deskpulse.app.sync.lock import WriterLock
 from deskpulse.app.sync.runner import Progress, Runner, RunResult
 from deskpulse.store import Store
@@ -73,8 +74,9 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
                  on_result: Callable[[RunResult], None] | None = None,
                  **options: Any) -> list[RunResult]:
     """One incremental pass over each named source, in order; a failed one does not stop
-    the rest. Raises ConfigError (an unknown name, a bad schedule) before anything runs and
-    LockedError when another process holds the sync job. If SQLite's own lock stays taken,
+    the rest, and one whose lease another process (a daemon) holds is `skipped`. Raises
+    ConfigError (an unknown name, a bad schedule) before anything runs and LockedError when
+    another process holds the sync job. If SQLite's own lock stays taken,
     the runs not yet finished are kept beside the file as failed
     (deskpulse.app.sync.failed_runs)."""
     sources = [cfg.source(name) for name in names]
@@ -87,8 +89,13 @@ def sync_sources(cfg: Config, names: list[str], *, progress: Progress | None = N
             for source in sources:
                 if stop is not None and stop.is_set():
                     break
-                result = configured_runner(store, cfg, source, progress=progress,
-                                           **options).sync()
+                try:
+                    with leased(store, source.name, "sync", cfg.daemon.lease_ttl) as lease:
+                        result = configured_runner(store, cfg, source, progress=progress,
+                                                   lease=lease, **options).sync()
+                except SourceBusy as exc:  # a daemon syncs it now: not a run of ours
+                    result = RunResult(source=source.name, mode="sync", status="skipped",
+                                       error=str(exc))
                 pending.remove(source.name)  # logged in the file: no longer kept beside it
                 results.append(result)
                 if on_result:
@@ -103,8 +110,10 @@ def backfill_source(cfg: Config, name: str, since: datetime, until: datetime | N
                     before: Callable[[Runner], None] | None = None,
                     **options: Any) -> RunResult:
     """Everything changed from `since` (to `until`) for one source, resumably, under the
-    source's own backfill lock (it may run beside the daemon). `before` sees the runner
-    first (the CLI takes the dry run's estimate as the progress total)."""
+    source's own backfill lock and backfill lease (it may run beside the daemons: its
+    cursor slot is its own; SourceBusy when another backfill of the source holds it).
+    `before` sees the runner first (the CLI takes the dry run's estimate as the progress
+    total)."""
     source = cfg.source(name)
     cfg.business_calendars()
     span = (since.date().isoformat(),
@@ -112,9 +121,11 @@ def backfill_source(cfg: Config, name: str, since: datetime, until: datetime | N
     with writer_lock(cfg, f"backfill-{name}", [name], "backfill", span):
         store = open_for_writing(cfg)
         try:
-            runner = configured_runner(store, cfg, source, progress=progress, **options)
-            if before:
-                before(runner)
-            return runner.backfill(since, until)
+            with leased(store, name, "backfill", cfg.daemon.lease_ttl) as lease:
+                runner = configured_runner(store, cfg, source, progress=progress, lease=lease,
+                                           **options)
+                if before:
+                    before(runner)
+                return runner.backfill(since, until)
         finally:
             store.close()

@@ -58,6 +58,14 @@ def last_success(store: Store, source: str) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
+def last_successes(store: Store) -> dict[str, datetime]:
+    """Every source's latest successful run, whichever daemon ran it: several daemons share
+    the sources, so each one's /healthz reads the others' successes from the file."""
+    return {row[0]: datetime.fromisoformat(row[1]) for row in store.conn.execute(
+        "SELECT source, MAX(finished_at) FROM sync_runs WHERE status = 'ok' "
+        "GROUP BY source").fetchall() if row[1]}
+
+
 def dead_letter_count(store: Store, source: str) -> int:
     return int(store.conn.execute("SELECT COUNT(*) FROM dead_letters WHERE source = ?",
                                   (source,)).fetchone()[0])

@@ -39,7 +39,7 @@ from deskpulse.connectors import Connector, Page, Source, SourceError, open_sour
 from deskpulse.connectors.source import Clock, Sleep
 from deskpulse.kpi import Calendars, Schedule
 from deskpulse.kpi.sla.policy import Target
-from deskpulse.store import Store
+from deskpulse.store import Lease, LeaseLost, Store
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Runner:
     targets: tuple[Target, ...] = ()  # the config's [[sla]] targets (sla_instances)
     sla_targets: str = "auto"  # [kpi] sla_targets: config, vendor policies, or auto
     phase: Callable[[str], None] | None = None  # told when the run moves to its KPI refresh
+    lease: Lease | None = None  # pages commit only while this lease is held (store.leases)
     _at: tuple[str, str] | None = field(default=None, init=False, repr=False)
     _in_use: Calendars | Schedule | None = field(default=None, init=False, repr=False)
     _pace: RefreshPace | None = field(default=None, init=False, repr=False)
@@ -139,6 +140,10 @@ class Runner:
             if self.phase:
                 self.phase(f"refreshing KPIs of {self.store.dirty_count(name):,} tickets")
             result.kpi_refreshed += self._timed_refresh(result)
+            if self.lease is not None:  # a stall past the lease: the taker's run serves it
+                self.store.hold_lease(self.lease)
+        except LeaseLost as exc:  # another process took the source over: its run goes on
+            return self._finish(run_id, result, "interrupted", str(exc))
         except (SourceError, StopRequested) as exc:
             if self.stop.is_set():  # stopped during a retry or pacing wait: not a failure
                 return self._finish(run_id, result, "stopped", None)
@@ -164,6 +169,9 @@ class Runner:
             if owner_gone(run, host=host):
                 self.store.finish_run(run["id"], "interrupted",
                                       "its process ended before the run finished")
+            elif self.lease is not None and run["mode"] == mode:  # fenced out by our lease
+                self.store.finish_run(run["id"], "interrupted", "its lease expired (the "
+                                      "process died or stalled) and another took it over")
         return self.store.start_run(self.source.name, mode, pid=os.getpid(), host=host,
                                     since=span[0], until=span[1])
 
@@ -185,6 +193,7 @@ class Runner:
             changed = self.store.commit_page(
                 self.source.name, slot, page.records, page.cursor,
                 run_id=run_id, requests=page.requests, keep_bodies=self.source.store_bodies,
+                lease=self.lease,
             )
             result.count_page(stream, page, len(changed))
             result.count_engine(source)
@@ -256,8 +265,8 @@ class Runner:
             return
         sync_cursor = self.store.cursor(self.source.name, stream)
         if seed_sync and sync_cursor is None and page.cursor is not None:
-            self.store.commit_page(self.source.name, stream, [], page.cursor)
-        self.store.commit_page(self.source.name, slot, [], FINISHED)
+            self.store.commit_page(self.source.name, stream, [], page.cursor, lease=self.lease)
+        self.store.commit_page(self.source.name, slot, [], FINISHED, lease=self.lease)
 
     def _finish(self, run_id: int, result: RunResult, status: str, error: str | None) -> RunResult:
         result.status, result.error = status, error

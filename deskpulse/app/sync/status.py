@@ -8,7 +8,8 @@ Health rule (also the exit code of `deskpulse status`): a source is `failing` wh
 finished run failed, `interrupted` when its latest run was cut short (its process died or
 it was interrupted by Ctrl-C), `never synced` when it has no
 successful run, else `ok`. A run logged as running whose process is gone (deskpulse.app.sync.runs)
-is shown as interrupted, with the command that resumes it.
+is shown as interrupted, with the command that resumes it. `leases` says which process
+(daemon or command) holds the source now, until when, and when it is next due.
 """
 
 from __future__ import annotations
@@ -90,7 +91,19 @@ def source_status(store: Store, name: str, now: datetime, kind: str | None = Non
         "dead_letters": _count(store, "dead_letters", name),
         "kpi_pending": _count(store, "kpi_dirty", name),
         "ratings_without_time": ratings_without_time(store, name),
+        "leases": lease_status(store, name, now),
     } | kpi_set_aside_status(store, name)
+
+
+def lease_status(store: Store, name: str, now: datetime) -> list[dict[str, Any]]:
+    """Who holds the source's leases (a daemon, `sync`, `backfill`) until when, and when
+    it is next due: several daemons share the sources (store.leases)."""
+    leases = store.leases(name)
+    for lease in leases:
+        expires = _parse(lease["expires_at"])
+        lease["expired"] = lease["holder"] is not None and expires is not None \
+            and expires <= now
+    return leases
 
 
 def ratings_without_time(store: Store, name: str) -> int:
