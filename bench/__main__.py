@@ -1,5 +1,6 @@
-"""`python -m bench [--tickets N] [--memory SMALL,LARGE] [--smoke]`: print deskpulse's figures
-(`python -m bench.daemons` alone: several daemon processes sharing one database).
+"""`python -m bench [--tickets N] [--memory SMALL,LARGE] [--database URL] [--smoke]`: print
+deskpulse's figures (`python -m bench.daemons` alone: several daemon processes sharing one
+database).
 
 Every figure is measured in this run on this machine; nothing is a timed unit test.
 """
@@ -12,7 +13,9 @@ import platform
 import tempfile
 from pathlib import Path
 
+from bench import backends
 from bench.budget import connections, freshdesk_plan, zendesk_streams
+from bench.common import precompute
 from bench.daemons import daemons_benchmark
 from bench.efficiency import rate_limit_use, request_efficiency
 from bench.local import throughput_and_kpis
@@ -28,6 +31,9 @@ def main() -> None:
                         help="two account sizes for the memory figure")
     parser.add_argument("--vendor-tickets", type=int, default=20_000,
                         help="account size for the Freshdesk and Intercom request figures")
+    parser.add_argument("--database", help="also backfill the same responses into this "
+                        "PostgreSQL database (a postgresql:// URL whose name contains "
+                        "'bench'; dropped and created again) and a SQLite file, rows/s each")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
     args = parser.parse_args()
     tickets = 300 if args.smoke else args.tickets
@@ -55,7 +61,10 @@ def main() -> None:
                                         duration=150))
             print(vendor_rate_limit_use("intercom", folder, limit=30, window=10.0,
                                         duration=40))
-        print(throughput_and_kpis(tickets, folder))
+        prepared = precompute(tickets, folder)
+        print(throughput_and_kpis(prepared, folder))
+        if args.database:
+            print(backends.compare(prepared, folder, args.database))
     print(memory((small, large)))
     print(daemons_benchmark(6, (1, 2), tickets=20, latency=0.0, timeout=120) if args.smoke
           else daemons_benchmark())

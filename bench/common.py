@@ -6,21 +6,23 @@ backfill in memory; `Replay` then serves those bytes as fast as a dict lookup.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from bench.targets import Target, fresh
 from deskpulse import kpi
 from deskpulse.app.demo.run import demo_source
 from deskpulse.app.sync.runner import Runner, RunResult
 from deskpulse.simulator import ZendeskAPI, generate
 from deskpulse.simulator.model import Desk
-from deskpulse.store import Store
+from deskpulse.store import Store, sizes
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TOKEN = "bench-token"
@@ -35,12 +37,25 @@ def api(account: Desk, **kwargs: object) -> ZendeskAPI:
     return ZendeskAPI(account, email="demo@deskpulse.example", token=TOKEN, **kwargs)
 
 
-def open_store(path: Path) -> Store:
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink()
-    store = Store.open(path)
+def open_store(target: Target) -> Store:
+    """An empty store at `target` (a SQLite path or a PostgreSQL URL), views installed."""
+    fresh(target)
+    store = Store.open(target)
     kpi.install_views(store)
     return store
+
+
+def mark_changed(store: Store, ids: list[str], source: str = "demo") -> None:
+    """Queue `ids` for the next KPI refresh, as a sync that changed them would."""
+    with store.transaction():
+        store.conn.executemany("INSERT INTO kpi_dirty (source, ticket_id) VALUES (?, ?) "
+                               "ON CONFLICT DO NOTHING", [(source, tid) for tid in ids])
+
+
+def last_day(store: Store) -> date:
+    """The latest day with KPI rollups (the engine may hand it back as text or a date)."""
+    value = store.conn.execute("SELECT MAX(day) FROM kpi_daily").fetchone()[0]
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def backfill(store: Store, transport: httpx.BaseTransport, **runner: object) -> RunResult:
@@ -101,25 +116,35 @@ def precompute(tickets: int, folder: Path, seed: int = 1) -> Prepared:
                     time.perf_counter() - started)
 
 
+def log(label: str, value: str) -> None:
+    """A figure as soon as it is measured, on stderr with the time of day: a long run that
+    fails later keeps what it measured (the wall clock only labels, never decides)."""
+    print(f"{datetime.now(UTC):%H:%M:%S} {label}: {value}", file=sys.stderr, flush=True)
+
+
 def refresh_vs_rebuild(store: Store, ids: list[str]) -> tuple[float, float]:
     """Seconds of `kpi.upkeep.refresh` with `ids` marked changed (after the rebuild), and of a
     full `kpi.rebuild` of every fact and rollup."""
     started = time.perf_counter()
     kpi.rebuild(store)
     full = time.perf_counter() - started
-    with store.transaction():
-        store.conn.executemany("INSERT OR IGNORE INTO kpi_dirty VALUES ('demo', ?)",
-                               [(tid,) for tid in ids])
+    log("kpi.rebuild", f"{full:.1f} s")
+    mark_changed(store, ids)
     started = time.perf_counter()
     kpi.refresh(store)
     return time.perf_counter() - started, full
 
 
-def table_bytes(pages: dict[str, int], name: str) -> int:
-    """Bytes of a table and its indexes, from `dbstat` page sizes by object name."""
-    return sum(size for table_name, size in pages.items()
-               if table_name == name or table_name.startswith(f"{name}_") or
-               table_name.startswith(f"sqlite_autoindex_{name}"))
+def size_rows(store: Store, counts: dict[str, int]) -> list[tuple[str, str]]:
+    """The store's bytes in all, per ticket and per event (each table with its indexes)."""
+    rows = [("store size", f"{sizes.total_bytes(store) / 1e6:,.0f} MB")]
+    tables = sizes.bytes_by_table(store)
+    if tables is None:
+        return rows + [("bytes per ticket, per event", "not known: this SQLite has no dbstat")]
+    return rows + [("bytes per ticket (table + indexes + raw JSON)",
+                    f"{tables['tickets'] / counts['tickets']:,.0f}"),
+                   ("bytes per event (table + indexes)",
+                    f"{tables['events'] / counts['events']:,.0f}")]
 
 
 def table(title: str, rows: list[tuple[str, str]]) -> str:

@@ -151,6 +151,16 @@ class Store(LeaseVerbs):
         """A table's or view's columns, in their order."""
         return catalog.column_names(self.conn, self.backend, table)
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics after a bulk change (a backfill's or a
+        rebuild's KPI refresh). PostgreSQL plans from them, and autovacuum may be off or
+        behind: without them a 500-id lookup on `ticket_facts` scanned a day index instead
+        of the key (docs/benchmarks.md §9). SQLite: nothing; its plans come from the query
+        forms (kpi.upkeep.refresh pins them) and `sqlite_stat1` would move them."""
+        if self.backend == "postgresql":
+            for name in self.names("table"):
+                self.conn.execute(f"ANALYZE {name}")
+
     def drop_views(self, prefix: str) -> None:
         """Drop the views named `prefix…` in the caller's transaction (store.backends.catalog
         says how PostgreSQL differs)."""

@@ -3,6 +3,8 @@
 from tests.backends import (  # noqa: F401
     backend,
     db_target,
+    kpi_backend,
+    kpi_store,
     pg_target,
     store,
 )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from bench.targets import drop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +38,30 @@ def test_the_baseline_comparison_runs_at_smoke_size():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "round 1: working tree" in done.stdout
     assert "rows/s, peak RSS" in done.stdout and "ratio, worst round" in done.stdout
+
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def _pg_smoke(module: str, *args: str) -> str:
+    """Run a benchmark at smoke size against its own scratch PostgreSQL database."""
+    url = f"{PG_SERVER}/deskpulse_bench_smoke_{os.getpid()}"
+    try:
+        done = subprocess.run([sys.executable, "-m", module, "--smoke", "--database", url,
+                               *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        drop(url)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_backend_comparison_runs_at_smoke_size_on_postgresql():
+    out = _pg_smoke("bench.backends")
+    assert "round 1, sqlite" in out and "round 1, postgresql" in out
+    assert "postgresql / sqlite rows/s, per round" in out
+
+
+def test_the_million_ticket_store_benchmark_runs_at_smoke_size_on_postgresql():
+    out = _pg_smoke("bench.scale", "--drop")
+    assert "store                                          postgresql" in out
+    assert "tickets, events                                600," in out

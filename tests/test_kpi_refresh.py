@@ -286,3 +286,27 @@ def test_backlog_age_counts_at_midnight_of_the_report_zone(store):
     kpi.refresh(store)
     [row] = kpi.backlog_by_age(store, since=day, until=day)
     assert sum(v for k, v in row.items() if k != "day") == 0
+
+
+def test_a_large_refresh_refreshes_the_planner_statistics_on_postgresql(store, monkeypatch):
+    """A refresh of ANALYZE_AFTER tickets or more ends with Store.analyze (a smaller one
+    does not): on PostgreSQL the store's tables then have statistics to plan from. (The
+    plain `store` fixture: this needs only pgsql's refresh SQL, not KPI_SQL_ON_POSTGRES.)"""
+    monkeypatch.setattr(refresh_module, "ANALYZE_AFTER", 3)
+    analyzed: list[int] = []
+    real = store.analyze
+    monkeypatch.setattr(store, "analyze", lambda: (analyzed.append(1), real()))
+    start = T0
+    store.commit_page("acme", "tickets", [
+        Ticket(id=f"t{n}", status="open", created_at=start, updated_at=start) for n in range(2)],
+        None)
+    assert kpi.refresh(store) == 2 and analyzed == []
+    store.commit_page("acme", "tickets", [
+        Ticket(id=f"t{n}", status="open", created_at=start, updated_at=start) for n in range(3)],
+        None)
+    assert kpi.refresh(store) == 3 and analyzed == [1]
+    if store.backend == "postgresql":
+        last = store.conn.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND relname = 'ticket_facts'").fetchone()
+        assert last is not None and last[0] is not None

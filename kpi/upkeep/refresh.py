@@ -40,6 +40,11 @@ def report_zone(store: Store) -> str:
     return row[0] if row else "UTC"
 
 
+# A refresh of this many tickets or more (a backfill, a rebuild) refreshes the planner's
+# statistics at its end (Store.analyze: PostgreSQL only).
+ANALYZE_AFTER = 10_000
+
+
 def refresh(store: Store, *, source: str | None = None,
             schedule: Schedule | Calendars | None = None, targets: Sequence[Target] = (),
             fault: Fault | None = None) -> int:
@@ -75,6 +80,8 @@ def refresh(store: Store, *, source: str | None = None,
                     f"({marks(len(chunk))})", (name, *chunk))
             deltas.flush()
             values.finish()
+        if done >= ANALYZE_AFTER:
+            store.analyze()  # in the transaction: the statistics and the rows go together
     return done
 
 
