@@ -26,14 +26,9 @@ from deskpulse.store import Store
 from tests.backends import copied_to_postgres, row_key, typed
 from tests.simdesk import backfilled_store
 from tests.test_business_kpis import desk, load
+from tests.test_sla_views import TARGETS
 
 NOW = datetime(2026, 3, 11, tzinfo=UTC)  # the simulated desk's present: every SLA is past
-TARGETS = (kpi.Target("first_reply", 8 * 3600, priorities=("low", "normal")),
-           kpi.Target("first_reply", 2 * 3600),
-           kpi.Target("next_reply", 12 * 3600),
-           kpi.Target("agent_work", 6 * 3600, business=True),
-           kpi.Target("periodic_update", 36 * 3600),
-           kpi.Target("pausable_update", 36 * 3600))
 VIEWS_SQL = resources.files("deskpulse.kpi").joinpath("views.sql").read_text(encoding="utf-8")
 VIEWS = re.findall(r"^CREATE VIEW (\w+)", VIEWS_SQL, flags=re.MULTILINE)
 BOOL_OID = 16
