@@ -16,10 +16,10 @@ ON CONFLICT upserts, so it reads the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from deskpulse.store import rows
+from deskpulse.store.backends import Connection
 from deskpulse.store.models import RatingHalf, RatingMoment, iso
 
 RATING_HALVES = """
@@ -55,7 +55,7 @@ _MOMENT_COLUMNS = ("source", "id", "ticket_id", "at", "score", "comment")
 _CHUNK = 500
 
 
-def write_halves(conn: sqlite3.Connection, source: str, halves: list[RatingHalf],
+def write_halves(conn: Connection, source: str, halves: list[RatingHalf],
                  moments: list[RatingMoment]) -> set[str]:
     """Keep a page's halves and moments; write every rating they complete. Returns the
     tickets whose `ratings` row changed (their KPI facts are stale)."""
@@ -76,7 +76,7 @@ def write_halves(conn: sqlite3.Connection, source: str, halves: list[RatingHalf]
     return changed
 
 
-def _complete(conn: sqlite3.Connection, source: str, tickets: list[str]) -> set[str]:
+def _complete(conn: Connection, source: str, tickets: list[str]) -> set[str]:
     marks = ",".join("?" * len(tickets))
     halves = {row[0]: row for row in conn.execute(
         "SELECT ticket_id, rating_id, score, scale, positive, comment, kind, rated_at "
@@ -119,7 +119,7 @@ def _order(moment_id: str) -> tuple[int, str]:
     return (int(moment_id), "") if moment_id.isdigit() else (0, moment_id)
 
 
-def pending_ratings(conn: sqlite3.Connection, source: str | None = None
+def pending_ratings(conn: Connection, source: str | None = None
                     ) -> list[dict[str, Any]]:
     """Per source: answered ratings whose time no synced rating event has given yet."""
     sql = ("SELECT source, COUNT(*), MIN(ticket_id) FROM rating_halves WHERE rated_at IS NULL"

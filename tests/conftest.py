@@ -3,8 +3,6 @@
 from tests.backends import (  # noqa: F401
     backend,
     db_target,
-    kpi_backend,
-    kpi_store,
     pg_target,
     store,
 )

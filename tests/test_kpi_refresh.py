@@ -127,9 +127,9 @@ def rows(store: Store, table: str) -> list[tuple]:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=histories(), data=st.data())
-def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(kpi_store, records, data):
-    emptied(kpi_store)  # one store for all examples: a new PostgreSQL schema each is slow
-    _random_syncs_equal_a_rebuild(kpi_store, records, data)
+def test_incremental_refresh_after_random_syncs_equals_a_full_rebuild(store, records, data):
+    emptied(store)  # one store for all examples: a new PostgreSQL schema each is slow
+    _random_syncs_equal_a_rebuild(store, records, data)
 
 
 def _random_syncs_equal_a_rebuild(store: Store, records, data) -> None:
@@ -210,8 +210,7 @@ def _sorted_values_match_the_facts(store: Store) -> None:
                 k: n for k, n in by_query.items() if n}, (by, days)
 
 
-def test_refresh_touches_only_the_days_of_changed_tickets(kpi_store):
-    store = kpi_store
+def test_refresh_touches_only_the_days_of_changed_tickets(store):
     base = [Person(id="a1", role="agent")]
     for day in range(10):
         start = T0 + timedelta(days=day)
@@ -233,8 +232,7 @@ def test_refresh_touches_only_the_days_of_changed_tickets(kpi_store):
     assert store.dirty_tickets() == set()
 
 
-def test_a_deleted_ticket_loses_its_facts_and_its_buckets(kpi_store):
-    store = kpi_store
+def test_a_deleted_ticket_loses_its_facts_and_its_buckets(store):
     ticket = Ticket(id="t1", status="open", created_at=T0, updated_at=T0)
     store.commit_page("acme", "tickets", [ticket, Event(id="c", ticket_id="t1", at=T0,
                                                         kind="created", new_value="new")], None)
@@ -247,8 +245,7 @@ def test_a_deleted_ticket_loses_its_facts_and_its_buckets(kpi_store):
         assert store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
 
 
-def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(kpi_store):
-    store = kpi_store
+def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(store):
     late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # already 3 March in Berlin
     store.commit_page("acme", "t", [
         Ticket(id="1", status="solved", created_at=late, updated_at=late),
@@ -272,8 +269,7 @@ def test_days_follow_the_report_time_zone_and_changing_it_rebuilds(kpi_store):
     assert not kpi.ensure_definitions(store, None, report_tz="Pacific/Auckland")
 
 
-def test_backlog_age_counts_at_midnight_of_the_report_zone(kpi_store):
-    store = kpi_store
+def test_backlog_age_counts_at_midnight_of_the_report_zone(store):
     opened = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 21:00 in Berlin, 15:00 in New York
     store.commit_page("acme", "t", [
         Ticket(id="1", status="open", created_at=opened, updated_at=opened),

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
-from deskpulse.store import schema
+from deskpulse.store import postgres_compat, schema
 from deskpulse.store.backends.pg_schema import (
     identity_resyncs,
     schema_ddl,
@@ -25,14 +24,6 @@ from deskpulse.store.backends.pg_schema import (
 from deskpulse.store.backends.postgres import PgConnection
 
 VERSION_TABLE = "deskpulse_schema"
-# The SQLite schema version when the PostgreSQL store was introduced: no PostgreSQL database
-# is older. Later SQLite migrations reach PostgreSQL through `step_statements`.
-BASELINE = 19
-# Functions that let SQLite-flavoured SQL (the kpi_* views, KPI queries) run on PostgreSQL,
-# (re)installed by a writing open only when their script differs from the one installed:
-# CREATE OR REPLACE FUNCTION at every open locked pg_proc rows that other daemons' queries
-# were using, and deadlocked with them (tests/test_daemon_processes.py).
-COMPAT_SQL = "postgres_compat.sql"
 
 
 def version(conn: PgConnection) -> int:
@@ -62,9 +53,13 @@ def migrate(conn: PgConnection) -> int:
     if current > latest:  # Store.open says so first, with the fix (store.opening)
         msg = f"database schema version {current} is newer than this deskpulse"
         raise RuntimeError(msg)
-    script = compat_script()
-    if script is not None and installed_compat(conn) != _digest(script):
-        _in_transaction(conn, install_compat, script)
+    # SQLite's functions as PostgreSQL functions (store.postgres_compat), (re)installed only
+    # when their script changed: CREATE OR REPLACE FUNCTION at every open locked pg_proc
+    # rows other daemons' queries were using, and deadlocked with them
+    # (tests/test_daemon_processes.py); under the migration lock, as two sessions replacing
+    # one function at once fail ("tuple concurrently updated").
+    if installed_compat(conn) != _digest(postgres_compat.script()):
+        _in_transaction(conn, install_compat, None)
     return latest
 
 
@@ -103,12 +98,6 @@ def _step(conn: PgConnection, before: int) -> None:
     conn.execute(f"UPDATE {VERSION_TABLE} SET version = ?", (before + 1,))
 
 
-def compat_script() -> str | None:
-    """store/postgres_compat.sql, when the package ships it."""
-    script = resources.files("deskpulse.store").joinpath(COMPAT_SQL)
-    return script.read_text(encoding="utf-8") if script.is_file() else None
-
-
 def _digest(script: str) -> str:
     return hashlib.sha256(script.encode()).hexdigest()
 
@@ -125,13 +114,13 @@ def installed_compat(conn: PgConnection) -> str | None:
     return None if row is None or row[0] is None else str(row[0])
 
 
-def install_compat(conn: PgConnection, script: str | None = None) -> None:
-    """Install the PostgreSQL versions of SQLite functions our SQL uses (one script,
-    several statements) and remember its digest, unless another process just did."""
-    script = compat_script() if script is None else script
-    if script is None or installed_compat(conn) == _digest(script):
+def install_compat(conn: PgConnection, _: object = None) -> None:
+    """Install SQLite's functions our SQL calls and remember their script's digest, unless
+    another process did while this one waited for the lock."""
+    script = postgres_compat.script()
+    if installed_compat(conn) == _digest(script):
         return
-    conn.raw.execute(script)  # type: ignore[arg-type]
+    postgres_compat.install(conn.raw)
     conn.execute(f"ALTER TABLE {VERSION_TABLE} ADD COLUMN IF NOT EXISTS compat_digest text")
     conn.execute(f"UPDATE {VERSION_TABLE} SET compat_digest = ?", (_digest(script),))
 
