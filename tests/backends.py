@@ -14,10 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
+from deskpulse import kpi
+from deskpulse.app.migrate import copying
 from deskpulse.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
@@ -102,6 +105,32 @@ def opened(backend: str, folder: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+
+
+@contextmanager
+def copied_to_postgres(source: Store) -> Iterator[Store]:
+    """A new PostgreSQL store (a fresh schema; `Store.open`: the schema translated from the
+    migrations, the compat functions) with the kpi_* views and every row of `source`, copied
+    as `deskpulse migrate` copies: for tests that hold PostgreSQL's figures to SQLite's."""
+    with fresh_schema() as url:
+        target = Store.open(url)
+        try:
+            with target.transaction():
+                kpi.install_views(target)
+                copying.copy_tables(source, target, copying.plan(source))
+            yield target
+        finally:
+            target.close()
+
+
+def typed(value: Any) -> tuple[str, Any]:
+    """A value with its Python type, so 1 and 1.0 (SQLite: INTEGER and REAL) differ."""
+    return (type(value).__name__, value)
+
+
+def row_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A sort key for rows mixing None, numbers and text."""
+    return tuple((v is None, "" if v is None else str(v)) for v in row)
 
 
 @pytest.fixture(params=KPI_BACKENDS)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from deskpulse.app.config.file import ConfigError, load_config, parse_interval
+from deskpulse.app.config.durations import parse_interval
+from deskpulse.app.config.file import ConfigError, load_config
 from deskpulse.connectors import Connector
 
 

@@ -1,11 +1,11 @@
 """The SQL of kpi/ (refresh, rollups, sorted values, repeat-contact gaps, report figures,
 business KPIs) gives the same rows and figures on PostgreSQL as on SQLite.
 
-A simulated account and the business-KPI desk are built on SQLite, copied into a scratch
-PostgreSQL schema (tests/pgtest.py), and the same kpi functions run on both: on PostgreSQL
-through `QmarkStore`, a test stand-in for the PostgreSQL backend's connection (`?` -> `%s`,
-values read back as SQLite gives them). The facts are rebuilt there from the events alone,
-so every INSERT, upsert and gap query of a refresh runs on PostgreSQL.
+A simulated account and the business-KPI desk are built on SQLite, copied into a PostgreSQL
+store on a fresh schema as `deskpulse migrate` copies them (tests/backends.py
+`copied_to_postgres`), and the same kpi functions run on both stores. The facts are rebuilt
+there from the events alone, so every INSERT, upsert and gap query of a refresh runs on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from deskpulse import kpi
 from deskpulse.kpi.figures.business import business_kpis
 from deskpulse.kpi.upkeep import set_aside
 from deskpulse.store import Store, TimeEntry
-from tests.pgtest import QmarkStore, copy_tables, row_key, scratch_schema, typed
+from tests.backends import copied_to_postgres, row_key, typed
 from tests.simdesk import backfilled_store
 from tests.test_business_kpis import MARCH, desk, load
 from tests.test_postgres_views import NOW, TARGETS
@@ -30,26 +30,25 @@ FACT_TABLES = ("ticket_facts", "unsolved_spans", "reply_cycles", "kpi_daily", "s
 BY = (None, "day", "week", "channel", "group", "agent", "priority", "type")
 
 
-def table(store: Any, name: str) -> list[tuple]:
+def table(store: Store, name: str) -> list[tuple]:
     rows = store.conn.execute(f"SELECT * FROM {name}").fetchall()
     return sorted((tuple(typed(v) for v in row) for row in rows), key=row_key)
 
 
-def assert_same_tables(lite: Store, pg: QmarkStore) -> None:
+def assert_same_tables(lite: Store, pg: Store) -> None:
     assert set_aside.listed(pg.conn, "demo") == []  # a PostgreSQL error would land here
     for name in FACT_TABLES:
         assert table(pg, name) == table(lite, name), name
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory) -> Iterator[tuple[Store, QmarkStore, Any]]:
+def simulated(tmp_path_factory) -> Iterator[tuple[Store, Store, Any]]:
     lite = backfilled_store(tmp_path_factory.mktemp("sim") / "s.db", tickets=250, seed=5,
                             now=NOW, days=40)
     calendars = kpi.synced_calendars(lite)
     assert kpi.ensure_definitions(lite, calendars, TARGETS)
-    with scratch_schema() as conn:
-        copy_tables(lite.conn, conn)
-        yield lite, QmarkStore(conn), calendars
+    with copied_to_postgres(lite) as pg:
+        yield lite, pg, calendars
     lite.close()
 
 
@@ -120,9 +119,7 @@ def test_business_kpis_are_the_same_on_both(tmp_path):
                   ("t2", "a1", 600, "2026-03-03T09:00:00"), ("t3", "a1", 300,
                                                              "2026-03-04T09:00:00")])]
     lite.commit_page("desk", "time_entries", logged, None)
-    with scratch_schema() as conn:
-        copy_tables(lite.conn, conn)
-        pg = QmarkStore(conn)
+    with copied_to_postgres(lite) as pg:
         for span in (MARCH, {"since": date(2026, 3, 2), "until": date(2026, 3, 2)}, {}):
             figures = business_kpis(lite, **span)
             assert not any(str(v).startswith("missing") for v in figures.values()), figures

@@ -3,17 +3,15 @@
 Two SQLite stores are filled the usual way: a simulated Zendesk account backfilled with SLA
 targets, business hours and the views' options (escalation tags, the at-risk window), and the
 business-KPI desk with every example import (costs, revenue, agent hours, accounts, surveys).
-Their tables are copied into a scratch PostgreSQL schema whose DDL is a quick translation of
-SQLite's done here (columns typed by the PostgreSQL backend's rules: instants timestamptz, days
-date, JSON jsonb, INTEGER bigint, REAL double precision; the backend's own translator will
-replace it), the compat functions are installed, views.sql is run unchanged, and each view's
-rows are compared value by value, type included, read back as the backend reads them.
+Each is copied into a PostgreSQL store on a fresh schema as `deskpulse migrate` copies it
+(tests/backends.py `copied_to_postgres`: the schema the backend translates from the SQLite
+migrations, its compat functions, views.sql installed by kpi.install_views), and each view's
+rows are compared value by value, type included, read back through the backend's loaders.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -21,22 +19,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from deskpulse import kpi
-from deskpulse.store.schema import statements
-from tests.pgtest import as_sqlite, copy_tables, row_key, scratch_schema, typed
+from deskpulse.store import Store
+from tests.backends import copied_to_postgres, row_key, typed
 from tests.simdesk import backfilled_store
 from tests.test_business_kpis import desk, load
+from tests.test_sla_views import TARGETS
 
 NOW = datetime(2026, 3, 11, tzinfo=UTC)  # the simulated desk's present: every SLA is past
-TARGETS = (kpi.Target("first_reply", 8 * 3600, priorities=("low", "normal")),
-           kpi.Target("first_reply", 2 * 3600),
-           kpi.Target("next_reply", 12 * 3600),
-           kpi.Target("agent_work", 6 * 3600, business=True),
-           kpi.Target("periodic_update", 36 * 3600),
-           kpi.Target("pausable_update", 36 * 3600))
 VIEWS_SQL = resources.files("deskpulse.kpi").joinpath("views.sql").read_text(encoding="utf-8")
 VIEWS = re.findall(r"^CREATE VIEW (\w+)", VIEWS_SQL, flags=re.MULTILINE)
 BOOL_OID = 16
@@ -44,7 +36,7 @@ BOOL_OID = 16
 CLOCK_COLUMNS = {("kpi_sla_at_risk", "seconds_left")}
 
 
-def simulated(folder: Path) -> sqlite3.Connection:
+def simulated(folder: Path) -> Store:
     store = backfilled_store(folder / "sim.db", tickets=300, seed=11, now=NOW, days=40)
     assert kpi.ensure_definitions(store, kpi.synced_calendars(store), TARGETS)
     tags = [tag for (tag,) in store.conn.execute(
@@ -52,14 +44,14 @@ def simulated(folder: Path) -> sqlite3.Connection:
     assert tags, "the simulated tickets have no tags: escalation by tag would go untested"
     kpi.install_views(store, {"repeat_days": 3, "escalation_tags": tags,
                               "sla_at_risk": timedelta(hours=2)})
-    return store.conn
+    return store
 
 
-def business(folder: Path) -> sqlite3.Connection:
+def business(folder: Path) -> Store:
     store = desk(folder / "business.db")
     for kind in ("costs", "revenue", "agent_hours", "accounts", "surveys"):
         load(store, kind)
-    return store.conn
+    return store
 
 
 def rows_of(fetched: list[tuple[Any, ...]], names: list[str], view: str) -> list[tuple]:
@@ -67,18 +59,18 @@ def rows_of(fetched: list[tuple[Any, ...]], names: list[str], view: str) -> list
     return sorted((tuple(typed(row[i]) for i in kept) for row in fetched), key=row_key)
 
 
-def compare_views(lite: sqlite3.Connection, pg: psycopg.Connection) -> dict[str, int]:
+def compare_views(lite: Store, pg: Store) -> dict[str, int]:
     """Assert every view's rows agree; return how many rows each has."""
     counted = {}
     for view in VIEWS:
-        cursor = lite.execute(f"SELECT * FROM {view}")
+        cursor = lite.conn.execute(f"SELECT * FROM {view}")
         names = [d[0] for d in cursor.description]
         expected = cursor.fetchall()
-        pg_cursor = pg.execute(f"SELECT * FROM {view}")
+        pg_cursor = pg.conn.execute(f"SELECT * FROM {view}")
         assert [d.name for d in pg_cursor.description] == names, view
         booleans = [d.name for d in pg_cursor.description if d.type_code == BOOL_OID]
         assert not booleans, f"{view}: yes/no columns are 0/1 on both engines, not {booleans}"
-        got = [tuple(as_sqlite(v) for v in row) for row in pg_cursor.fetchall()]
+        got = pg_cursor.fetchall()
         assert rows_of(got, names, view) == rows_of(expected, names, view), view
         for column in (n for v, n in CLOCK_COLUMNS if v == view):
             at = names.index(column)
@@ -90,18 +82,14 @@ def compare_views(lite: sqlite3.Connection, pg: psycopg.Connection) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory) -> Iterator[dict[str, tuple[sqlite3.Connection, Any]]]:
-    """Each store on SQLite and its copy on PostgreSQL (with views.sql run on it)."""
+def engines(tmp_path_factory) -> Iterator[dict[str, tuple[Store, Store]]]:
+    """Each store on SQLite and its copy on PostgreSQL (with the kpi_* views)."""
     with ExitStack() as stack:
         found = {}
         for name, build in (("simulated", simulated), ("business", business)):
             lite = build(tmp_path_factory.mktemp(name))
             stack.callback(lite.close)
-            pg = stack.enter_context(scratch_schema())
-            copy_tables(lite, pg)
-            for statement in statements(VIEWS_SQL):
-                pg.execute(statement.encode("utf-8"))  # as text, untouched: it holds '%'
-            found[name] = (lite, pg)
+            found[name] = (lite, stack.enter_context(copied_to_postgres(lite)))
         yield found
 
 
@@ -115,5 +103,5 @@ def test_every_view_has_the_same_rows_on_postgresql(engines, name):
 def test_the_data_reaches_every_view_somewhere(engines):
     """Not an empty comparison: each view has rows in one of the two stores."""
     filled = {view for lite, _pg in engines.values() for view in VIEWS
-              if lite.execute(f"SELECT 1 FROM {view} LIMIT 1").fetchone()}
+              if lite.conn.execute(f"SELECT 1 FROM {view} LIMIT 1").fetchone()}
     assert filled == set(VIEWS)

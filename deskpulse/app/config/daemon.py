@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from deskpulse.app.config.durations import parse_interval
+from deskpulse.app.config.durations import positive_duration
 
 
 class DaemonConfig(BaseModel):
@@ -25,12 +25,5 @@ class DaemonConfig(BaseModel):
 
     @field_validator("lease_ttl", "poll", mode="before")
     @classmethod
-    def _duration(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            msg = f"{value!r} has no unit: write it like '60s' or '2m'"
-            raise ValueError(msg)  # noqa: TRY004 (pydantic turns it into the field's error)
-        duration = parse_interval(value)
-        if duration <= timedelta(0):
-            msg = f"{value!r} must be longer than zero"
-            raise ValueError(msg)
-        return duration
+    def _duration(cls, value: Any, info: ValidationInfo) -> Any:
+        return positive_duration(value, str(info.field_name), "'60s' or '2m'")

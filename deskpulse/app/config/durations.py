@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -18,6 +19,19 @@ def parse_interval(text: str) -> timedelta:
         msg = f"interval {text!r} is not like '30s', '5m', '1h' or '1d'"
         raise ValueError(msg)
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def positive_duration(value: Any, name: str, examples: str) -> timedelta:
+    """A setting that must be a duration longer than zero ('5m'); a bare number is refused
+    (seconds or minutes?). `examples` is shown in the error, e.g. "'30s' or '5m'"."""
+    if not isinstance(value, str):
+        msg = f"{name} {value!r} has no unit: write it like {examples}"
+        raise ValueError(msg)  # noqa: TRY004 (pydantic turns it into the field's error)
+    duration = parse_interval(value)
+    if duration <= timedelta(0):
+        msg = f"{name} {value!r} must be longer than zero, e.g. {examples.split(' or ')[-1]}"
+        raise ValueError(msg)
+    return duration
 
 
 def parse_target(text: str) -> int:

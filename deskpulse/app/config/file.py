@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from deskpulse.app.config.daemon import DaemonConfig
-from deskpulse.app.config.durations import parse_interval
+from deskpulse.app.config.durations import positive_duration
 from deskpulse.app.config.kpi import KpiConfig, SlaConfig
 from deskpulse.app.errors import DeskpulseError
 from deskpulse.connectors import Connector, ConnectorUnavailable, available, load
@@ -66,14 +66,7 @@ class SourceConfig(BaseModel):
     @field_validator("interval", mode="before")
     @classmethod
     def _interval(cls, value: Any) -> Any:
-        if not isinstance(value, str):  # a bare number: seconds or minutes? (durations.py)
-            msg = f"interval {value!r} has no unit: write it like '30s', '5m' or '1h'"
-            raise ValueError(msg)  # noqa: TRY004 (pydantic turns it into the field's error)
-        interval = parse_interval(value)
-        if interval <= timedelta(0):
-            msg = f"interval {value!r} must be longer than zero, e.g. '5m'"
-            raise ValueError(msg)
-        return interval
+        return positive_duration(value, "interval", "'30s', '5m' or '1h'")
 
     def check(self) -> None:
         """What is wrong before the source is ever opened: its kind, a setting the connector
