@@ -69,12 +69,11 @@ def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
     if meta.get("report_tz", "UTC") != report_tz:
         return _rebuild_all(store, schedule, meta, wanted, whole, targets, report_tz, rebuilt)
     adopt = meta.get(KEY) == whole  # a file of the previous version, computed as now
-    done = False
+    done, adopted = False, []
     for source, want in wanted.items():
         held = meta.get(f"{KEY}:{source}")
         if held == want or (held is None and adopt):
-            if held is None:
-                _write(store, f"{KEY}:{source}", want)
+            adopted += [(f"{KEY}:{source}", want)] if held is None else []
             continue
         with store.transaction():
             if not _claim(store, f"{KEY}:{source}", held, want):
@@ -84,11 +83,11 @@ def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
                 done = True
                 if rebuilt is not None:
                     rebuilt(source)
-    if meta.get(KEY) != whole or meta.get("sla_targets") != dump_targets(targets) \
-            or "report_tz" not in meta:
+    if adopted or meta.get(KEY) != whole or meta.get("sla_targets") != dump_targets(targets) \
+            or "report_tz" not in meta:  # the whole set's, once every source is current
         with store.transaction():
             for key, value in ((KEY, whole), ("sla_targets", dump_targets(targets)),
-                               ("report_tz", report_tz)):
+                               ("report_tz", report_tz), *adopted):
                 _upsert(store, key, value)
     return done
 
@@ -150,8 +149,3 @@ def _claim(store: Store, key: str, held: str | None, want: str) -> bool:
 def _upsert(store: Store, key: str, value: str) -> None:
     store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-
-
-def _write(store: Store, key: str, value: str) -> None:
-    with store.transaction():
-        _upsert(store, key, value)
