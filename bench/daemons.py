@@ -34,7 +34,7 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
-def _config(folder: Path, url: str, sources: int) -> Path:
+def _config(folder: Path, url: str, sources: int, sla_targets: str = "auto") -> Path:
     body = "".join(f"""
 [sources.s{n:03}]
 kind = "zendesk"
@@ -52,7 +52,7 @@ lease_ttl = "30s"
 poll = "1s"
 workers = 4
 [kpi]
-sla_targets = "config"
+sla_targets = "{sla_targets}"
 {body}""", encoding="utf-8")
     return path
 
@@ -70,11 +70,12 @@ def _runs(database: Path) -> list[tuple]:
         return []
 
 
-def drain(folder: Path, url: str, sources: int, daemons: int, timeout: float) -> dict:
+def drain(folder: Path, url: str, sources: int, daemons: int, timeout: float,
+          sla_targets: str = "auto") -> dict:
     """Start `daemons` processes on a fresh database of `sources` due sources; wait until
     every one has synced once; return the figures."""
     folder.mkdir(parents=True)
-    config = _config(folder, url, sources)
+    config = _config(folder, url, sources, sla_targets)
     env = os.environ | {"BENCH_TOKEN": TOKEN}
     from deskpulse.store import Store  # the file created once, before the daemons race
 
@@ -120,7 +121,7 @@ def drain(folder: Path, url: str, sources: int, daemons: int, timeout: float) ->
 
 def daemons_benchmark(sources: int = 100, counts: tuple[int, ...] = (1, 2, 3),
                       tickets: int = 60, latency: float = 0.05,
-                      timeout: float = 600.0) -> str:
+                      timeout: float = 600.0, sla_targets: str = "auto") -> str:
     port = _port()
     server = subprocess.Popen(
         [sys.executable, "-m", "deskpulse", "simulate", "--port", str(port), "--tickets",
@@ -130,8 +131,8 @@ def daemons_benchmark(sources: int = 100, counts: tuple[int, ...] = (1, 2, 3),
         assert server.stdout is not None and "Simulated" in server.stdout.readline()
         url = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory() as scratch:
-            figures = [drain(Path(scratch) / f"d{count}", url, sources, count, timeout)
-                       for count in counts]
+            figures = [drain(Path(scratch) / f"d{count}", url, sources, count, timeout,
+                             sla_targets) for count in counts]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -140,7 +141,7 @@ def daemons_benchmark(sources: int = 100, counts: tuple[int, ...] = (1, 2, 3),
     base = figures[0]["per_minute"]
     lines = [f"Daemons sharing one database: {sources} sources of {tickets} tickets, all due "
              f"at once, simulator latency {latency * 1000:.0f} ms per request, 4 workers per "
-             "daemon (SQLite)",
+             f"daemon (SQLite), [kpi] sla_targets = {sla_targets!r}",
              f"  {'daemons':>7} {'seconds':>8} {'sources/min':>12} {'x':>5}   wait past due "
              "p50 / p90 / max, spread (s)   sources per daemon"]
     for row in figures:
@@ -157,12 +158,18 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--tickets", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--sla-targets", default="auto", choices=("auto", "config", "vendor"),
+                        help="[kpi] sla_targets (auto: each source's synced policies)")
+    parser.add_argument("--daemons", default="1,2,3", help="daemon counts, comma-separated")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves it runs")
     args = parser.parse_args()
     if args.smoke:
-        print(daemons_benchmark(6, (1, 2), tickets=20, latency=0.0, timeout=120))
+        print(daemons_benchmark(6, (1, 2), tickets=20, latency=0.0, timeout=120,
+                                sla_targets=args.sla_targets))
     else:
-        print(daemons_benchmark(args.sources, tickets=args.tickets, latency=args.latency))
+        counts = tuple(int(n) for n in args.daemons.split(","))
+        print(daemons_benchmark(args.sources, counts, tickets=args.tickets,
+                                latency=args.latency, sla_targets=args.sla_targets))
 
 
 if __name__ == "__main__":

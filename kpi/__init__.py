@@ -20,7 +20,8 @@ from deskpulse.kpi.sla.figures import status as sla_status
 from deskpulse.kpi.sla.policy import METRICS as SLA_METRICS
 from deskpulse.kpi.sla.policy import Target
 from deskpulse.kpi.sla.targets import targets_in_use as sla_targets_in_use
-from deskpulse.kpi.upkeep.refresh import ensure_definitions, install_views, rebuild, refresh
+from deskpulse.kpi.upkeep.definitions import ensure_definitions
+from deskpulse.kpi.upkeep.refresh import install_views, rebuild, refresh
 
 __all__ = [
     "Calendar",

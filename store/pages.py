@@ -120,7 +120,8 @@ def resolve_dead_letters(conn: sqlite3.Connection, source: str, stream: str,
 
 def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolicies) -> None:
     """The source's policies become exactly `found` (deleted ones go). No ticket is marked
-    dirty: the KPI side sees the change in its definitions fingerprint and rebuilds."""
+    dirty: the KPI side sees the change in the source's definitions fingerprint and rebuilds
+    that source's facts."""
     for table in ("sla_policies", "sla_policy_targets"):
         conn.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
     conn.executemany("INSERT INTO sla_policies VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -51,8 +51,6 @@ interval = "1h"
 lease_ttl = "4s"
 poll = "1s"
 workers = 4
-[kpi]
-sla_targets = "config"  # each source's synced policies would rebuild every fact again
 
 [[schedule]]
 tz = "UTC"
@@ -110,7 +108,7 @@ def reference(folder: Path) -> Store:
                                    environ={"SIM_TOKEN": TOKEN}).sync()
         assert result.status == "ok", result.error
     kpi.rebuild(store, schedule=cfg.business_calendars(),
-                targets=kpi.sla_targets_in_use(store, cfg.sla_targets(), "config"))
+                targets=kpi.sla_targets_in_use(store, cfg.sla_targets(), cfg.kpi.sla_targets))
     return store
 
 

@@ -99,8 +99,7 @@ def test_schedule_from_the_config_file(tmp_path):
 def test_a_newer_facts_version_rebuilds_too(tmp_path, monkeypatch):
     import importlib
 
-    # the module: `kpi.refresh` is the function
-    module = importlib.import_module("deskpulse.kpi.upkeep.refresh")
+    module = importlib.import_module("deskpulse.kpi.upkeep.definitions")
     store = Store.open(tmp_path / "v.db")
     at = utc(2026, 3, 2, 14)
     store.commit_page("acme", "t", [Ticket(id="1", status="open", created_at=at, updated_at=at),

@@ -6,8 +6,9 @@ synced SLA policies (`[kpi] sla_targets`):
 - `config`: only `[[sla]]` entries; synced policies are ignored.
 - `vendor`: a source's synced policies whenever it has some; `[[sla]]` entries for the rest.
 
-The chosen targets go into the definitions fingerprint (`kpi.upkeep.refresh.ensure_definitions`),
-so a policy edited at the vendor rebuilds the facts by itself at the next sync.
+The chosen targets go into each source's definitions fingerprint
+(`kpi.upkeep.definitions`), so a policy edited at the vendor rebuilds that source's facts by
+itself at the next sync.
 """
 
 from __future__ import annotations

@@ -19,8 +19,7 @@ from typing import Any
 
 from deskpulse.kpi.hours.schedules import Calendars, as_calendars
 from deskpulse.kpi.hours.seconds import Schedule
-from deskpulse.kpi.sla.policy import Target, dump_targets
-from deskpulse.kpi.sla.policy import fingerprint as sla_fingerprint
+from deskpulse.kpi.sla.policy import Target
 from deskpulse.kpi.upkeep import set_aside
 from deskpulse.kpi.upkeep.contacts import contacts_of, move_neighbours, update_gaps
 from deskpulse.kpi.upkeep.fact_rows import days_in, replace_facts
@@ -35,7 +34,7 @@ CHUNK = 500
 
 
 def report_zone(store: Store) -> str:
-    """The zone the stored day columns are in (recorded by `ensure_definitions`)."""
+    """The zone the stored day columns are in (recorded by `kpi.upkeep.definitions`)."""
     row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'report_tz'").fetchone()
     return row[0] if row else "UTC"
 
@@ -113,41 +112,6 @@ def rebuild(store: Store, *, source: str | None = None,
         store.conn.execute("INSERT INTO kpi_dirty (source, ticket_id) SELECT source, id FROM "
                            f"tickets {where or 'WHERE true'} ON CONFLICT DO NOTHING", args)
         return refresh(store, source=source, schedule=schedule, targets=targets, fault=fault)
-
-
-# Bump when a fact's definition changes in code: files computed by an older deskpulse then
-# rebuild their facts on the next run, as they do when the schedule changes.
-# 2: reply cycles; 3: handle time; 4: first assignment, bots; 5: agent work; 6: priority raised;
-# 7: SLA requester wait / agent work re-activated by a reopen, pausable update (one branch) and
-# sorted day values (kpi_values), next-contact gaps, share and escalation counters (another);
-# 8: both at once; 9: the ticket's own status without status events, no Intercom first
-# resolution without a customer message
-FACTS_VERSION = 9
-
-
-def ensure_definitions(store: Store, schedule: Schedule | Calendars | None,
-                       targets: Sequence[Target] = (), *, report_tz: str = "UTC") -> bool:
-    """Rebuild every fact when the definitions changed since they were computed (a schedule
-    or SLA target added, edited or removed, another report time zone, or a newer
-    FACTS_VERSION); return True when it rebuilt. The targets in use are kept in `kpi_meta`
-    for the reports."""
-    calendars = as_calendars(schedule)
-    fingerprint = f"v{FACTS_VERSION}:" + (calendars.fingerprint() if calendars else "no-schedule")
-    fingerprint += f":sla-{sla_fingerprint(targets)}" if targets else ""
-    fingerprint += "" if report_tz == "UTC" else f":days in {report_tz}"
-    row = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
-    if row is not None and row[0] == fingerprint:
-        return False
-    has_facts = store.conn.execute("SELECT 1 FROM ticket_facts LIMIT 1").fetchone() is not None
-    with store.transaction():
-        for key, value in (("report_tz", report_tz), ("definitions", fingerprint),
-                           ("sla_targets", dump_targets(targets))):
-            store.conn.execute("INSERT INTO kpi_meta (key, value) VALUES (?, ?) "
-                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                               (key, value))
-        if has_facts:  # in the same transaction: a crash leaves the old definitions
-            rebuild(store, schedule=schedule, targets=targets)
-    return has_facts
 
 
 def install_views(store: Store, options: dict[str, Any] | None = None) -> None:

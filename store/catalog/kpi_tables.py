@@ -115,15 +115,20 @@ KPI_TABLES = Area("KPIs", (
         "`definitions`: `v<facts version>:` and a fingerprint of the business calendars (every "
         "schedule version and group assignment), or `no-schedule`, then `:sla-` and a "
         "fingerprint of the SLA targets when there are any, and the report time zone when it "
-        "is not UTC; when a newer deskpulse or the configuration changes it, the next run "
-        "rebuilds every fact by itself. `sla_targets`: the SLA targets in use as JSON — "
+        "is not UTC, for the whole set. `definitions:<source>`: the same with only the SLA "
+        "targets that apply to that source (its own and those of no source); when a newer "
+        "deskpulse, the configuration or the source's synced policies change it, the next run "
+        "rebuilds that source's facts by itself (a report time zone or facts version change: "
+        "every source's). A file of a version before these keys adopts them without a "
+        "rebuild when its `definitions` matches. `sla_targets`: the SLA targets in use as JSON — "
         "`[[sla]]` entries, or vendor policy targets with their policy id, title, position and "
         "conditions — (what the reports read to say which metrics have targets and which "
         "policies are unusable). `report_tz`: the zone the `*_day` columns are in. "
         "`repeat_contact_days` and `escalation_tags` (JSON array), `sla_at_risk_seconds`: the "
         "`[kpi]` options the last `sync`, `backfill`, `daemon` run or a reading command with a "
         "config recorded, read by `kpi_ticket_flags` and `kpi_sla_at_risk`."), columns=(
-        C("key", "`definitions`, `sla_targets`, `report_tz`, `repeat_contact_days`, "
+        C("key", "`definitions`, `definitions:<source>`, `sla_targets`, `report_tz`, "
+          "`repeat_contact_days`, "
           "`escalation_tags`, `sla_at_risk_seconds` (below)"),
         C("value", "the setting, as text or JSON"),
     )),

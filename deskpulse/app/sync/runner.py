@@ -246,8 +246,8 @@ class Runner:
 
     def _refresh_kpis(self) -> int:
         """Refresh changed tickets' facts; if the business hours or SLA targets in use
-        changed meanwhile (the vendor's schedule or SLA policies were just synced), every
-        fact is rebuilt under the new ones (`ensure_definitions` sees the change)."""
+        changed meanwhile (the vendor's schedule or SLA policies were just synced), the facts
+        they apply to are rebuilt under the new ones (`ensure_definitions` sees the change)."""
         current, targets = self._schedule(), self._targets()
         if _fingerprint(current) != _fingerprint(self._in_use):
             self._in_use = current

@@ -34,8 +34,11 @@ def verify(store: Store, source: str, connector: Connector,
     """Every oracle metric of `connector`, checked; `no_schedule` says why business-hours
     figures are NULL when no schedule timed them (say, a synced one deskpulse cannot use)."""
     checks = {metric.name: MetricCheck(metric.name) for metric in connector.oracle}
-    meta = store.conn.execute("SELECT value FROM kpi_meta WHERE key = 'definitions'").fetchone()
-    business = meta is not None and "no-schedule" not in meta[0].split(":")
+    meta = dict(store.conn.execute(  # the source's own; a file not synced since: the global
+        "SELECT key, value FROM kpi_meta WHERE key IN ('definitions', ?)",
+        (f"definitions:{source}",)))
+    held = meta.get(f"definitions:{source}", meta.get("definitions"))
+    business = held is not None and "no-schedule" not in held.split(":")
     rows = store.conn.execute(
         "SELECT v.ticket_id, v.metrics, f.* FROM vendor_metrics v "
         "JOIN ticket_facts f ON f.source = v.source AND f.ticket_id = v.ticket_id "
