@@ -190,19 +190,6 @@ def test_the_json_schema_names_each_backends_column_types():
     assert days["format"] == "date"
 
 
-def test_identities_continue_above_ids_copied_in(pg_target):
-    from deskpulse.store.backends.pg_migrate import resync_identities
-
-    store = Store.open(pg_target)
-    try:
-        store.conn.execute("INSERT INTO sync_runs (id, source, mode, started_at, status) "
-                           "VALUES (41, 'acme', 'sync', '2026-03-02T09:00:00Z', 'ok')")
-        resync_identities(store.conn)
-        assert store.start_run("acme", "sync") == 42
-    finally:
-        store.close()
-
-
 def test_concurrent_processes_migrate_a_new_database_once(pg_target):
     import subprocess
     import sys

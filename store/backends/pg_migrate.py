@@ -123,20 +123,3 @@ def install_compat(conn: PgConnection, _: object = None) -> None:
     postgres_compat.install(conn.raw)
     conn.execute(f"ALTER TABLE {VERSION_TABLE} ADD COLUMN IF NOT EXISTS compat_digest text")
     conn.execute(f"UPDATE {VERSION_TABLE} SET compat_digest = ?", (_digest(script),))
-
-
-def resync_identities(conn: PgConnection) -> None:
-    """After rows were copied in with their own ids (`deskpulse migrate` from a SQLite
-    file), make each identity column continue above the largest id, in one transaction."""
-    scratch = snapshot(version(conn))
-    try:
-        statements = identity_resyncs(scratch)
-    finally:
-        scratch.close()
-
-
-    def run(target: PgConnection, _: object) -> None:
-        for statement in statements:
-            target.execute(statement)
-
-    _in_transaction(conn, run, None)
