@@ -8,12 +8,11 @@ migrated in-memory file, so neither can drift from the migrations.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from deskpulse.store.catalog import PREAMBLE, TITLE, Area, Table, all_areas, tables
-from deskpulse.store.schema import MIGRATIONS, migrate
+from deskpulse.store.schema import MIGRATIONS
 
 JSON_TYPES = {"TEXT": "string", "INTEGER": "integer", "REAL": "number", "BLOB": "string"}
 # PostgreSQL column type → (JSON type, JSON Schema format); jsonb/json columns hold any JSON
@@ -28,19 +27,17 @@ DATASETTE_NAMES = ("deskpulse", "demo")  # Datasette names a database after its 
 def declared_columns(backend: str = "sqlite") -> dict[str, dict[str, tuple[str, bool]]]:
     """Per table of a fresh database: column → (SQL type, may be NULL); on "postgresql" the
     types store.backends.pg_schema gives the columns there."""
-    from deskpulse.store.backends.pg_schema import pg_type
+    from deskpulse.store.backends import pg_schema
 
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    migrate(conn)
-    found = {}
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                "AND name NOT LIKE 'sqlite_%'").fetchall():
-        found[name] = {row[1]: (row[2] if backend == "sqlite" else pg_type(name, row[1],
-                                                                            row[2])[0],
-                                not (row[3] or row[5]))
-                       for row in conn.execute(f"PRAGMA table_info('{name}')")}
-    conn.close()
-    return found
+    conn = pg_schema.snapshot()
+    try:
+        return {name: {column.name: (column.declared if backend == "sqlite" else
+                                     pg_schema.pg_type(name, column.name, column.declared)[0],
+                                     not (column.not_null or column.pk))
+                       for column in pg_schema.columns(conn, name)}
+                for name in pg_schema.tables(conn)}
+    finally:
+        conn.close()
 
 
 def plain(text: str) -> str:
