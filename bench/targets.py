@@ -11,11 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from deskpulse.store import backends
+
 Target = Path | str
 
 
 def is_url(target: Target) -> bool:
-    return str(target).startswith(("postgresql://", "postgres://"))
+    """A PostgreSQL URL rather than a SQLite path, told as the store tells them."""
+    return backends.is_url(str(target))
 
 
 def shown(target: Target) -> str:
