@@ -27,10 +27,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
-from datetime import UTC, datetime
 from typing import Any
 
 from deskpulse.app.config.file import Config, SourceConfig
+from deskpulse.app.sync.clock import Clock, utcnow
 from deskpulse.app.sync.jobs import configured_runner, open_for_writing
 from deskpulse.app.sync.leasing import holder_name
 from deskpulse.app.sync.metrics import DaemonMetrics, dead_letter_count, last_successes
@@ -45,9 +45,6 @@ RunSource = Callable[[SourceConfig, threading.Event, Lease], RunResult]
 UNSERVED = ("stopped", "interrupted")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class Daemon:
     """Claims and syncs due sources of `config` until `stop()`; see the module docstring."""
@@ -58,7 +55,7 @@ class Daemon:
         *,
         run_source: RunSource | None = None,
         metrics: DaemonMetrics | None = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = utcnow,
         holder: str | None = None,
         store: Store | None = None,
     ):

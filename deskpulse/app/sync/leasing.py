@@ -11,21 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from deskpulse.app.sync.clock import Clock, utcnow
 from deskpulse.app.sync.lock import LockedError
 from deskpulse.app.sync.runs import Alive, pid_alive, this_host
 from deskpulse.store import Lease, Store
 from deskpulse.store.backends import Target
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def holder_name(token: str | None = None) -> str:
@@ -55,7 +50,7 @@ def busy_message(source: str, job: str, rows: list[dict[str, Any]]) -> str:
 
 @contextmanager
 def leased(store: Store, source: str, job: str, ttl: timedelta, *,
-           clock: Clock = _utcnow, alive: Alive = pid_alive) -> Iterator[Lease]:
+           clock: Clock = utcnow, alive: Alive = pid_alive) -> Iterator[Lease]:
     """Hold (source, job) for a one-off run, whether due or not; SourceBusy if another
     live process holds it (one whose pid is gone on this host is taken over at once, as
     the lock files were). Released with its due moment unchanged: the daemons' grid goes

@@ -10,31 +10,28 @@ docs/reliability.md "Monitoring the daemon" lists every metric.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from deskpulse.app.config.file import Config
+from deskpulse.app.sync.clock import Clock, utcnow
 from deskpulse.app.sync.health import DEFAULT_AFTER, Health
 from deskpulse.app.sync.result import RunResult
 from deskpulse.connectors import Page
 from deskpulse.store import Store
 
-Clock = Callable[[], datetime]
 RUN_STATUSES = ("ok", "failed", "stopped")
 # KPI refreshes run from milliseconds (an incremental sync) to minutes (a rebuild).
 REFRESH_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
-
-def for_config(config: Config, after: int = DEFAULT_AFTER, clock: Clock = _utcnow,
+def for_config(config: Config, after: int = DEFAULT_AFTER, clock: Clock = utcnow,
                ) -> DaemonMetrics:
     """Metrics for a daemon about to sync `config`'s sources: the last successes already in
     the file count, so a restarted daemon is not unhealthy, nor healthy by forgetting."""
@@ -74,7 +71,7 @@ def dead_letter_count(store: Store, source: str) -> int:
 class DaemonMetrics:
     """The daemon's counters and gauges, and the health they imply, in their own registry."""
 
-    def __init__(self, health: Health, clock: Clock = _utcnow):
+    def __init__(self, health: Health, clock: Clock = utcnow):
         self.health, self.clock = health, clock
         self.registry = CollectorRegistry()
         r = self.registry

@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +31,7 @@ from deskpulse import kpi
 from deskpulse.app.config.file import ConfigError, SourceConfig
 from deskpulse.app.config.secrets import scrub as _scrub
 from deskpulse.app.config.secrets import secret_values
+from deskpulse.app.sync.clock import utcnow
 from deskpulse.app.sync.refresh_pace import RefreshPace
 from deskpulse.app.sync.result import RunResult
 from deskpulse.app.sync.retry import retry_dead_letters
@@ -108,7 +109,7 @@ class Runner:
         name = self.source.name
         result = RunResult(source=name, mode=mode)
         self._at = None
-        self._pace = RefreshPace((self.clock or _utcnow)())
+        self._pace = RefreshPace((self.clock or utcnow)())
         try:
             connector = self.connector or self.source.connector()
             settings = self.source.settings(connector, self.environ)
@@ -220,7 +221,7 @@ class Runner:
     def _refresh_if_due(self, result: RunResult) -> int:
         """A mid-run refresh, when `RefreshPace` says it is worth it (app.sync.refresh_pace);
         paced across the run's streams, since a backfill's streams follow one another."""
-        now = self.clock or _utcnow
+        now = self.clock or utcnow
         pace = self._pace = self._pace or RefreshPace(now())
         if not pace.worth_asking(now()):
             return 0
@@ -233,7 +234,7 @@ class Runner:
 
     def _timed_refresh(self, result: RunResult) -> int:
         """`_refresh_kpis`, its duration added to the run's `kpi_seconds` (for monitoring)."""
-        now = self.clock or _utcnow
+        now = self.clock or utcnow
         started = now()
         try:
             return self._refresh_kpis()
@@ -298,6 +299,3 @@ def _accepts(function: Callable[..., Any], parameter: str) -> bool:
     return parameter in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
