@@ -6,12 +6,12 @@ cursor or none of it does.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from deskpulse.store import rows
+from deskpulse.store.backends import Connection
 from deskpulse.store.models import (
     BusinessSchedule,
     Event,
@@ -58,7 +58,7 @@ def group(records: Sequence[NormalizedRecord]) -> dict[type, list[Any]]:
     return grouped
 
 
-def write_records(conn: sqlite3.Connection, source: str, stream: str,
+def write_records(conn: Connection, source: str, stream: str,
                   grouped: dict[type, list[Any]], keep_bodies: bool) -> set[str]:
     """Upsert every record of a page; return the ids of tickets whose facts may change."""
     changed: set[str] = set()
@@ -101,7 +101,7 @@ def write_records(conn: sqlite3.Connection, source: str, stream: str,
     return changed
 
 
-def resolve_dead_letters(conn: sqlite3.Connection, source: str, stream: str,
+def resolve_dead_letters(conn: Connection, source: str, stream: str,
                          grouped: dict[type, list[Any]]) -> None:
     """Drop the dead letters of this stream whose object a page has now stored (the vendor
     fixed it, or a retry mapped it): a letter stays only while its record is missing."""
@@ -118,7 +118,7 @@ def resolve_dead_letters(conn: sqlite3.Connection, source: str, stream: str,
             f"AND record_id IN ({','.join('?' * len(part))})", (source, base, f"{base}@%", *part))
 
 
-def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolicies) -> None:
+def replace_sla_policies(conn: Connection, source: str, found: SlaPolicies) -> None:
     """The source's policies become exactly `found` (deleted ones go). No ticket is marked
     dirty: the KPI side sees the change in the source's definitions fingerprint and rebuilds
     that source's facts."""
@@ -132,7 +132,7 @@ def replace_sla_policies(conn: sqlite3.Connection, source: str, found: SlaPolici
                      [row for p in found.policies for row in rows.sla_target_rows(source, p)])
 
 
-def replace_deadlines(conn: sqlite3.Connection, source: str,
+def replace_deadlines(conn: Connection, source: str,
                       found: list[SlaDeadlines]) -> None:
     """Each ticket's vendor due moments become exactly those read now."""
     conn.executemany("DELETE FROM vendor_sla WHERE source = ? AND ticket_id = ?",
@@ -145,7 +145,7 @@ def replace_deadlines(conn: sqlite3.Connection, source: str,
                       for d in found for item in d.deadlines])
 
 
-def upsert(conn: sqlite3.Connection, source: str, kind: type, records: list[Any]) -> None:
+def upsert(conn: Connection, source: str, kind: type, records: list[Any]) -> None:
     """One prepared INSERT … ON CONFLICT DO UPDATE per table, rows built as tuples.
 
     sqlite-utils' upsert_all does the same SQL but inspects every value in Python first;
@@ -156,7 +156,7 @@ def upsert(conn: sqlite3.Connection, source: str, kind: type, records: list[Any]
                      [build(source, record) for record in records])
 
 
-def _tickets_acted_on_by_changed_roles(conn: sqlite3.Connection, source: str,
+def _tickets_acted_on_by_changed_roles(conn: Connection, source: str,
                                        people: list[Person]) -> set[str]:
     """A person whose role changed re-labels every event they made (KPI catalog §7.4)."""
     new_roles = {p.id: p.role for p in people}
@@ -169,7 +169,7 @@ def _tickets_acted_on_by_changed_roles(conn: sqlite3.Connection, source: str,
         source, moved)}
 
 
-def _time_entries_that_change(conn: sqlite3.Connection, source: str,
+def _time_entries_that_change(conn: Connection, source: str,
                               entries: list[TimeEntry]) -> set[str]:
     """Tickets whose logged time moves: sources re-read a day of entries every sync, and
     an entry read again unchanged must not make its ticket's facts recompute."""
@@ -184,7 +184,7 @@ def _time_entries_that_change(conn: sqlite3.Connection, source: str,
     return moved
 
 
-def select_in(conn: sqlite3.Connection, sql: str, source: str,
+def select_in(conn: Connection, sql: str, source: str,
               keys: list[str]) -> Iterator[tuple[Any, ...]]:
     """Rows of `sql` (one `IN ({})` placeholder) for many keys, in bounded chunks."""
     for start in range(0, len(keys), _IN_CHUNK):
@@ -193,14 +193,14 @@ def select_in(conn: sqlite3.Connection, sql: str, source: str,
         yield from conn.execute(query, (source, *chunk))
 
 
-def mark_dirty(conn: sqlite3.Connection, source: str, ticket_ids: Iterable[str]) -> None:
+def mark_dirty(conn: Connection, source: str, ticket_ids: Iterable[str]) -> None:
     conn.executemany(
         "INSERT INTO kpi_dirty (source, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(source, tid) for tid in ticket_ids],
     )
 
 
-def add_dead_letter(conn: sqlite3.Connection, source: str, stream: str,
+def add_dead_letter(conn: Connection, source: str, stream: str,
                     rejected: Rejected) -> None:
     conn.execute(
         "INSERT INTO dead_letters (source, stream, at, error, payload, record_id) "
